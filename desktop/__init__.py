@@ -1,0 +1,1 @@
+"""desktop: the Qt app (not built yet, issue 7)."""

@@ -1,0 +1,255 @@
+"""The ``tagrec`` command line. Its options and output formats are a contract that scripts rely on
+(docs/cli.md): change them only compatibly.
+
+Every expected failure is a ``TagrecError``: printed as one ``error: ...`` line on stderr with exit code 1
+(2 for usage errors, 130 for Ctrl-C) - never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tagrec_core.errors import DataError, TagrecError
+from tagrec_core.version import __version__
+
+app = typer.Typer(
+    name="tagrec",
+    help="Offline, personal tag suggestions. Train, evaluate and run tag models on your machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="A .tagrec model file.", show_default=False)]
+SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="Skip malformed lines (reported on stderr).")]
+TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=100, help="How many tags to suggest.")]
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def _read(path: Path, *, require_tags: bool, skip_bad: bool) -> list[Any]:
+    from tagrec_core.records import read_records
+
+    def on_skip(error: DataError) -> None:
+        _warn(f"skipped {error}")
+
+    return read_records(path, require_tags=require_tags, skip_bad=skip_bad, on_skip=on_skip)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tagrec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Offline, personal tag suggestions."""
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path], typer.Option("--data", "-d", help="Training data (JSON Lines); more files may follow.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model file.")],
+    more: Annotated[list[Path] | None, typer.Argument(help="More training files.", show_default=False)] = None,
+    valid: Annotated[Path | None, typer.Option("--valid", help="Validation data for early stopping.")] = None,
+    tags: Annotated[
+        Path | None, typer.Option("--tags", help="A site's tag list (tag<TAB>count), kept in the model.")
+    ] = None,
+    preset: Annotated[
+        str, typer.Option("--preset", help="Recipe: bag, attention-cnn, textcnn, ... (see docs/cli.md).")
+    ] = "bag",
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the preset's epoch limit.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model.")] = 0,
+    quantize: Annotated[bool, typer.Option("--quantize/--no-quantize", help="Store int8 weights.")] = True,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="CPU threads (default: the preset's).")
+    ] = None,
+    skip_bad: SkipBadOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train a model on tagged posts and write it to --out (atomically: Ctrl-C leaves nothing half-written)."""
+    from tagrec_core import modelfile, presets
+    from tagrec_core.progress import TrainingBar
+    from tagrec_core.records import read_tag_list
+    from tagrec_core.training import train as run_training
+
+    distributed = _init_distributed()
+    records = [r for path in [*data, *(more or [])] for r in _read(path, require_tags=True, skip_bad=skip_bad)]
+    valid_records = _read(valid, require_tags=True, skip_bad=skip_bad) if valid else None
+    site_tags = read_tag_list(tags) if tags else None
+    config = presets.config_for(preset, epochs=epochs, seed=seed, quantize=quantize, threads=threads)
+    show = not quiet and _is_main_process()
+    with TrainingBar(enabled=show) as bar:
+        model = run_training(records, valid_records, config, progress=bar.update)
+    if site_tags:
+        model.meta["site_tags"] = len(site_tags)
+    if _is_main_process():
+        modelfile.save(model, out)
+        size = out.stat().st_size / 1e6
+        typer.echo(
+            f"wrote {out} ({size:.1f} MB, {len(model.vocab)} tags, valid F1@3 {model.meta['valid_f1_at_3']:.3f})",
+            err=True,
+        )
+    if distributed:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+
+
+@app.command()
+def predict(
+    model: ModelOpt,
+    data: Annotated[Path, typer.Option("--data", "-d", help="Posts (JSON Lines or plain text, one per line).")],
+    top_k: TopKOpt = 5,
+    skip_bad: SkipBadOpt = False,
+) -> None:
+    """Suggest tags for every post in --data: one JSON line per post, in input order."""
+    import tagrec_core
+
+    recommender = tagrec_core.load(model)
+    records = _read(data, require_tags=False, skip_bad=skip_bad)
+    results = recommender.suggest_many([(r.title, r.body) for r in records], k=top_k)
+    for record, suggestions in zip(records, results, strict=True):
+        line = {"id": record.id, "suggestions": [_public(s) for s in suggestions]}
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+@app.command("eval")
+def evaluate_cmd(
+    model: ModelOpt,
+    data: Annotated[Path, typer.Option("--data", "-d", help="Tagged posts (JSON Lines).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as one JSON object.")] = False,
+    skip_bad: SkipBadOpt = False,
+) -> None:
+    """Score a model on tagged posts: P@k, R@k and F1@k for k = 1, 3, 5 (recall divides by all true tags)."""
+    import tagrec_core
+    from tagrec_core.metrics import KS, evaluate
+
+    recommender = tagrec_core.load(model)
+    records = _read(data, require_tags=True, skip_bad=skip_bad)
+    results = recommender.suggest_many([(r.title, r.body) for r in records], k=max(KS))
+    scores = evaluate([[s.tag for s in row] for row in results], [r.tags for r in records])
+    if as_json:
+        typer.echo(json.dumps({"posts": scores.posts, **{k: round(v, 4) for k, v in scores.values.items()}}))
+        return
+    typer.echo(f"{scores.posts} posts")
+    typer.echo(f"{'k':>3} {'P@k':>7} {'R@k':>7} {'F1@k':>7}")
+    for k in KS:
+        typer.echo(f"{k:>3} {scores[f'p@{k}']:>7.4f} {scores[f'r@{k}']:>7.4f} {scores[f'f1@{k}']:>7.4f}")
+
+
+@app.command()
+def suggest(
+    text: Annotated[str | None, typer.Argument(help="The post (title, then body); read from stdin if absent.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="A .tagrec model file.")] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option("--domain", help="Shipped model: stackoverflow or weibo (default: by language)."),
+    ] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag already chosen (repeatable).")] = None,
+    top_k: TopKOpt = 5,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"suggestions": [...]}.')] = False,
+) -> None:
+    """Suggest tags for one text. The first line is the title, the rest the body."""
+    import tagrec_core
+    from tagrec_core import defaults
+    from tagrec_core.records import check_text, read_text_input
+
+    if text is None:
+        if sys.stdin.isatty():
+            raise TagrecError("no text: give it as an argument or pipe it on stdin")
+        text = read_text_input(sys.stdin.buffer.read(), "stdin")
+    else:
+        text = check_text(text)
+    recommender = tagrec_core.load(model if model else (domain or defaults.domain_for(text)))
+    title, _, body = text.strip().partition("\n")
+    suggestions = recommender.suggest(title=title, body=body, tags=tags or (), k=top_k)
+    if as_json:
+        typer.echo(json.dumps({"suggestions": [s.to_dict() for s in suggestions]}, ensure_ascii=False))
+        return
+    if not suggestions:
+        typer.echo("(no suggestions)")
+    for s in suggestions:
+        typer.echo(f"{s.tag}\t{s.score:.3f}\t{s.source}")
+
+
+@app.command()
+def info(
+    model: Annotated[str, typer.Argument(help="A model file, or a shipped domain (stackoverflow, weibo).")],
+) -> None:
+    """Describe a model file: architecture, tags, training data, versions (as JSON)."""
+    from tagrec_core import defaults, modelfile
+
+    path = defaults.model_path(model) if model in defaults.DOMAINS else Path(model)
+    loaded = modelfile.load(path)
+    summary = {
+        "path": str(path),
+        "size_bytes": path.stat().st_size,
+        "tags": len(loaded.vocab),
+        "pieces": loaded.tokenizer.size,
+        "quantized": loaded.quantized,
+        **{k: v for k, v in loaded.meta.items() if k != "train_config"},
+    }
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def _public(s: Any) -> dict[str, Any]:
+    return {"tag": s.tag, "score": s.score, "source": s.source}
+
+
+def _init_distributed() -> bool:
+    """Join a ``torchrun`` process group (gloo on CPU) when launched by torchrun; False otherwise."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    return True
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def main() -> None:
+    """Console entry point: runs the app and turns expected errors into one clear line."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except BrokenPipeError:  # `tagrec predict ... | head`: the reader left; not an error
+        sys.stderr.close()
+        sys.exit(0)
+    except TagrecError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing was written", err=True)
+        sys.exit(130)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as error:  # click usage errors (ClickException) carry their own message and code
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

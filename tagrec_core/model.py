@@ -1,0 +1,110 @@
+"""A trained model: tokenizer, tag vocabulary, network and calibration, ready to score texts.
+
+``Model`` is immutable after construction and safe for concurrent readers: scoring runs under
+``torch.no_grad`` in eval mode and keeps no per-call state.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from tagrec_core import features
+from tagrec_core.text import normalize
+from tagrec_core.tokenizer import Tokenizer
+
+
+def normalize_tag(tag: str) -> str:
+    """The canonical form of a tag: NFKC, trimmed, lowercased, inner whitespace as hyphens (``c#`` stays)."""
+    return "-".join(unicodedata.normalize("NFKC", tag).strip().lower().split())
+
+
+@dataclass(frozen=True)
+class TagVocab:
+    """The tags a model can output, in output order, with their training counts."""
+
+    tags: tuple[str, ...]
+    counts: tuple[int, ...]
+    index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.tags) != len(self.counts):
+            raise ValueError("tags and counts differ in length")
+        object.__setattr__(self, "index", {t: i for i, t in enumerate(self.tags)})
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Turns network logits into the probability that a tag is right: ``sigmoid(a * s + b)``.
+
+    ``s`` is the logit itself for the one-vs-all (``sigmoid``) loss and the log-softmax for the ``softmax``
+    loss. ``a > 0`` and ``b`` are fitted on validation data (Platt scaling), so scores of different posts and
+    different models are comparable and a threshold can hide weak suggestions; the ranking is unchanged.
+    """
+
+    loss: str = "sigmoid"
+    a: float = 1.0
+    b: float = 0.0
+
+    def apply(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.a * self.raw(logits) + self.b)
+
+    def raw(self, logits: torch.Tensor) -> torch.Tensor:
+        """The uncalibrated score that ``a`` and ``b`` act on."""
+        return torch.log_softmax(logits, dim=-1) if self.loss == "softmax" else logits
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything needed to turn text into ranked tags.
+
+    ``meta`` holds the JSON-able facts stored with the model (architecture, hyper-parameters, training
+    data summary, versions); ``max_len`` caps the pieces a sequence network reads.
+    """
+
+    tokenizer: Tokenizer
+    vocab: TagVocab
+    network: nn.Module
+    calibration: Calibration
+    meta: dict[str, Any]
+    quantized: bool = False
+
+    @property
+    def arch(self) -> str:
+        return str(self.meta["arch"])
+
+    @property
+    def max_len(self) -> int:
+        return int(self.meta.get("max_len", 256))
+
+    def encode(self, text: str) -> list[int]:
+        """Piece ids of raw ``text`` (normalised here, then tokenized, capped at ``max_len`` pieces)."""
+        return self.tokenizer.encode(normalize(text))[: self.max_len]
+
+    def inputs(self, encoded: Sequence[Sequence[int]]) -> tuple[torch.Tensor, ...]:
+        """The network's input tensors for a batch of encoded texts."""
+        return network_inputs(self.network, encoded, self.tokenizer.size, self.max_len)
+
+    def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
+        """Calibrated scores in [0, 1], ``[len(texts), n_tags]``."""
+        with torch.inference_mode():
+            logits = self.network(*self.inputs([self.encode(t) for t in texts]))
+            return self.calibration.apply(logits)
+
+
+def network_inputs(
+    network: nn.Module, encoded: Sequence[Sequence[int]], n_pieces: int, max_len: int
+) -> tuple[torch.Tensor, ...]:
+    """Batch ``encoded`` texts the way ``network`` reads them (its ``input_kind``)."""
+    if network.input_kind == "bag":
+        buckets = int(network.config().get("buckets", 0))
+        return features.bag_batch([features.bag_ids(e, n_pieces, buckets) for e in encoded])
+    return features.sequence_batch(encoded, max_len)

@@ -1,0 +1,149 @@
+"""The model file: one self-describing, versioned file written atomically and loaded safely.
+
+Layout (a ``torch.save`` archive read back with ``weights_only=True``, so loading never runs code)::
+
+    {"format": "tagrec-model", "format_version": 1,
+     "meta": {... arch, arch_config, loss, max_len, versions, training summary ...},
+     "tokenizer": bytes (sentencepiece model), "tags": [str], "tag_counts": [int],
+     "calibration": {"loss", "a", "b"}, "quantized": bool, "state": network state dict}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tagrec_core.arch import arch_class
+from tagrec_core.errors import ModelFileError
+from tagrec_core.model import Calibration, Model, TagVocab
+from tagrec_core.quantize import quantize
+from tagrec_core.tokenizer import Tokenizer
+
+FORMAT = "tagrec-model"
+FORMAT_VERSION = 1
+_REQUIRED = ("meta", "tokenizer", "tags", "tag_counts", "calibration", "quantized", "state")
+
+
+def save(model: Model, path: str | Path) -> Path:
+    """Write ``model`` to ``path`` atomically: a reader sees the old file or the complete new one, never a part.
+
+    Returns the path written. Raises ``ModelFileError`` when the folder is not writable.
+    """
+    target = Path(path)
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "meta": model.meta,
+        "tokenizer": model.tokenizer.to_bytes(),
+        "tags": list(model.vocab.tags),
+        "tag_counts": list(model.vocab.counts),
+        "calibration": {"loss": model.calibration.loss, "a": model.calibration.a, "b": model.calibration.b},
+        "quantized": model.quantized,
+        "state": model.network.state_dict(),
+    }
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise ModelFileError(f"cannot write the model to {target}: {error.strerror or error}") from error
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        # Ctrl-C or a full disk while writing: remove the partial file, keep whatever was at ``target``.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def load(path: str | Path) -> Model:
+    """Read a model file. Every problem - missing, not a model, truncated, corrupted, written by an
+    incompatible version - raises ``ModelFileError`` with a message that says which and what to do."""
+    source = Path(path)
+    if not source.is_file():
+        what = "is a folder" if source.is_dir() else "does not exist"
+        raise ModelFileError(f"model file {source} {what}")
+    payload = _read(source)
+    _check_format(payload, source)
+    try:
+        return _build(payload)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ModelFileError(f"model file {source} is damaged or inconsistent ({_short(error)})") from error
+
+
+def _read(source: Path) -> dict[str, Any]:
+    try:
+        with warnings.catch_warnings():
+            # Rebuilding int8 tensors makes torch 2.13 warn about its deprecated quantized dtypes and
+            # TypedStorage, once per tensor; see quantize.py for where the migration belongs.
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(source, map_location="cpu", weights_only=True)
+    except OSError as error:
+        raise ModelFileError(f"cannot read model file {source}: {error.strerror or error}") from error
+    except (
+        RuntimeError,
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        zipfile.BadZipFile,
+        KeyError,
+    ) as error:
+        raise ModelFileError(
+            f"{source} is not a tagrec model file, or it is truncated or corrupted ({_short(error)})"
+        ) from error
+    if not isinstance(payload, dict):
+        raise ModelFileError(f"{source} is not a tagrec model file")
+    return payload
+
+
+def _check_format(payload: dict[str, Any], source: Path) -> None:
+    if payload.get("format") != FORMAT:
+        raise ModelFileError(f"{source} is not a tagrec model file")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{source} has no valid format version; it is damaged")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source} was written by a newer tagrec (model format {version}); this tagrec reads format "
+            f"{FORMAT_VERSION} and older: upgrade tagrec or retrain the model"
+        )
+    missing = [key for key in _REQUIRED if key not in payload]
+    if missing:
+        raise ModelFileError(f"{source} is incomplete (missing {', '.join(missing)})")
+
+
+def _build(payload: dict[str, Any]) -> Model:
+    meta = dict(payload["meta"])
+    tokenizer = Tokenizer(payload["tokenizer"])
+    vocab = TagVocab(tuple(payload["tags"]), tuple(int(c) for c in payload["tag_counts"]))
+    try:
+        cls = arch_class(str(meta["arch"]))
+    except KeyError as error:
+        raise ModelFileError(f"the model uses an architecture this tagrec does not know: {error}") from error
+    network = cls(tokenizer.size, len(vocab), **meta["arch_config"])
+    quantized = bool(payload["quantized"])
+    if quantized:
+        network = quantize(network)
+    network.load_state_dict(payload["state"])
+    network.eval()
+    calibration = Calibration(**payload["calibration"])
+    return Model(tokenizer, vocab, network, calibration, meta, quantized=quantized)
+
+
+def _short(error: BaseException, limit: int = 160) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,39 @@
+"""Named training recipes (``tagrec train --preset NAME``), tuned on validation splits only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tagrec_core.errors import TrainingError
+from tagrec_core.training import TrainConfig
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The latency workhorse: fastText's architecture on sentencepiece pieces and hashed piece bigrams.
+    "bag": {"arch": "bag", "arch_config": {"dim": 100}, "loss": "softmax", "lr": 0.02, "epochs": 25},
+    # The seed paper (Gong & Zhang 2016) and its ablations, for the comparison table.
+    "attention-cnn": {
+        "arch": "attention_cnn",
+        "arch_config": {"channels": "both"},
+        "lr": 0.002,
+        "epochs": 12,
+    },
+    "attention-only": {
+        "arch": "attention_cnn",
+        "arch_config": {"channels": "local"},
+        "lr": 0.002,
+        "epochs": 12,
+    },
+    "cnn": {"arch": "attention_cnn", "arch_config": {"channels": "global"}, "lr": 0.002, "epochs": 12},
+    "textcnn": {"arch": "textcnn", "lr": 0.002, "epochs": 12},
+    "bigru": {"arch": "bigru", "lr": 0.003, "epochs": 10},
+    "naive-bayes": {"arch": "naive_bayes", "quantize": False},
+}
+DEFAULT_PRESET = "bag"
+
+
+def config_for(preset: str, **overrides: Any) -> TrainConfig:
+    """The ``TrainConfig`` of a preset with ``overrides`` (None values ignored); ``TrainingError`` if unknown."""
+    if preset not in PRESETS:
+        raise TrainingError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    settings = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    return TrainConfig(**settings)

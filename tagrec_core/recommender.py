@@ -1,0 +1,88 @@
+"""The suggestion API: text in, ranked tags out, each with a score, a source and a short reason.
+
+``Recommender`` wraps a loaded ``Model``; it is safe for concurrent readers (no per-call state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from tagrec_core.model import Model, normalize_tag
+
+# The one source word of this issue's suggestions; the ranker adds "neighbours", "text", "related", "user".
+SOURCE_CLASSIFIER = "classifier"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One suggested tag. ``score`` is a calibrated probability in [0, 1]; ``source`` names the method."""
+
+    tag: str
+    score: float
+    source: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Recommender:
+    """Suggests tags for posts with one model."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def suggest(
+        self,
+        title: str,
+        body: str = "",
+        tags: Iterable[str] = (),
+        user: str | None = None,
+        k: int = 5,
+    ) -> list[Suggestion]:
+        """The ``k`` best tags for a post, best first, never one of the ``tags`` already chosen.
+
+        ``user`` selects a personal profile once profiles exist; it is accepted and ignored for now.
+        """
+        return self.suggest_many([(title, body)], [tuple(tags)], k=k)[0]
+
+    def suggest_many(
+        self,
+        posts: Sequence[tuple[str, str]],
+        chosen: Sequence[Iterable[str]] | None = None,
+        k: int = 5,
+        batch_size: int = 256,
+    ) -> list[list[Suggestion]]:
+        """``suggest`` for many ``(title, body)`` posts at once (batched: much faster for files)."""
+        if k < 1:
+            return [[] for _ in posts]
+        chosen_sets = [{normalize_tag(t) for t in c} for c in chosen] if chosen else [set() for _ in posts]
+        results: list[list[Suggestion]] = []
+        for start in range(0, len(posts), batch_size):
+            part = posts[start : start + batch_size]
+            texts = [f"{title}\n{body}" if body else title for title, body in part]
+            scores = self.model.probabilities(texts)
+            for row, exclude in zip(scores, chosen_sets[start : start + batch_size], strict=True):
+                results.append(self._rank(row, exclude, k))
+        return results
+
+    def _rank(self, row: torch.Tensor, exclude: set[str], k: int) -> list[Suggestion]:
+        want = min(len(row), k + len(exclude))
+        values, indices = row.topk(want)
+        tags = self.model.vocab.tags
+        out = []
+        for value, index in zip(values.tolist(), indices.tolist(), strict=True):
+            tag = tags[index]
+            if tag in exclude:
+                continue
+            out.append(Suggestion(tag, round(value, 4), SOURCE_CLASSIFIER, _reason(self.model, index)))
+            if len(out) == k:
+                break
+        return out
+
+
+def _reason(model: Model, index: int) -> str:
+    return f"learned from {model.vocab.counts[index]} tagged posts"
