@@ -9,7 +9,10 @@ from tagrec_core.training import TrainConfig
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The latency workhorse: fastText's architecture on sentencepiece pieces and hashed piece bigrams.
-    "bag": {"arch": "bag", "arch_config": {"dim": 100}, "loss": "softmax", "lr": 0.02, "epochs": 25},
+    # One-vs-all (sigmoid) output: better F1@3 than softmax on cooking and so-titles valid (0.402 vs 0.395,
+    # 0.549 vs 0.544), slightly worse on so-users (0.311 vs 0.322), and calibrated per tag.
+    "bag": {"arch": "bag", "arch_config": {"dim": 100}, "loss": "sigmoid", "lr": 0.02, "epochs": 25},
+    "bag-softmax": {"arch": "bag", "arch_config": {"dim": 100}, "loss": "softmax", "lr": 0.02, "epochs": 25},
     # The seed paper (Gong & Zhang 2016) and its ablations, for the comparison table.
     "attention-cnn": {
         "arch": "attention_cnn",

@@ -85,4 +85,5 @@ class Recommender:
 
 
 def _reason(model: Model, index: int) -> str:
-    return f"learned from {model.vocab.counts[index]} tagged posts"
+    count = model.vocab.counts[index]
+    return f"learned from {count} tagged post{'' if count == 1 else 's'}"

@@ -242,6 +242,7 @@ def _fit_gradient(
     if _distributed():
         rank, world = dist.get_rank(), dist.get_world_size()
         runner = nn.parallel.DistributedDataParallel(network)
+    _init_output_bias(network, data, config.loss)
     optimizers = _optimizers(network, config)
     n_tags = len(data.vocab)
     batches_per_epoch = math.ceil(len(data.train_ids) / config.batch_size) // world or 1
@@ -276,6 +277,20 @@ def _fit_gradient(
                 break
     network.load_state_dict(best_state)
     return best_f1, epoch
+
+
+def _init_output_bias(network: nn.Module, data: _Prepared, loss: str) -> None:
+    """Start the output bias at the tags' training prior (log-odds for sigmoid, log-frequency for softmax),
+    so that early steps learn what distinguishes tags instead of how rare each one is."""
+    out = getattr(network, "out", None)
+    if not isinstance(out, nn.Linear) or out.bias is None:
+        return
+    counts = torch.zeros(len(data.vocab))
+    for row in data.train_targets:
+        counts[row] += 1.0
+    prior = (counts + 0.5) / (len(data.train_targets) + 1.0)
+    with torch.no_grad():
+        out.bias.copy_(torch.log(prior / (1 - prior)) if loss == "sigmoid" else torch.log(prior))
 
 
 def _optimizers(network: nn.Module, config: TrainConfig) -> list[torch.optim.Optimizer]:
