@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tagrec_core.errors import DataError, TagrecError
+from tagrec_core.errors import Cancelled, DataError, TagrecError
 from tagrec_core.version import __version__
 
 app = typer.Typer(
@@ -76,7 +76,9 @@ def train(
     ] = "bag",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the preset's epoch limit.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model.")] = 0,
-    quantize: Annotated[bool, typer.Option("--quantize/--no-quantize", help="Store int8 weights.")] = True,
+    quantize: Annotated[
+        bool | None, typer.Option("--quantize/--no-quantize", help="int8 weights (default: the preset's).")
+    ] = None,
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads (default: the preset's).")
     ] = None,
@@ -89,14 +91,18 @@ def train(
     from tagrec_core.records import read_tag_list
     from tagrec_core.training import train as run_training
 
+    modelfile.check_writable(out)
     distributed = _init_distributed()
     records = [r for path in [*data, *(more or [])] for r in _read(path, require_tags=True, skip_bad=skip_bad)]
     valid_records = _read(valid, require_tags=True, skip_bad=skip_bad) if valid else None
     site_tags = read_tag_list(tags) if tags else None
     config = presets.config_for(preset, epochs=epochs, seed=seed, quantize=quantize, threads=threads)
     show = not quiet and _is_main_process()
-    with TrainingBar(enabled=show) as bar:
-        model = run_training(records, valid_records, config, progress=bar.update)
+    try:
+        with TrainingBar(enabled=show) as bar:
+            model = run_training(records, valid_records, config, progress=bar.update)
+    except KeyboardInterrupt:
+        raise Cancelled("interrupted; nothing was written") from None
     if site_tags:
         model.meta["site_tags"] = len(site_tags)
     if _is_main_process():
@@ -228,28 +234,13 @@ def _is_main_process() -> bool:
 
 
 def main() -> None:
-    """Console entry point: runs the app and turns expected errors into one clear line."""
+    """Console entry point: click handles usage errors (exit 2) and --help; expected errors become one
+    ``error:`` line (exit 1, or 130 when cancelled) instead of a traceback."""
     try:
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except BrokenPipeError:  # `tagrec predict ... | head`: the reader left; not an error
-        sys.stderr.close()
-        sys.exit(0)
+        app()
+    except Cancelled as error:
+        typer.echo(str(error), err=True)
+        sys.exit(130)
     except TagrecError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("interrupted; nothing was written", err=True)
-        sys.exit(130)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as error:  # click usage errors (ClickException) carry their own message and code
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise

@@ -11,8 +11,8 @@ Layout (a ``torch.save`` archive read back with ``weights_only=True``, so loadin
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import pickle
 import tempfile
 import warnings
 import zipfile
@@ -49,23 +49,50 @@ def save(model: Model, path: str | Path) -> Path:
         "quantized": model.quantized,
         "state": model.network.state_dict(),
     }
+    check_writable(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as error:
         raise ModelFileError(f"cannot write the model to {target}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "wb") as handle:
+            # mkstemp creates 0600; a model file is an ordinary document: honour the umask like open() does.
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             torch.save(payload, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ModelFileError(f"cannot write the model to {target}: {error.strerror or error}") from error
     except BaseException:
-        # Ctrl-C or a full disk while writing: remove the partial file, keep whatever was at ``target``.
+        # Ctrl-C while writing: remove the partial file, keep whatever was at ``target``.
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return target
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail early, before hours of training, if a model cannot be written to ``path``."""
+    target = Path(path)
+    if target.is_dir():
+        raise ModelFileError(f"cannot write the model to {target}: it is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ModelFileError(
+            f"cannot write the model to {target}: cannot create its folder ({error.strerror or error})"
+        ) from error
+    if not os.access(target.parent, os.W_OK):
+        raise ModelFileError(f"cannot write the model to {target}: the folder is not writable")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load(path: str | Path) -> Model:
@@ -79,32 +106,37 @@ def load(path: str | Path) -> Model:
     _check_format(payload, source)
     try:
         return _build(payload)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ModelFileError(f"model file {source} is damaged or inconsistent ({_short(error)})") from error
+    except ModelFileError as error:
+        raise ModelFileError(f"model file {source}: {error}") from error
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise ModelFileError(
+            f"model file {source} is damaged or was written by an incompatible tagrec ({_short(error)})"
+        ) from error
 
 
 def _read(source: Path) -> dict[str, Any]:
+    try:
+        with source.open("rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ModelFileError(f"cannot read model file {source}: {error.strerror or error}") from error
+    damaged = f"{source} is not a tagrec model file, or it is truncated or corrupted"
+    # torch.load does not verify the archive's CRC32s: a flipped byte in the weights would load silently.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            bad_member = archive.testzip()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ModelFileError(f"{damaged} ({_short(error)})") from error
+    if bad_member is not None:
+        raise ModelFileError(f"{source} is truncated or corrupted (checksum mismatch in {bad_member})")
     try:
         with warnings.catch_warnings():
             # Rebuilding int8 tensors makes torch 2.13 warn about its deprecated quantized dtypes and
             # TypedStorage, once per tensor; see quantize.py for where the migration belongs.
             warnings.simplefilter("ignore", UserWarning)
-            payload = torch.load(source, map_location="cpu", weights_only=True)
-    except OSError as error:
-        raise ModelFileError(f"cannot read model file {source}: {error.strerror or error}") from error
-    except (
-        RuntimeError,
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        zipfile.BadZipFile,
-        KeyError,
-    ) as error:
-        raise ModelFileError(
-            f"{source} is not a tagrec model file, or it is truncated or corrupted ({_short(error)})"
-        ) from error
+            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as error:  # any failure inside torch's reader means the bytes are not a valid model
+        raise ModelFileError(f"{damaged} ({_short(error)})") from error
     if not isinstance(payload, dict):
         raise ModelFileError(f"{source} is not a tagrec model file")
     return payload
@@ -130,10 +162,12 @@ def _build(payload: dict[str, Any]) -> Model:
     meta = dict(payload["meta"])
     tokenizer = Tokenizer(payload["tokenizer"])
     vocab = TagVocab(tuple(payload["tags"]), tuple(int(c) for c in payload["tag_counts"]))
+    if "arch" not in meta or "arch_config" not in meta:
+        raise ModelFileError("its description lacks the architecture; it is damaged")
     try:
         cls = arch_class(str(meta["arch"]))
     except KeyError as error:
-        raise ModelFileError(f"the model uses an architecture this tagrec does not know: {error}") from error
+        raise ModelFileError(f"it uses an architecture this tagrec does not know: {error.args[0]}") from error
     network = cls(tokenizer.size, len(vocab), **meta["arch_config"])
     quantized = bool(payload["quantized"])
     if quantized:

@@ -151,7 +151,8 @@ def _train(
     calibration = _calibrate(network, data, config)
     meta = _meta(config, network.config(), data, records, valid, best_f1, epochs_run, time.monotonic() - started)
     model = Model(data.tokenizer, data.vocab, network, calibration, meta)
-    if config.quantize:
+    # Closed-form networks (naive Bayes) read their tables directly and are kept in float.
+    if config.quantize and not cls.closed_form:
         model = Model(data.tokenizer, data.vocab, quantize(network), calibration, meta, quantized=True)
     report(Progress("done", epoch=epochs_run, epochs=config.epochs, best_f1=best_f1))
     return model
@@ -170,6 +171,7 @@ def _split(records: Sequence[Record], fraction: float) -> tuple[list[Record], li
         bucket = int(hashlib.sha1(record.id.encode("utf-8")).hexdigest()[:8], 16) % 1000
         (valid_part if bucket < cut else train_part).append(record)
     if not train_part or not valid_part:
+        # Too few records to hold any out: stop and calibrate on the training data itself.
         return list(records), list(records)
     return train_part, valid_part
 
@@ -191,10 +193,17 @@ def _prepare(records: Sequence[Record], valid: Sequence[Record], config: TrainCo
             train_targets.append(targets)
     if not train_ids:
         raise TrainingError("no training record has a usable tag")
-    valid = list(valid)[: config.valid_limit]
+    valid = _spread(valid, config.valid_limit)
     valid_ids = [tokenizer.encode(normalize(r.text))[: config.max_len] for r in valid]
     valid_tags = [tuple(normalize_tag(t) for t in r.tags) for r in valid]
     return _Prepared(tokenizer, vocab, train_ids, train_targets, valid_ids, valid_tags)
+
+
+def _spread(records: Sequence[Record], limit: int) -> list[Record]:
+    """At most ``limit`` records taken evenly across ``records`` (which may concatenate several sets)."""
+    if len(records) <= limit:
+        return list(records)
+    return [records[i * len(records) // limit] for i in range(limit)]
 
 
 def _shared_tokenizer(texts: list[str], config: TrainConfig) -> Tokenizer:

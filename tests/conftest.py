@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 
@@ -16,3 +22,186 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+# --- synthetic but learnable posts -------------------------------------------------------------------
+
+EN_TOPICS: dict[tuple[str, ...], list[str]] = {
+    ("python", "pandas"): [
+        "pandas",
+        "dataframe",
+        "column",
+        "csv",
+        "merge",
+        "groupby",
+        "series",
+        "read_csv",
+        "pivot",
+        "concat",
+    ],
+    ("javascript", "reactjs"): [
+        "react",
+        "component",
+        "state",
+        "hooks",
+        "jsx",
+        "props",
+        "render",
+        "useeffect",
+        "redux",
+        "usestate",
+    ],
+    ("sql", "postgresql"): [
+        "postgres",
+        "query",
+        "join",
+        "table",
+        "select",
+        "foreign",
+        "key",
+        "transaction",
+        "vacuum",
+        "psql",
+    ],
+    ("docker", "linux"): [
+        "docker",
+        "container",
+        "image",
+        "compose",
+        "volume",
+        "dockerfile",
+        "daemon",
+        "kubernetes",
+        "registry",
+    ],
+    ("java", "spring-boot"): [
+        "spring",
+        "boot",
+        "bean",
+        "autowired",
+        "controller",
+        "maven",
+        "jpa",
+        "hibernate",
+        "annotation",
+    ],
+}
+EN_FILLER = [
+    "how",
+    "do",
+    "i",
+    "why",
+    "does",
+    "my",
+    "the",
+    "a",
+    "in",
+    "with",
+    "when",
+    "not",
+    "working",
+    "error",
+    "best",
+    "way",
+    "to",
+    "get",
+]
+ZH_TOPICS: dict[tuple[str, ...], list[str]] = {
+    ("中国女排",): ["女排", "比赛", "朱婷", "郎平", "扣球", "排球", "冠军", "世界杯"],
+    ("美食",): ["火锅", "好吃", "餐厅", "麻辣", "味道", "甜点", "烧烤", "小吃"],
+    ("电影",): ["导演", "票房", "上映", "演员", "预告片", "影院", "剧情", "主演"],
+    ("天气",): ["下雨", "气温", "降温", "台风", "晴天", "暴雨", "预报", "寒潮"],
+    ("篮球", "NBA"): ["湖人", "投篮", "球员", "詹姆斯", "篮板", "总决赛", "三分", "库里"],
+}
+ZH_FILLER = ["今天", "我们", "真的", "大家", "一起", "觉得", "非常", "还是"]
+
+
+def synthetic_posts(n_en: int, n_zh: int, seed: int, prefix: str = "p") -> list[dict[str, Any]]:
+    """``n_en`` English and ``n_zh`` Chinese posts, cycling over the topics above; each post's words come
+    from its topic (plus filler), so the tags are learnable. Same arguments, same posts."""
+    rng = random.Random(seed)
+    posts: list[dict[str, Any]] = []
+    en = list(EN_TOPICS.items())
+    for i in range(n_en):
+        tags, words = en[i % len(en)]
+        title = " ".join(rng.sample(EN_FILLER, 3) + rng.sample(words, 3)).capitalize() + "?"
+        body = " ".join(rng.sample(words, 3))
+        posts.append({"id": f"{prefix}-en-{i}", "title": title, "body": body, "tags": list(tags), "lang": "en"})
+    zh = list(ZH_TOPICS.items())
+    for i in range(n_zh):
+        tags, words = zh[i % len(zh)]
+        title = "".join(rng.sample(ZH_FILLER, 2) + rng.sample(words, 3))
+        body = "".join(rng.sample(words, 3))
+        posts.append({"id": f"{prefix}-zh-{i}", "title": title, "body": body, "tags": list(tags), "lang": "zh"})
+    return posts
+
+
+def write_jsonl(path: Path, posts: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_posts() -> Callable[..., list[dict[str, Any]]]:
+    """``make_posts(n_en, n_zh, seed, prefix)``: synthetic, learnable posts (see ``synthetic_posts``)."""
+    return synthetic_posts
+
+
+@pytest.fixture(scope="session")
+def jsonl_writer() -> Callable[[Path, list[dict[str, Any]]], Path]:
+    """``jsonl_writer(path, posts)`` writes posts as JSON Lines (UTF-8) and returns the path."""
+    return write_jsonl
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Callable[..., Any]:
+    """``tiny_config(**overrides)``: the ``TrainConfig`` the session's tiny model uses, with overrides."""
+    return _tiny_config
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``train.jsonl`` (300 English + 300 Chinese posts) and ``heldout.jsonl`` (50 + 50 other posts)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    return {
+        "train": write_jsonl(folder / "train.jsonl", synthetic_posts(300, 300, seed=1, prefix="train")),
+        "heldout": write_jsonl(folder / "heldout.jsonl", synthetic_posts(50, 50, seed=2, prefix="heldout")),
+    }
+
+
+@pytest.fixture(scope="session")
+def train_records(corpus: dict[str, Path]) -> list[Any]:
+    from tagrec_core.records import read_records
+
+    return read_records(corpus["train"])
+
+
+@pytest.fixture(scope="session")
+def heldout_records(corpus: dict[str, Path]) -> list[Any]:
+    from tagrec_core.records import read_records
+
+    return read_records(corpus["heldout"])
+
+
+def _tiny_config(**overrides: Any) -> Any:
+    """The bag preset with a tiny network (16 dims, 1000 bigram buckets): trains in about a second."""
+    from tagrec_core import presets
+
+    settings: dict[str, Any] = {"epochs": 10, "arch_config": {"dim": 16, "buckets": 1000}, **overrides}
+    return presets.config_for("bag", **settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(train_records: list[Any]) -> Any:
+    """A really trained (quantized) bag model on ``train.jsonl``, trained once per session, valid=None."""
+    from tagrec_core.training import train
+
+    return train(train_records, None, _tiny_config())
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tiny_model: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny_model`` saved to a model file (treat as read-only: copy it before damaging it)."""
+    from tagrec_core import modelfile
+
+    return modelfile.save(tiny_model, tmp_path_factory.mktemp("model") / "tiny.tagrec")

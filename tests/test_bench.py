@@ -1,0 +1,97 @@
+"""Smoke tests of the benchmark modules on tiny synthetic data (never /work/shared), so they cannot rot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from bench import product, quality, scaling, seed_table, speed
+
+SMALL_BAG = {"dim": 16, "buckets": 2000}
+
+
+@pytest.fixture(autouse=True)
+def single_thread() -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def tiny_set() -> quality.BenchSet:
+    records = scaling.synthetic_records(12, 240, seed=3)
+    return quality.BenchSet("tiny", Path("."), records[:200], records[200:], "valid")
+
+
+def test_synthetic_records_cover_every_tag() -> None:
+    records = scaling.synthetic_records(50, 80, seed=1)
+    assert len(records) == 80
+    assert len({t for r in records for t in r.tags}) == 50
+    assert all(1 <= len(r.tags) <= 3 and r.title for r in records)
+    long = scaling.synthetic_records(5, 3, long=True)
+    assert all(len(r.text.split()) > 150 for r in long)
+
+
+def test_product_contenders_and_int8_loss(tiny_set: quality.BenchSet) -> None:
+    bag, fp32 = product.contenders("bag", "tagrec-bag", with_fp32=True, epochs=3, vocab_size=200, arch_config=SMALL_BAG)
+    results = {}
+    for c in (bag, fp32):
+        results[c.name] = quality.run_contender(c, tiny_set)
+    assert results["tagrec-bag"]["size_mb"] < results["tagrec-bag-fp32"]["size_mb"]
+    assert bag.info["quantized"] is True and fp32.info["quantized"] is False
+    assert results["tagrec-bag"]["f1@3"] > 0.2  # the tags' own words are in every post
+    results["fastText"] = {**results["tagrec-bag"], "is_peer": True}
+    quality.add_ratios(results)
+    summary = product.summarize_quality({"sets": {"cooking": {"contenders": results}}})
+    assert summary["int8_vs_fp32"][0]["set"] == "cooking"
+    assert "goal" in product.format_goal(summary["goal"]) and "loss" in product.format_quant(summary["int8_vs_fp32"])
+    assert product.int8_loss_pct(0.5, 0.495) == pytest.approx(1.0)
+    assert product.product_contenders in quality.CONTENDER_FACTORIES
+
+
+def test_speed_latency_and_fasttext(tiny_set: quality.BenchSet) -> None:
+    assert speed.percentile([1, 2, 3, 4, 5], 0.5) == 3
+    assert speed.percentile(list(range(101)), 0.99) == pytest.approx(99)
+    model = speed.train_tagrec(tiny_set.train, "bag", epochs=1, vocab_size=200, arch_config=SMALL_BAG)
+    peer = speed.train_fasttext(tiny_set.train, epoch=2, bucket=1000, dim=10)
+    groups = {
+        "short": [(r.title, "") for r in tiny_set.valid[:10]],
+        "long": [(r.title, r.body) for r in tiny_set.valid],
+    }
+    results = {
+        "fastText": speed.measure_groups(speed.fasttext_call(peer), groups),
+        "tagrec-bag int8": speed.measure_groups(speed.tagrec_call(model), groups),
+    }
+    assert results["tagrec-bag int8"]["all"]["n"] == 10 + len(tiny_set.valid)
+    assert results["fastText"]["short"]["p50_us"] > 0
+    assert "p99" in speed.format_latency(results)
+
+
+def test_speed_training_times(tmp_path: Path) -> None:
+    report = {"sets": {"cooking": {"contenders": {"fastText": {"train_s": 3.0}, "tagrec-bag": {"train_s": 2.0}}}}}
+    (tmp_path / "q.json").write_text(json.dumps(report))
+    times = speed.training_times(tmp_path / "q.json")
+    assert times == {"cooking": {"fastText": 3.0, "tagrec-bag": 2.0}}
+    assert "cooking" in speed.format_training(times)
+    assert speed.training_times(tmp_path / "missing.json") == {}
+
+
+def test_scaling_run_one_measures_size_latency_and_rss() -> None:
+    row = scaling.run_one(20, epochs=1, n_records=150, n_latency=5, arch_config=SMALL_BAG)
+    assert row["model_tags"] == 20 and row["file_mb"] > 0
+    assert 50 < row["memory"]["rss_mb"] < 2000
+    assert row["latency"]["long"]["n"] == 5
+    assert "tags" in scaling.format_table([row])
+
+
+def test_seed_table_rows(tiny_set: quality.BenchSet) -> None:
+    rows = {p: seed_table.run_preset(tiny_set, p, epochs=1, vocab_size=200) for p in ("naive-bayes", "cnn")}
+    seed_table.add_ratios(rows)
+    assert rows["naive-bayes"]["vs_nb"] == pytest.approx(1.0)
+    assert rows["cnn"]["quantized"] and not rows["naive-bayes"]["quantized"]
+    assert "CNN" in seed_table.format_table("tiny", rows, (200, 40))
