@@ -57,6 +57,17 @@ class Calibration:
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.a * self.raw(logits) + self.b)
 
+    def top(self, logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` best tags of each row as (probabilities, indices), best first.
+
+        Equals ``apply(logits).topk(k)`` but calibrates only the ``k`` winners (the map is monotonic),
+        which matters with tens of thousands of tags.
+        """
+        values, indices = logits.topk(min(k, logits.shape[-1]), dim=-1)
+        if self.loss == "softmax":
+            values = values - logits.logsumexp(dim=-1, keepdim=True)
+        return torch.sigmoid(self.a * values + self.b), indices
+
     def raw(self, logits: torch.Tensor) -> torch.Tensor:
         """The uncalibrated score that ``a`` and ``b`` act on."""
         return torch.log_softmax(logits, dim=-1) if self.loss == "softmax" else logits
@@ -93,11 +104,14 @@ class Model:
         """The network's input tensors for a batch of encoded texts."""
         return network_inputs(self.network, encoded, self.tokenizer.size, self.max_len)
 
+    def logits(self, texts: Sequence[str]) -> torch.Tensor:
+        """Raw network outputs ``[len(texts), n_tags]``; ``calibration`` turns them into probabilities."""
+        with torch.inference_mode():
+            return self.network(*self.inputs([self.encode(t) for t in texts]))
+
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
         """Calibrated scores in [0, 1], ``[len(texts), n_tags]``."""
-        with torch.inference_mode():
-            logits = self.network(*self.inputs([self.encode(t) for t in texts]))
-            return self.calibration.apply(logits)
+        return self.calibration.apply(self.logits(texts))
 
 
 def network_inputs(

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-import torch
-
 from tagrec_core.model import Model, normalize_tag
 
 # The one source word of this suggestions; the ranker adds "neighbours", "text", "related", "user".
@@ -63,18 +61,18 @@ class Recommender:
         results: list[list[Suggestion]] = []
         for start in range(0, len(posts), batch_size):
             part = posts[start : start + batch_size]
+            excludes = chosen_sets[start : start + batch_size]
             texts = [f"{title}\n{body}" if body else title for title, body in part]
-            scores = self.model.probabilities(texts)
-            for row, exclude in zip(scores, chosen_sets[start : start + batch_size], strict=True):
-                results.append(self._rank(row, exclude, k))
+            # Enough candidates that k remain after dropping the tags already chosen.
+            probs, indices = self.model.calibration.top(self.model.logits(texts), k + max(map(len, excludes)))
+            for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True):
+                results.append(self._rank(p_row, i_row, exclude, k))
         return results
 
-    def _rank(self, row: torch.Tensor, exclude: set[str], k: int) -> list[Suggestion]:
-        want = min(len(row), k + len(exclude))
-        values, indices = row.topk(want)
+    def _rank(self, probs: list[float], indices: list[int], exclude: set[str], k: int) -> list[Suggestion]:
         tags = self.model.vocab.tags
         out = []
-        for value, index in zip(values.tolist(), indices.tolist(), strict=True):
+        for value, index in zip(probs, indices, strict=True):
             tag = tags[index]
             if tag in exclude:
                 continue
