@@ -273,4 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable ``bench.quality``, not this ``__main__`` copy: plugins (bench.product) import
+    # ``bench.quality`` and register into *its* CONTENDER_FACTORIES, which ``__main__.run`` would never see.
+    from bench import quality as _quality
+
+    raise SystemExit(_quality.main())

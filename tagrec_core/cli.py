@@ -104,7 +104,8 @@ def train(
     except KeyboardInterrupt:
         raise Cancelled("interrupted; nothing was written") from None
     if site_tags:
-        model.meta["site_tags"] = len(site_tags)
+        # Kept with the model for the ranker, which proposes listed tags found in a post's text.
+        model.meta["site_tags"] = site_tags
     if _is_main_process():
         modelfile.save(model, out)
         size = out.stat().st_size / 1e6
@@ -210,7 +211,8 @@ def info(
         "tags": len(loaded.vocab),
         "pieces": loaded.tokenizer.size,
         "quantized": loaded.quantized,
-        **{k: v for k, v in loaded.meta.items() if k != "train_config"},
+        **{k: v for k, v in loaded.meta.items() if k not in ("train_config", "site_tags")},
+        "site_tags": len(loaded.meta.get("site_tags") or {}),
     }
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 

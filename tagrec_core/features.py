@@ -33,11 +33,16 @@ def bag_ids(ids: Sequence[int], n_pieces: int, buckets: int) -> list[int]:
 
 def bag_batch(bags: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Flat ids, offsets and per-bag lengths (float) for ``nn.EmbeddingBag(mode="sum")``."""
+    if len(bags) == 1:  # the typing-latency path: one post, fewest tensor operations
+        return (
+            torch.tensor(bags[0], dtype=torch.long),
+            torch.zeros(1, dtype=torch.long),
+            torch.tensor([float(len(bags[0]))]),
+        )
     lengths = [len(b) for b in bags]
     flat = torch.tensor([i for b in bags for i in b], dtype=torch.long)
     offsets = torch.zeros(len(bags), dtype=torch.long)
-    if len(bags) > 1:
-        offsets[1:] = torch.tensor(lengths[:-1], dtype=torch.long).cumsum(0)
+    offsets[1:] = torch.tensor(lengths[:-1], dtype=torch.long).cumsum(0)
     return flat, offsets, torch.tensor(lengths, dtype=torch.float32)
 
 

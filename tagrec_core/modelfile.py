@@ -171,7 +171,7 @@ def _build(payload: dict[str, Any]) -> Model:
     network = cls(tokenizer.size, len(vocab), **meta["arch_config"])
     quantized = bool(payload["quantized"])
     if quantized:
-        network = quantize(network)
+        network = quantize(network, inplace=True)  # no second float copy while loading
     network.load_state_dict(payload["state"])
     network.eval()
     calibration = Calibration(**payload["calibration"])
