@@ -23,6 +23,7 @@ app = typer.Typer(
     help="Offline, personal tag suggestions. Train, evaluate and run tag models on your machine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click messages: stable text for scripts, no terminal-width boxes
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
