@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tagrec_core.arch.common import resolve_config
+
 
 class BagModel(nn.Module):
     """Inputs: flat piece ids, offsets and bag lengths (``features.bag_batch``); output: logits ``[B, n_tags]``."""
@@ -25,10 +27,7 @@ class BagModel(nn.Module):
 
     def __init__(self, n_pieces: int, n_tags: int, **config: Any) -> None:
         super().__init__()
-        unknown = set(config) - set(self.defaults)
-        if unknown:
-            raise TypeError(f"unknown bag config keys: {sorted(unknown)}")
-        self._config = {**self.defaults, **config}
+        self._config = resolve_config(self.name, self.defaults, config)
         dim, hidden = int(self._config["dim"]), int(self._config["hidden"])
         self.n_pieces = n_pieces
         self.embedding = nn.EmbeddingBag(

@@ -13,13 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-
-def _resolve_config(name: str, defaults: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Return ``defaults`` overridden by ``config``; unknown keys raise ``TypeError`` (like a bad kwarg)."""
-    unknown = sorted(set(config) - set(defaults))
-    if unknown:
-        raise TypeError(f"{name}: unknown config key(s) {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **config}
+from tagrec_core.arch.common import resolve_config
 
 
 class BiGRU(nn.Module):
@@ -42,7 +36,7 @@ class BiGRU(nn.Module):
 
     def __init__(self, n_pieces: int, n_tags: int, **config: Any) -> None:
         super().__init__()
-        cfg = _resolve_config(self.name, self.defaults, config)
+        cfg = resolve_config(self.name, self.defaults, config)
         self._config = cfg
         self.n_pieces = n_pieces
         self.n_tags = n_tags

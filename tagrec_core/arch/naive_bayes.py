@@ -24,13 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def _resolve_config(name: str, defaults: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Return ``defaults`` overridden by ``config``; unknown keys raise ``TypeError`` (like a bad kwarg)."""
-    unknown = sorted(set(config) - set(defaults))
-    if unknown:
-        raise TypeError(f"{name}: unknown config key(s) {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **config}
+from tagrec_core.arch.common import resolve_config
 
 
 def _label_pairs(targets: torch.Tensor) -> torch.Tensor:
@@ -85,7 +79,7 @@ class NaiveBayes(nn.Module):
 
     def __init__(self, n_pieces: int, n_tags: int, **config: Any) -> None:
         super().__init__()
-        cfg = _resolve_config(self.name, self.defaults, config)
+        cfg = resolve_config(self.name, self.defaults, config)
         if cfg["alpha"] <= 0:
             raise ValueError(f"{self.name}: alpha must be > 0, got {cfg['alpha']}")
         self._config = cfg

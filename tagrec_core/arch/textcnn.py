@@ -14,21 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def _resolve_config(name: str, defaults: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Return ``defaults`` overridden by ``config``; unknown keys raise ``TypeError`` (like a bad kwarg)."""
-    unknown = sorted(set(config) - set(defaults))
-    if unknown:
-        raise TypeError(f"{name}: unknown config key(s) {unknown}; known: {sorted(defaults)}")
-    resolved = {**defaults, **config}
-    # Tuples and lists both accepted; lists are stored so that config() round-trips through JSON unchanged.
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()}
-
-
-def _masked_max(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-    """Max over time of ``values`` [B, T, D] where ``keep`` [B, T] bool; rows with nothing kept give zeros."""
-    pooled = values.masked_fill(~keep.unsqueeze(-1), float("-inf")).max(dim=1).values
-    return torch.where(keep.any(dim=1, keepdim=True), pooled, torch.zeros_like(pooled))
+from tagrec_core.arch.common import masked_max, resolve_config
 
 
 class TextCNN(nn.Module):
@@ -47,7 +33,7 @@ class TextCNN(nn.Module):
 
     def __init__(self, n_pieces: int, n_tags: int, **config: Any) -> None:
         super().__init__()
-        cfg = _resolve_config(self.name, self.defaults, config)
+        cfg = resolve_config(self.name, self.defaults, config)
         self._config = cfg
         self.n_pieces = n_pieces
         self.n_tags = n_tags
@@ -72,5 +58,5 @@ class TextCNN(nn.Module):
             left = (width - 1) // 2
             # "Same" padding: output t is aligned with token t, so `mask` is also the output mask.
             feature = F.relu(conv(F.pad(x, (left, width - 1 - left))))
-            pooled.append(_masked_max(feature.transpose(1, 2), mask))
+            pooled.append(masked_max(feature.transpose(1, 2), mask))
         return self.out(self.dropout(torch.cat(pooled, dim=1)))
