@@ -55,7 +55,7 @@ class Calibration:
     b: float = 0.0
 
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.a * self.raw(logits) + self.b)
+        return self._squash(self.raw(logits))
 
     def top(self, logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` best tags of each row as (probabilities, indices), best first.
@@ -66,7 +66,10 @@ class Calibration:
         values, indices = logits.topk(min(k, logits.shape[-1]), dim=-1)
         if self.loss == "softmax":
             values = values - logits.logsumexp(dim=-1, keepdim=True)
-        return torch.sigmoid(self.a * values + self.b), indices
+        return self._squash(values), indices
+
+    def _squash(self, raw: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.a * raw + self.b)
 
     def raw(self, logits: torch.Tensor) -> torch.Tensor:
         """The uncalibrated score that ``a`` and ``b`` act on."""

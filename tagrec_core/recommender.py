@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from tagrec_core.model import Model, normalize_tag
+from tagrec_core.records import post_text
 
 # The one source word of this suggestions; the ranker adds "neighbours", "text", "related", "user".
 SOURCE_CLASSIFIER = "classifier"
@@ -62,7 +63,7 @@ class Recommender:
         for start in range(0, len(posts), batch_size):
             part = posts[start : start + batch_size]
             excludes = chosen_sets[start : start + batch_size]
-            texts = [f"{title}\n{body}" if body else title for title, body in part]
+            texts = [post_text(title, body) for title, body in part]
             # Enough candidates that k remain after dropping the tags already chosen.
             probs, indices = self.model.calibration.top(self.model.logits(texts), k + max(map(len, excludes)))
             for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True):

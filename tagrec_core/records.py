@@ -60,11 +60,16 @@ class Record:
     @property
     def text(self) -> str:
         """Title and body joined by a newline; either may be empty (then no newline is added)."""
-        if not self.title:
-            return self.body
-        if not self.body:
-            return self.title
-        return f"{self.title}\n{self.body}"
+        return post_text(self.title, self.body)
+
+
+def post_text(title: str, body: str) -> str:
+    """The one way a post's title and body become its text, for training and suggestion alike."""
+    if not title:
+        return body
+    if not body:
+        return title
+    return f"{title}\n{body}"
 
 
 # --- reading files --------------------------------------------------------------------------------
