@@ -134,7 +134,7 @@ ContenderFactory = Callable[[BenchSet], list[Contender]]
 # The product's contenders: factories appended here (by ``register_contenders``) run after the peers.
 CONTENDER_FACTORIES: list[ContenderFactory] = []
 # Modules imported (if they exist) before the first set runs, so they can register their contenders.
-PLUGIN_MODULES: list[str] = ["bench.product"]
+PLUGIN_MODULES: list[str] = ["bench.product", "bench.ranker"]
 
 
 def register_contenders(factory: ContenderFactory) -> ContenderFactory:

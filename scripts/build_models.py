@@ -2,9 +2,12 @@
 
     .venv/bin/python scripts/build_models.py [--data-root ../shared/data] [--domain stackoverflow|weibo]
 
-Writes ``tagrec_core/resources/<domain>.tagrec``. Only ``train.jsonl`` and ``valid.jsonl`` are read (never a
-test split); the same command gives the same weights (fixed seed, one thread). Build time only: nothing at
-run time reads the data folder.
+Writes ``tagrec_core/resources/<domain>.tagrec``: the full ranker (bag classifier, similar-post index,
+text matches with the sets' ``tags.tsv`` lists, co-occurrence, fusion), trained on all public data of the
+domain's language. The classifier learns from every set's ``train.jsonl`` and stops early on the
+``valid.jsonl`` files; fusion is fitted on the valid posts, which then join the index. Only ``train.jsonl``,
+``valid.jsonl`` and ``tags.tsv`` are read (never a test split); the same command gives the same model (fixed
+seed, one thread). Build time only: nothing at run time reads the data folder.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from pathlib import Path
 from tagrec_core import modelfile, presets
 from tagrec_core.defaults import DOMAINS, RESOURCES
 from tagrec_core.progress import TrainingBar
-from tagrec_core.records import Record, read_records
-from tagrec_core.training import train
+from tagrec_core.ranker_training import train_ranker
+from tagrec_core.records import Record, read_records, read_tag_list
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS: dict[str, tuple[str, ...]] = {
@@ -46,16 +49,23 @@ def build(domain: str, data_root: Path) -> Path:
         valid_path = data_root / name / "valid.jsonl"
         if valid_path.exists():
             valid_records += _read(valid_path)
+    site_tags: dict[str, int] = {}
+    for name in SETS[domain]:
+        tags_path = data_root / name / "tags.tsv"
+        if tags_path.exists():
+            for tag, count in read_tag_list(tags_path).items():
+                site_tags[tag] = site_tags.get(tag, 0) + count
     config = presets.config_for("bag", arch_config=ARCH_CONFIG, seed=0, threads=1)
     started = time.monotonic()
     with TrainingBar() as bar:
-        model = train(train_records, valid_records, config, progress=bar.update)
+        model = train_ranker(train_records, valid_records, config, site_tags=site_tags, progress=bar.update)
     model.meta["domain"] = domain
     model.meta["trained_on"]["sets"] = list(SETS[domain])
     target = modelfile.save(model, RESOURCES / DOMAINS[domain])
     size = target.stat().st_size / 1e6
     print(
-        f"{domain}: {len(train_records)} posts, {len(model.vocab)} tags, valid F1@3 {model.meta['valid_f1_at_3']}, "
+        f"{domain}: {len(train_records)} + {len(valid_records)} posts, {len(model.ranking.tags)} tags, "
+        f"classifier valid F1@3 {model.meta['valid_f1_at_3']}, "
         f"{size:.1f} MB, {time.monotonic() - started:.0f} s -> {target}",
         file=sys.stderr,
     )

@@ -83,12 +83,25 @@ def train(
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads (default: the preset's).")
     ] = None,
+    classifier_only: Annotated[
+        bool,
+        typer.Option(
+            "--classifier-only",
+            help="Only the network: no similar-post index, text matches, co-occurrence or fusion.",
+        ),
+    ] = False,
     skip_bad: SkipBadOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Train a model on tagged posts and write it to --out (atomically: Ctrl-C leaves nothing half-written)."""
+    """Train a model on tagged posts and write it to --out (atomically: Ctrl-C leaves nothing half-written).
+
+    By default the model is the full ranker: the network of --preset, an index of the training posts whose
+    nearest neighbours vote, tags read out of the text (the training tags and the --tags list), tag
+    co-occurrence, and a fusion of all of them learned on held-out posts.
+    """
     from tagrec_core import modelfile, presets
     from tagrec_core.progress import TrainingBar
+    from tagrec_core.ranker_training import train_ranker
     from tagrec_core.records import read_tag_list
     from tagrec_core.training import train as run_training
 
@@ -101,17 +114,18 @@ def train(
     show = not quiet and _is_main_process()
     try:
         with TrainingBar(enabled=show) as bar:
-            model = run_training(records, valid_records, config, progress=bar.update)
+            if classifier_only:
+                model = run_training(records, valid_records, config, progress=bar.update)
+            else:
+                model = train_ranker(records, valid_records, config, site_tags=site_tags, progress=bar.update)
     except KeyboardInterrupt:
         raise Cancelled("interrupted; nothing was written") from None
-    if site_tags:
-        # Kept with the model for the ranker, which proposes listed tags found in a post's text.
-        model.meta["site_tags"] = site_tags
     if _is_main_process():
         modelfile.save(model, out)
         size = out.stat().st_size / 1e6
         typer.echo(
-            f"wrote {out} ({size:.1f} MB, {len(model.vocab)} tags, valid F1@3 {model.meta['valid_f1_at_3']:.3f})",
+            f"wrote {out} ({size:.1f} MB, {len(model.ranking.tags if model.ranking else model.vocab)} tags, "
+            f"classifier valid F1@3 {model.meta['valid_f1_at_3']:.3f})",
             err=True,
         )
     if distributed:
@@ -194,7 +208,7 @@ def suggest(
     if not suggestions:
         typer.echo("(no suggestions)")
     for s in suggestions:
-        typer.echo(f"{s.tag}\t{s.score:.3f}\t{s.source}")
+        typer.echo(f"{s.tag}\t{s.score:.3f}\t{s.source}\t{s.reason}")
 
 
 @app.command()
@@ -212,14 +226,14 @@ def info(
         "tags": len(loaded.vocab),
         "pieces": loaded.tokenizer.size,
         "quantized": loaded.quantized,
-        **{k: v for k, v in loaded.meta.items() if k not in ("train_config", "site_tags")},
-        "site_tags": len(loaded.meta.get("site_tags") or {}),
+        **{k: v for k, v in loaded.meta.items() if k != "train_config"},
+        "ranker": loaded.ranking is not None,
     }
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
 def _public(s: Any) -> dict[str, Any]:
-    return {"tag": s.tag, "score": s.score, "source": s.source}
+    return {"tag": s.tag, "score": s.score, "source": s.source, "reason": s.reason}
 
 
 def _init_distributed() -> bool:

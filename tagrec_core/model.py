@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -17,6 +17,9 @@ from torch import nn
 from tagrec_core import features
 from tagrec_core.text import normalize
 from tagrec_core.tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    from tagrec_core.ranker import Ranking
 
 
 def normalize_tag(tag: str) -> str:
@@ -81,7 +84,9 @@ class Model:
     """Everything needed to turn text into ranked tags.
 
     ``meta`` holds the JSON-able facts stored with the model (architecture, hyper-parameters, training
-    data summary, versions); ``max_len`` caps the pieces a sequence network reads.
+    data summary, versions); ``max_len`` caps the pieces a sequence network reads. ``ranking`` is the full
+    ranker (retrieval, text matches, co-occurrence, fusion) when the model was trained with it; without it,
+    suggestions come from the classifier alone.
     """
 
     tokenizer: Tokenizer
@@ -90,6 +95,7 @@ class Model:
     calibration: Calibration
     meta: dict[str, Any]
     quantized: bool = False
+    ranking: Ranking | None = None
 
     @property
     def arch(self) -> str:

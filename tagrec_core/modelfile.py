@@ -5,7 +5,12 @@ Layout (a ``torch.save`` archive read back with ``weights_only=True``, so loadin
     {"format": "tagrec-model", "format_version": 1,
      "meta": {... arch, arch_config, loss, max_len, versions, training summary ...},
      "tokenizer": bytes (sentencepiece model), "tags": [str], "tag_counts": [int],
-     "calibration": {"loss", "a", "b"}, "quantized": bool, "state": network state dict}
+     "calibration": {"loss", "a", "b"}, "quantized": bool, "state": network state dict,
+     "ranking": None or {"tags", "counts", "site_counts", "text_seen", "text_tagged",
+                         "index": PostIndex.state, "related": Related.state, "fusion": Fusion.state or None,
+                         "config": RankingConfig fields}}
+
+Format 2 added ``ranking`` (the full ranker); format 1 files (classifier only) still load.
 """
 
 from __future__ import annotations
@@ -19,16 +24,21 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tagrec_core.arch import arch_class
 from tagrec_core.errors import ModelFileError
+from tagrec_core.fusion import Fusion
 from tagrec_core.model import Calibration, Model, TagVocab
 from tagrec_core.quantize import quantize
+from tagrec_core.ranker import Ranking, RankingConfig
+from tagrec_core.related import Related
+from tagrec_core.retrieval import PostIndex
 from tagrec_core.tokenizer import Tokenizer
 
 FORMAT = "tagrec-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _REQUIRED = ("meta", "tokenizer", "tags", "tag_counts", "calibration", "quantized", "state")
 
 
@@ -48,6 +58,7 @@ def save(model: Model, path: str | Path) -> Path:
         "calibration": {"loss": model.calibration.loss, "a": model.calibration.a, "b": model.calibration.b},
         "quantized": model.quantized,
         "state": model.network.state_dict(),
+        "ranking": _ranking_state(model.ranking) if model.ranking is not None else None,
     }
     check_writable(target)
     try:
@@ -108,7 +119,7 @@ def load(path: str | Path) -> Model:
         return _build(payload)
     except ModelFileError as error:
         raise ModelFileError(f"model file {source}: {error}") from error
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
         raise ModelFileError(
             f"model file {source} is damaged or was written by an incompatible tagrec ({_short(error)})"
         ) from error
@@ -175,7 +186,38 @@ def _build(payload: dict[str, Any]) -> Model:
     network.load_state_dict(payload["state"])
     network.eval()
     calibration = Calibration(**payload["calibration"])
-    return Model(tokenizer, vocab, network, calibration, meta, quantized=quantized)
+    ranking = _ranking_from(payload["ranking"], len(vocab)) if payload.get("ranking") is not None else None
+    return Model(tokenizer, vocab, network, calibration, meta, quantized=quantized, ranking=ranking)
+
+
+def _ranking_state(ranking: Ranking) -> dict[str, Any]:
+    return {
+        "tags": list(ranking.tags.tags),
+        "counts": list(ranking.tags.counts),
+        "site_counts": torch.from_numpy(ranking.site_counts.astype(np.float32)),
+        "text_seen": torch.from_numpy(ranking.text_seen.astype(np.int32)),
+        "text_tagged": torch.from_numpy(ranking.text_tagged.astype(np.int32)),
+        "index": ranking.index.state(),
+        "related": ranking.related.state(),
+        "fusion": ranking.fusion.state() if ranking.fusion is not None else None,
+        "config": ranking.config.to_dict(),
+    }
+
+
+def _ranking_from(state: dict[str, Any], n_classifier_tags: int) -> Ranking:
+    tags = TagVocab(tuple(state["tags"]), tuple(int(c) for c in state["counts"]))
+    if len(tags) < n_classifier_tags:
+        raise ValueError("the ranker knows fewer tags than the classifier")
+    return Ranking(
+        tags,
+        state["site_counts"].numpy().astype(np.float32),
+        state["text_seen"].numpy().astype(np.int64),
+        state["text_tagged"].numpy().astype(np.int64),
+        PostIndex.from_state(state["index"]),
+        Related.from_state(state["related"]),
+        Fusion.from_state(state["fusion"]) if state["fusion"] is not None else None,
+        RankingConfig(**state["config"]),
+    )
 
 
 def _short(error: BaseException, limit: int = 160) -> str:

@@ -30,6 +30,9 @@ class TrainingBar:
         if p.stage == "tokenizer":
             tqdm.write("training the tokenizer ...")
             return
+        if p.stage == "ranker":
+            tqdm.write("building the ranker: similar-post index, co-occurrence, fusion ...")
+            return
         if p.stage != "train":
             return
         total = p.epochs * p.steps

@@ -1,6 +1,8 @@
 """The suggestion API: text in, ranked tags out, each with a score, a source and a short reason.
 
-``Recommender`` wraps a loaded ``Model``; it is safe for concurrent readers (no per-call state).
+``Recommender`` wraps a loaded ``Model``; it is safe for concurrent readers (no per-call state). A model
+trained with the full ranker (``Model.ranking``) ranks the candidates of every source by their fused score;
+a classifier-only model ranks the classifier's calibrated scores.
 """
 
 from __future__ import annotations
@@ -8,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from tagrec_core.model import Model, normalize_tag
+from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
 
-# The one source word of this issue's suggestions; the ranker adds "neighbours", "text", "related", "user".
+# Source words (one per method, the same in every UI): see ``ranker.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
 
 
@@ -64,6 +69,12 @@ class Recommender:
             part = posts[start : start + batch_size]
             excludes = chosen_sets[start : start + batch_size]
             texts = [post_text(title, body) for title, body in part]
+            ranking = self.model.ranking
+            if ranking is not None:
+                probabilities = self.model.probabilities(texts).numpy()
+                for (title, body), p_row, exclude in zip(part, probabilities, excludes, strict=True):
+                    results.append(self._rank_all(ranking, p_row, title, body, exclude, k))
+                continue
             # Enough candidates that k remain after dropping the tags already chosen.
             probs, indices = self.model.calibration.top(self.model.logits(texts), k + max(map(len, excludes)))
             for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True):
@@ -78,6 +89,23 @@ class Recommender:
             if tag in exclude:
                 continue
             out.append(Suggestion(tag, round(value, 4), SOURCE_CLASSIFIER, _reason(self.model, index)))
+            if len(out) == k:
+                break
+        return out
+
+    def _rank_all(
+        self, ranking: Ranking, probabilities: np.ndarray, title: str, body: str, exclude: set[str], k: int
+    ) -> list[Suggestion]:
+        chosen = [ranking.tags.index[t] for t in exclude if t in ranking.tags.index]
+        candidates = ranking.candidates(self.model, probabilities, title, body, chosen)
+        scores = ranking.score(candidates)
+        out = []
+        for row in np.argsort(-scores, kind="stable").tolist():
+            tag = ranking.tags.tags[int(candidates.tags[row])]
+            if tag in exclude:
+                continue
+            source, reason = ranking.explain(candidates, row)
+            out.append(Suggestion(tag, round(float(scores[row]), 4), source, reason))
             if len(out) == k:
                 break
         return out

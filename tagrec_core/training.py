@@ -75,7 +75,8 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Progress:
-    """A snapshot of training for a progress display. ``stage`` is "tokenizer", "train" or "done"."""
+    """A snapshot of training for a progress display. ``stage`` is "tokenizer", "train", "done", or
+    "ranker" (``ranker_training``: the classifier is done, the rest of the ranker is being built)."""
 
     stage: str
     epoch: int = 0

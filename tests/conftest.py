@@ -205,3 +205,25 @@ def tiny_model_path(tiny_model: Any, tmp_path_factory: pytest.TempPathFactory) -
     from tagrec_core import modelfile
 
     return modelfile.save(tiny_model, tmp_path_factory.mktemp("model") / "tiny.tagrec")
+
+
+# Tags of a site's tag list that no training post carries: the ranker must still suggest them from the text.
+SITE_ONLY_TAGS = {"matplotlib": 900, "fastapi": 700, "香港": 500}
+
+
+@pytest.fixture(scope="session")
+def tiny_ranker(train_records: list[Any]) -> Any:
+    """The full ranker (tiny bag classifier, index, text matches, co-occurrence, fusion) on ``train.jsonl``,
+    with a site tag list holding the training tags and ``SITE_ONLY_TAGS``; trained once per session."""
+    from tagrec_core.ranker_training import train_ranker
+
+    site = {t: 100 for r in train_records for t in r.tags} | SITE_ONLY_TAGS
+    return train_ranker(train_records, None, _tiny_config(), site_tags=site)
+
+
+@pytest.fixture(scope="session")
+def tiny_ranker_path(tiny_ranker: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny_ranker`` saved to a model file (read-only: copy it before damaging it)."""
+    from tagrec_core import modelfile
+
+    return modelfile.save(tiny_ranker, tmp_path_factory.mktemp("ranker") / "ranker.tagrec")

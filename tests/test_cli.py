@@ -227,6 +227,26 @@ def test_train_writes_a_model_and_reports_on_stderr(runs: dict[str, Run], files:
     assert [p.name for p in out.parent.iterdir()] == ["m.tagrec"]
 
 
+def test_train_builds_the_full_ranker_with_a_site_tag_list(files: dict[str, Path]) -> None:
+    folder = files["folder"] / "ranker"
+    folder.mkdir()
+    tag_list = folder / "tags.tsv"
+    tag_list.write_text("tag\tcount\nmatplotlib\t900\npython\t5000\n", encoding="utf-8")
+    out = folder / "r.tagrec"
+    r = ok(run(["train", "--data", str(files["train"]), "--tags", str(tag_list), "--out", str(out), "-q"]))
+    assert "17 tags" in r.stderr  # the 16 training tags and the listed matplotlib
+    info = json.loads(ok(run(["info", str(out)])).stdout)
+    assert info["ranker"] is True and info["ranking"]["site_tags"] == 2
+    line = ok(run(["suggest", "-m", str(out), "--json", "Plot a pandas dataframe with matplotlib"])).stdout
+    suggestions = json.loads(line)["suggestions"]
+    assert {"python", "pandas", "matplotlib"} <= {s["tag"] for s in suggestions}
+    plotted = next(s for s in suggestions if s["tag"] == "matplotlib")
+    assert plotted["source"] == "text" and plotted["reason"] == "appears in the title"
+    only = folder / "c.tagrec"
+    ok(run(["train", "--data", str(files["train"]), "--out", str(only), "--classifier-only", "--epochs", "2", "-q"]))
+    assert json.loads(ok(run(["info", str(only)])).stdout)["ranker"] is False
+
+
 @pytest.mark.slow
 def test_train_naive_bayes_preset_gives_a_working_model(runs: dict[str, Run], files: dict[str, Path]) -> None:
     ok(runs["train-naive-bayes"])
@@ -244,7 +264,7 @@ def test_predict_prints_one_json_line_per_record_in_order(runs: dict[str, Run], 
     for row in rows:
         assert len(row["suggestions"]) == 3
         for s in row["suggestions"]:
-            assert set(s) == {"tag", "score", "source"}
+            assert set(s) == {"tag", "score", "source", "reason"}
             assert 0.0 <= s["score"] <= 1.0 and s["source"] == "classifier"
         assert [s["score"] for s in row["suggestions"]] == sorted(
             (s["score"] for s in row["suggestions"]), reverse=True
@@ -283,7 +303,8 @@ def test_suggest_text_prints_tag_score_source(runs: dict[str, Run]) -> None:
     lines = ok(runs["suggest-text"]).stdout.splitlines()
     assert len(lines) == 5
     rows = [line.split("\t") for line in lines]
-    assert all(len(row) == 3 and row[2] == "classifier" and 0 <= float(row[1]) <= 1 for row in rows)
+    assert all(len(row) == 4 and row[2] == "classifier" and 0 <= float(row[1]) <= 1 for row in rows)
+    assert all(row[3].startswith("learned from ") for row in rows)
     assert {rows[0][0], rows[1][0]} == {"python", "pandas"}
 
 

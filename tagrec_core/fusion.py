@@ -1,0 +1,154 @@
+"""Fusion: one learned score from the evidence of every source for a (post, candidate tag) pair.
+
+A small network (standardised features -> ``hidden`` tanh units -> 1 logit) trained with binary cross-entropy
+on held-out posts: the label says whether the candidate is one of the post's tags. Its output is therefore
+the probability that the tag is right, comparable across posts, so a threshold can hide weak suggestions.
+Trained with torch, evaluated with numpy (a few microseconds per post, no autograd machinery at suggest
+time). ``FEATURES`` names the columns every caller must produce, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FEATURES", "Fusion", "fit_fusion"]
+
+FEATURES: tuple[str, ...] = (
+    "classifier_p",  # calibrated classifier probability (0 for a tag the classifier does not know)
+    "classifier_rank",  # 1 / (1 + rank) among the classifier's outputs (0 beyond its candidates)
+    "neighbour_share",  # similarity-weighted share of the neighbours' vote
+    "neighbour_count",  # neighbours carrying the tag / neighbours
+    "neighbour_best",  # similarity of the closest neighbour carrying the tag
+    "neighbour_top",  # similarity of the query's nearest neighbour (how familiar the post is)
+    "in_title",  # the tag occurs in the title
+    "in_body",  # the tag occurs in the body
+    "text_precision",  # when the tag occurs in a post's text, how often it was that post's tag (training)
+    "popularity",  # log tag count / log posts
+    "site_popularity",  # log count in the site's tag list / log of its largest count
+    "known",  # the classifier can output the tag
+    "chosen_related",  # max P(tag | chosen tag) over the tags already chosen
+    "has_chosen",  # the post already has tags
+    "context_related",  # sum over the classifier's top tags s of p(s) * P(tag | s)
+    "length",  # log of the post's length in terms
+)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """``score(features)`` -> probabilities. ``mean``/``scale`` standardise, then one tanh layer."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: float
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        hidden = np.tanh(((features - self.mean) / self.scale) @ self.w1 + self.b1)
+        return hidden @ self.w2 + self.b2
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Probability that each row's candidate is right, ``[n_rows]`` float64 (float32 would round strong
+        candidates to exactly 1.0 and lose their order)."""
+        if not len(features):
+            return np.zeros(0, np.float64)
+        return 1.0 / (1.0 + np.exp(-self.logits(features.astype(np.float64))))
+
+    def state(self) -> dict[str, object]:
+        import torch
+
+        return {
+            "features": list(FEATURES),
+            "mean": torch.from_numpy(self.mean),
+            "scale": torch.from_numpy(self.scale),
+            "w1": torch.from_numpy(self.w1),
+            "b1": torch.from_numpy(self.b1),
+            "w2": torch.from_numpy(self.w2),
+            "b2": float(self.b2),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> Fusion:
+        if list(state["features"]) != list(FEATURES):  # type: ignore[call-overload]
+            raise ValueError("the fusion weights were trained on other features")
+        arrays = {k: np.asarray(state[k].numpy(), np.float32) for k in ("mean", "scale", "w1", "b1", "w2")}  # type: ignore[union-attr]
+        return cls(b2=float(state["b2"]), **arrays)  # type: ignore[arg-type]
+
+
+def fit_fusion(
+    features: np.ndarray,
+    labels: np.ndarray,
+    groups: Sequence[int] | np.ndarray,
+    *,
+    hidden: int = 16,
+    epochs: int = 1000,
+    lr: float = 0.01,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+) -> Fusion:
+    """Fit the fusion network on candidate rows (``features`` ``[n, len(FEATURES)]``, ``labels`` 0/1).
+
+    ``groups`` gives each row's post; every post weighs the same in the loss whatever its number of
+    candidates. Full-batch Adam on one thread (small matrices: more threads only add overhead);
+    deterministic for a given seed.
+    """
+    import torch
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit(features, labels, groups, hidden, epochs, lr, weight_decay, seed)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _fit(
+    features: np.ndarray,
+    labels: np.ndarray,
+    groups: Sequence[int] | np.ndarray,
+    hidden: int,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+) -> Fusion:
+    import torch
+
+    x = np.asarray(features, np.float32)
+    y = np.asarray(labels, np.float32)
+    if x.ndim != 2 or x.shape[1] != len(FEATURES) or len(x) != len(y):
+        raise ValueError("features must be [n, len(FEATURES)] with one label per row")
+    group_ids = np.asarray(groups)
+    if group_ids.shape != (len(x),):
+        raise ValueError("groups must give one post number per row")
+    mean = x.mean(axis=0)
+    scale = np.maximum(x.std(axis=0), 1e-3).astype(np.float32)
+    _, inverse, sizes = np.unique(group_ids, return_inverse=True, return_counts=True)
+    row_weight = torch.from_numpy((1.0 / sizes[inverse]).astype(np.float32))
+    row_weight = row_weight / row_weight.mean()
+    generator = torch.Generator().manual_seed(seed)
+    w1 = torch.nn.Parameter(torch.randn(x.shape[1], hidden, generator=generator) * 0.3)
+    b1 = torch.nn.Parameter(torch.zeros(hidden))
+    w2 = torch.nn.Parameter(torch.randn(hidden, generator=generator) * 0.3)
+    b2 = torch.nn.Parameter(torch.zeros(()))
+    xs = torch.from_numpy((x - mean) / scale)
+    ys = torch.from_numpy(y)
+    optimizer = torch.optim.Adam([w1, b1, w2, b2], lr=lr, weight_decay=weight_decay)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        logits = torch.tanh(xs @ w1 + b1) @ w2 + b2
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, ys, reduction="none") * row_weight).mean()
+        loss.backward()
+        optimizer.step()
+    return Fusion(
+        mean.astype(np.float32),
+        scale,
+        w1.detach().numpy().astype(np.float32),
+        b1.detach().numpy().astype(np.float32),
+        w2.detach().numpy().astype(np.float32),
+        float(b2.item()),
+    )

@@ -1,0 +1,238 @@
+"""The ranker: candidates from every source, their evidence as features, one fused score, a reason each.
+
+Sources (the words the UIs show): ``classifier`` (the network), ``neighbours`` (similar posts vote their
+tags, ``retrieval``), ``text`` (the tag occurs in the post, ``tagmatch``), ``related`` (tags that go with the
+chosen or likely tags, ``related``). ``user`` (the personal profile) is the next slot.
+
+Tag ids: ``Ranking.tags`` is the ranker's tag space. Its first ``len(classifier.vocab)`` tags are the
+classifier's outputs in the same order; after them come tags that only the retrieval index, the site's tag
+list (``--tags``) or the held-out posts know. Everything below speaks tag ids of this space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tagrec_core.fusion import FEATURES, Fusion
+from tagrec_core.model import Model, TagVocab
+from tagrec_core.related import Related
+from tagrec_core.retrieval import NeighbourVotes, PostIndex, post_terms
+from tagrec_core.tagmatch import Match, TagMatcher
+from tagrec_core.text import normalize
+
+__all__ = ["SOURCES", "Candidates", "Ranking", "RankingConfig"]
+
+SOURCES: tuple[str, ...] = ("classifier", "neighbours", "text", "related")
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+_NO_VOTES = NeighbourVotes(
+    np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0, 0
+)
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Which sources take part (ablations switch some off), how many candidates each proposes, and how many
+    neighbours vote."""
+
+    sources: tuple[str, ...] = SOURCES
+    neighbours: int = 30
+    classifier_candidates: int = 20
+    neighbour_candidates: int = 20
+    text_candidates: int = 30
+    companions: int = 10  # per chosen tag
+    context_tags: int = 3  # the classifier's top tags whose companions join in
+
+    def __post_init__(self) -> None:
+        unknown = set(self.sources) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown sources: {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One post's candidate tags (ids), their feature rows, and what the explanation needs."""
+
+    tags: np.ndarray
+    features: np.ndarray
+    votes: NeighbourVotes
+    related_to: np.ndarray  # per candidate: the tag id that relates it most (-1: none)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Everything besides the classifier that the ranker needs; stored in the model file's ``ranking``."""
+
+    tags: TagVocab
+    site_counts: np.ndarray  # per tag: count in the site's tag list (0 when absent or no list)
+    text_seen: np.ndarray  # per tag: training posts whose text contains it
+    text_tagged: np.ndarray  # ... and that carry it
+    index: PostIndex
+    related: Related
+    fusion: Fusion | None
+    config: RankingConfig = RankingConfig()
+    matcher: TagMatcher = field(init=False, repr=False, compare=False)
+    _text_precision: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matcher", TagMatcher(self.tags.tags))
+        # Smoothed towards the average precision of a text match, so one lucky post proves little.
+        seen, tagged = self.text_seen.astype(np.float32), self.text_tagged.astype(np.float32)
+        overall = float(tagged.sum() / max(1.0, seen.sum()))
+        object.__setattr__(self, "_text_precision", (tagged + 2.0 * overall) / (seen + 2.0))
+
+    # --- candidates and features ------------------------------------------------------------------------
+
+    def candidates(
+        self,
+        model: Model,
+        probabilities: np.ndarray,
+        title: str,
+        body: str,
+        chosen: Sequence[int],
+        *,
+        exclude_post: int | None = None,
+    ) -> Candidates:
+        """Candidates of one post with their features (rows in ``FEATURES`` order).
+
+        ``probabilities``: the classifier's calibrated scores of this post (``[len(model.vocab)]``);
+        ``title``/``body``: raw text; ``chosen``: ids of tags already on the post (never candidates);
+        ``exclude_post``: an indexed post to leave out of the neighbours (itself, when scoring training posts).
+        """
+        config = self.config
+        n_classifier = len(probabilities)
+        clean_title, clean_body = normalize(title), normalize(body)
+        terms = post_terms(f"{clean_title}\n{clean_body}")
+        if "classifier" not in config.sources:
+            probabilities = np.zeros_like(probabilities)
+        if "neighbours" in config.sources:
+            votes = self.index.votes(terms, config.neighbours, exclude_post=exclude_post)
+        else:
+            votes = _NO_VOTES
+        matches = self.matcher.find(clean_title, clean_body) if "text" in config.sources else []
+        if "related" not in config.sources:
+            chosen_for_related: Sequence[int] = ()
+        else:
+            chosen_for_related = chosen
+
+        top_classifier = _top(probabilities, config.classifier_candidates if "classifier" in config.sources else 0)
+        pool: dict[int, None] = dict.fromkeys(top_classifier.tolist())
+        pool.update(dict.fromkeys(votes.tags[_top(votes.share, config.neighbour_candidates)].tolist()))
+        pool.update(dict.fromkeys(self._strongest_matches(matches)))
+        related_to: dict[int, tuple[int, float]] = {}
+        for source in chosen_for_related:
+            companions, p = self.related.strongest(source, config.companions)
+            for tag, value in zip(companions.tolist(), p.tolist(), strict=True):
+                pool.setdefault(tag, None)
+                if value > related_to.get(tag, (-1, 0.0))[1]:
+                    related_to[tag] = (source, value)
+        chosen_set = set(chosen)
+        tags = np.fromiter((t for t in pool if t not in chosen_set), dtype=np.int64)
+
+        rows = np.zeros((len(tags), len(FEATURES)), np.float32)
+        known = tags < n_classifier
+        rows[known, _COLUMN["classifier_p"]] = probabilities[tags[known]]
+        rank = {tag: r for r, tag in enumerate(top_classifier.tolist())}
+        rows[:, _COLUMN["classifier_rank"]] = [1.0 / (1.0 + rank[t]) if t in rank else 0.0 for t in tags.tolist()]
+        rows[:, _COLUMN["known"]] = known
+        self._neighbour_columns(rows, tags, votes)
+        self._text_columns(rows, tags, matches)
+        counts = np.asarray(self.tags.counts, np.float32)
+        rows[:, _COLUMN["popularity"]] = np.log1p(counts[tags]) / np.log1p(max(1.0, len(self.index)))
+        site_max = float(self.site_counts.max()) if len(self.site_counts) else 0.0
+        if site_max > 0:
+            rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / np.log1p(site_max)
+        rows[:, _COLUMN["has_chosen"]] = float(bool(chosen))
+        rows[:, _COLUMN["chosen_related"]] = [related_to.get(t, (-1, 0.0))[1] for t in tags.tolist()]
+        context_tags = top_classifier[: config.context_tags] if "related" in config.sources else top_classifier[:0]
+        context = self._context(tags, context_tags, probabilities)
+        rows[:, _COLUMN["context_related"]] = context
+        rows[:, _COLUMN["length"]] = np.log1p(len(terms)) / np.log(1024.0)
+        related = np.array([related_to.get(t, (-1, 0.0))[0] for t in tags.tolist()], dtype=np.int64)
+        return Candidates(tags, rows, votes, related)
+
+    def _strongest_matches(self, matches: list[Match]) -> list[int]:
+        """The text matches most likely to be right, by their training precision, best first."""
+        if len(matches) <= self.config.text_candidates:
+            return [m.tag for m in matches]
+        ids = np.array([m.tag for m in matches], dtype=np.int64)
+        order = np.argsort(-self._text_precision[ids], kind="stable")[: self.config.text_candidates]
+        return ids[order].tolist()
+
+    def _neighbour_columns(self, rows: np.ndarray, tags: np.ndarray, votes: NeighbourVotes) -> None:
+        rows[:, _COLUMN["neighbour_top"]] = votes.top_similarity
+        if not len(votes.tags):
+            return
+        position = np.searchsorted(votes.tags, tags)  # votes.tags is sorted (np.unique)
+        position = np.minimum(position, len(votes.tags) - 1)
+        hit = votes.tags[position] == tags
+        rows[hit, _COLUMN["neighbour_share"]] = votes.share[position[hit]]
+        rows[hit, _COLUMN["neighbour_count"]] = votes.count[position[hit]] / max(1, votes.neighbours)
+        rows[hit, _COLUMN["neighbour_best"]] = votes.best[position[hit]]
+
+    def _text_columns(self, rows: np.ndarray, tags: np.ndarray, matches: list[Match]) -> None:
+        if not matches:
+            return
+        found = {m.tag: m for m in matches}
+        for row, tag in enumerate(tags.tolist()):
+            match = found.get(tag)
+            if match is not None:
+                rows[row, _COLUMN["in_title"]] = float(match.in_title > 0)
+                rows[row, _COLUMN["in_body"]] = float(match.in_body > 0)
+                rows[row, _COLUMN["text_precision"]] = self._text_precision[tag]
+
+    def _context(self, tags: np.ndarray, context: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """Sum over the classifier's top tags s of p(s) * P(tag | s), s itself left out."""
+        out = np.zeros(len(tags), np.float32)
+        for source in context.tolist():
+            companions, p = self.related.given(source)  # sorted by tag id
+            if not len(companions):
+                continue
+            position = np.minimum(np.searchsorted(companions, tags), len(companions) - 1)
+            hit = companions[position] == tags
+            out[hit] += probabilities[source] * p[position[hit]]
+        return out
+
+    def score(self, candidates: Candidates) -> np.ndarray:
+        """The fused probability of every candidate (without fusion weights: the mean of the two main votes)."""
+        if self.fusion is None:
+            f = candidates.features
+            return (f[:, _COLUMN["classifier_p"]] + f[:, _COLUMN["neighbour_share"]]) / 2.0
+        return self.fusion.score(candidates.features)
+
+    # --- explanations ---------------------------------------------------------------------------------------
+
+    def explain(self, candidates: Candidates, row: int) -> tuple[str, str]:
+        """The main source of candidate ``row`` and a short reason a person can read."""
+        f = candidates.features[row]
+        tag = int(candidates.tags[row])
+        evidence = {
+            "classifier": float(f[_COLUMN["classifier_p"]]),
+            "neighbours": float(f[_COLUMN["neighbour_share"]]),
+            "text": float(f[_COLUMN["text_precision"]]) if f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] else 0.0,
+            "related": float(f[_COLUMN["chosen_related"]]),
+        }
+        source = max(evidence, key=lambda s: evidence[s])
+        if source == "text":
+            return source, "appears in the title" if f[_COLUMN["in_title"]] else "appears in the text"
+        if source == "neighbours":
+            count = round(float(f[_COLUMN["neighbour_count"]]) * candidates.votes.neighbours)
+            return source, f"{count} similar post{'' if count == 1 else 's'}"
+        if source == "related" and candidates.related_to[row] >= 0:
+            return source, f"often used with {self.tags.tags[int(candidates.related_to[row])]}"
+        count = self.tags.counts[tag]
+        return "classifier", f"learned from {count} tagged post{'' if count == 1 else 's'}"
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first."""
+    if n <= 0 or not len(values):
+        return np.zeros(0, np.int64)
+    part = np.argpartition(-values, n - 1)[:n] if len(values) > n else np.arange(len(values))
+    return part[np.argsort(-values[part], kind="stable")].astype(np.int64)

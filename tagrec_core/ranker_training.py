@@ -1,0 +1,233 @@
+"""Training the full ranker: the classifier, then the index, co-occurrence and text statistics, then fusion.
+
+The fusion weights must be learned on posts that no component has seen, or they would learn to trust the
+memorised training posts. So the records are split (``valid`` when given, else a hashed fold of the records,
+as ``training.train`` does): the classifier, index, co-occurrence and text statistics are built on the fit
+part, every candidate of the held-out posts becomes a labelled feature row, and the fusion network is fitted
+on those rows. Finally the held-out posts join the index and the statistics: they are data too.
+
+Some held-out posts get one of their own tags revealed as "already chosen" (``reveal``), so that fusion learns
+what chosen tags say about the others (as when the user has typed a tag or the page already has some).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from tagrec_core.fusion import Fusion, fit_fusion
+from tagrec_core.model import Model, TagVocab, normalize_tag
+from tagrec_core.ranker import Ranking, RankingConfig
+from tagrec_core.related import Related
+from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, post_terms
+from tagrec_core.tagmatch import TagMatcher
+from tagrec_core.text import normalize
+from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spread, train
+
+if TYPE_CHECKING:
+    from tagrec_core.records import Record
+
+__all__ = ["fit_ranking", "train_ranker"]
+
+# Held-out posts used to fit fusion (more changes little and costs candidate generation time).
+FUSION_POSTS = 5000
+
+
+def train_ranker(
+    records: Sequence[Record],
+    valid: Sequence[Record] | None = None,
+    config: TrainConfig | None = None,
+    *,
+    site_tags: dict[str, int] | None = None,
+    ranking_config: RankingConfig | None = None,
+    reveal: float = 0.3,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Model:
+    """A model with the classifier and the full ranker (``Model.ranking``), trained on ``records``.
+
+    ``site_tags``: a site's tag list (tag -> count); its tags become suggestible when they occur in a post.
+    Raises what ``training.train`` raises.
+    """
+    config = config or TrainConfig()
+    if valid:
+        fit_part, held_out = list(records), list(valid)
+    else:
+        fit_part, held_out = _split(records, config.valid_fraction)
+    # Too few records to hold any out (``_split`` then returns all of them twice): index them only once.
+    degenerate = len(fit_part) == len(records) and not valid
+    classifier = train(fit_part, held_out, config, progress=progress, should_stop=should_stop)
+    if progress is not None:
+        progress(Progress("ranker"))
+    return fit_ranking(
+        classifier,
+        fit_part,
+        held_out,
+        site_tags=site_tags,
+        ranking_config=ranking_config,
+        reveal=reveal,
+        seed=config.seed,
+        index_held_out=not degenerate,
+    )
+
+
+def fit_ranking(
+    classifier: Model,
+    fit_part: Sequence[Record],
+    held_out: Sequence[Record],
+    *,
+    site_tags: dict[str, int] | None = None,
+    ranking_config: RankingConfig | None = None,
+    reveal: float = 0.3,
+    seed: int = 0,
+    index_held_out: bool = True,
+) -> Model:
+    """``classifier`` with a ranker built on ``fit_part`` and fusion fitted on ``held_out`` (which the
+    classifier must not have trained on); ``held_out`` then joins the index unless ``index_held_out`` is
+    False. Used by ``train_ranker``, and by the benchmark's ablations (one classifier, several rankers)."""
+    tags = _tag_space(classifier.vocab, [*fit_part, *held_out], site_tags or {})
+    ranking = _build(classifier, tags, fit_part, site_tags or {}, ranking_config or RankingConfig())
+    rows, labels, groups = _fusion_rows(classifier, ranking, _spread(held_out, FUSION_POSTS), reveal, seed)
+    fusion = fit_fusion(rows, labels, groups, seed=seed) if labels.any() and not labels.all() else None
+    ranking = _extend(ranking, held_out if index_held_out else [], fusion)
+    meta = dict(classifier.meta)
+    meta["ranking"] = {
+        "config": ranking.config.to_dict(),
+        "indexed_posts": len(ranking.index),
+        "tags": len(ranking.tags),
+        "site_tags": len(site_tags or {}),
+        "fusion_posts": len(set(groups.tolist())),
+        "fusion_rows": len(labels),
+    }
+    return Model(
+        classifier.tokenizer,
+        classifier.vocab,
+        classifier.network,
+        classifier.calibration,
+        meta,
+        quantized=classifier.quantized,
+        ranking=ranking,
+    )
+
+
+def _tag_space(vocab: TagVocab, records: Sequence[Record], site_tags: dict[str, int]) -> list[str]:
+    """The classifier's tags in their order, then every other tag of the records and the site's list."""
+    tags = list(vocab.tags)
+    known = set(tags)
+    extra = {normalize_tag(t) for r in records for t in r.tags} | {normalize_tag(t) for t in site_tags}
+    tags.extend(sorted(t for t in extra - known if t))
+    return tags
+
+
+def _post_tag_ids(record: Record, index: dict[str, int]) -> list[int]:
+    return sorted({index[t] for t in map(normalize_tag, record.tags) if t in index})
+
+
+def _terms(record: Record) -> list[int]:
+    """The retrieval terms of a record, exactly as ``Ranking.candidates`` computes them for a query."""
+    return post_terms(f"{normalize(record.title)}\n{normalize(record.body)}")
+
+
+def _text_stats(
+    matcher: TagMatcher, records: Sequence[Record], index: dict[str, int], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per tag: posts whose text contains it, and how many of those carry it."""
+    seen = np.zeros(n, np.int64)
+    tagged = np.zeros(n, np.int64)
+    for record in records:
+        found = {m.tag for m in matcher.find(normalize(record.title), normalize(record.body))}
+        if not found:
+            continue
+        own = set(_post_tag_ids(record, index))
+        ids = np.fromiter(found, dtype=np.int64)
+        seen[ids] += 1
+        hits = np.fromiter(found & own, dtype=np.int64)
+        tagged[hits] += 1
+    return seen, tagged
+
+
+def _build(
+    classifier: Model,
+    tags: list[str],
+    records: Sequence[Record],
+    site_tags: dict[str, int],
+    config: RankingConfig,
+) -> Ranking:
+    index = {t: i for i, t in enumerate(tags)}
+    tag_ids = [_post_tag_ids(r, index) for r in records]
+    counts = np.zeros(len(tags), np.int64)
+    for ids in tag_ids:
+        counts[ids] += 1
+    post_index = PostIndex.build([_terms(r) for r in records], tag_ids, TERM_BUCKETS, len(tags))
+    site = np.zeros(len(tags), np.float32)
+    for tag, count in site_tags.items():
+        key = normalize_tag(tag)
+        if key in index:
+            site[index[key]] = max(site[index[key]], float(count))
+    seen, tagged = _text_stats(TagMatcher(tags), records, index, len(tags))
+    return Ranking(
+        TagVocab(tuple(tags), tuple(int(c) for c in counts)),
+        site,
+        seen,
+        tagged,
+        post_index,
+        Related.build(tag_ids, len(tags)),
+        None,
+        config,
+    )
+
+
+def _fusion_rows(
+    classifier: Model, ranking: Ranking, posts: Sequence[Record], reveal: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows, labels and post numbers of every candidate of ``posts``."""
+    rng = random.Random(seed)
+    index = ranking.tags.index
+    all_rows, all_labels, all_groups = [], [], []
+    for start in range(0, len(posts), 256):
+        part = posts[start : start + 256]
+        probabilities = _probabilities(classifier, part)
+        for offset, (record, p) in enumerate(zip(part, probabilities, strict=True)):
+            truth = _post_tag_ids(record, index)
+            if not truth:
+                continue
+            chosen = [rng.choice(truth)] if len(truth) > 1 and rng.random() < reveal else []
+            candidates = ranking.candidates(classifier, p, record.title, record.body, chosen)
+            wanted = set(truth) - set(chosen)
+            all_rows.append(candidates.features)
+            all_labels.append(np.fromiter((t in wanted for t in candidates.tags.tolist()), np.float32))
+            all_groups.append(np.full(len(candidates.tags), start + offset, np.int64))
+    if not all_rows:
+        return np.zeros((0, 0), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+    return np.concatenate(all_rows), np.concatenate(all_labels), np.concatenate(all_groups)
+
+
+def _probabilities(classifier: Model, records: Sequence[Record]) -> np.ndarray:
+    texts = [r.text for r in records]
+    with torch.inference_mode():
+        return classifier.probabilities(texts).numpy()
+
+
+def _extend(ranking: Ranking, posts: Sequence[Record], fusion: Fusion | None) -> Ranking:
+    """``ranking`` with ``posts`` added to its index, co-occurrence, counts and text statistics."""
+    index = ranking.tags.index
+    tag_ids = [_post_tag_ids(r, index) for r in posts]
+    counts = np.asarray(ranking.tags.counts, np.int64).copy()
+    for ids in tag_ids:
+        counts[ids] += 1
+    seen, tagged = _text_stats(ranking.matcher, posts, index, len(ranking.tags))
+    post_index = ranking.index.extend([_terms(r) for r in posts], tag_ids) if posts else ranking.index
+    return Ranking(
+        TagVocab(ranking.tags.tags, tuple(int(c) for c in counts)),
+        ranking.site_counts,
+        ranking.text_seen + seen,
+        ranking.text_tagged + tagged,
+        post_index,
+        ranking.related.extend(tag_ids) if posts else ranking.related,
+        fusion,
+        ranking.config,
+    )

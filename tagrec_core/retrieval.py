@@ -1,0 +1,244 @@
+"""Retrieval: an inverted index of tagged posts, and the vote of a query's nearest neighbours.
+
+Posts are TF-IDF vectors over *terms* (``post_terms``: words and word bigrams, and character trigrams in
+Chinese, hashed): sublinear tf, smoothed idf, L2-normalised, so a dot product is a cosine similarity. The index is a
+``scipy.sparse`` CSR matrix of terms x posts (one posting list per term, highest weight first); a query
+touches only the posting lists of its own terms, so its cost grows with how many posts share its terms,
+not with the size of the index. ``max_postings`` caps how much of one list a query reads (static index
+pruning): on a large index, the lists of very common terms are cut to their best-weighted posts.
+
+What is stored is the raw term counts and tags of every post (``PostIndex.state``); weights and posting
+lists are derived at load, so an index can grow (``extend``: the user's own posts, later) and be rebuilt
+exactly. Immutable after construction and safe for concurrent readers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from tagrec_core.tagmatch import words
+
+__all__ = ["TERM_BUCKETS", "NeighbourVotes", "PostIndex", "post_terms"]
+
+# Terms are hashed into this many ids: no vocabulary to store, and collisions are rare enough at 2^20.
+TERM_BUCKETS = 1 << 20
+_COUNT_DTYPE = np.uint16  # term counts per post; a post of 65k equal terms is clipped, harmlessly
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourVotes:
+    """The tags of a query's ``k`` nearest posts, one entry per distinct tag (arrays of equal length).
+
+    ``share`` is the tag's similarity-weighted vote over the neighbours' total similarity (0..1); ``count``
+    how many neighbours carry it; ``best`` the similarity of the closest neighbour that carries it.
+    ``top_similarity`` is the similarity of the query's nearest post (0 when nothing is similar).
+    """
+
+    tags: np.ndarray  # int64 tag ids
+    share: np.ndarray  # float32
+    count: np.ndarray  # int32
+    best: np.ndarray  # float32
+    top_similarity: float
+    neighbours: int
+
+
+class PostIndex:
+    """Tagged posts, searchable by cosine similarity of TF-IDF term vectors."""
+
+    def __init__(self, counts: sp.csr_matrix, post_tags: sp.csr_matrix, *, max_postings: int = 20_000) -> None:
+        """``counts``: posts x terms raw term counts; ``post_tags``: posts x tags, 1 where a post has a tag."""
+        if counts.shape[0] != post_tags.shape[0]:
+            raise ValueError("counts and post_tags differ in their number of posts")
+        self.counts = counts.tocsr().astype(_COUNT_DTYPE)
+        self.post_tags = post_tags.tocsr().astype(np.float32)
+        self.max_postings = max_postings
+        n_posts, n_terms = self.counts.shape
+        df = np.bincount(self.counts.indices, minlength=n_terms)
+        self.idf = (np.log((1.0 + n_posts) / (1.0 + df)) + 1.0).astype(np.float32)
+        weights = sp.csr_matrix(
+            ((1.0 + np.log(self.counts.data.astype(np.float32))), self.counts.indices, self.counts.indptr),
+            shape=self.counts.shape,
+        )
+        weights = weights.multiply(self.idf[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
+        weights = sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32)) @ weights
+        self._postings_from(weights.T.tocsr().astype(np.float32))
+
+    def _postings_from(self, postings: sp.csr_matrix) -> None:
+        """Sort every posting list by weight, best first, so a capped read keeps the strongest posts."""
+        indptr, indices, data = postings.indptr, postings.indices, postings.data
+        row = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        order = np.lexsort((-data, row))
+        self._indptr = indptr.astype(np.int64)
+        self._indices = indices[order].astype(np.int32)
+        self._weights = data[order].astype(np.float32)
+
+    @classmethod
+    def build(
+        cls,
+        terms: Sequence[Sequence[int]],
+        tags: Sequence[Sequence[int]],
+        n_terms: int,
+        n_tags: int,
+        *,
+        max_postings: int = 20_000,
+    ) -> PostIndex:
+        """An index of posts given as term-id lists (``features.bag_ids``) and tag-id lists."""
+        return cls(_count_matrix(terms, n_terms), _tag_matrix(tags, n_tags), max_postings=max_postings)
+
+    def extend(self, terms: Sequence[Sequence[int]], tags: Sequence[Sequence[int]]) -> PostIndex:
+        """A new index with these posts added (idf recomputed over all posts); ``self`` is unchanged."""
+        n_terms, n_tags = self.counts.shape[1], self.post_tags.shape[1]
+        counts = sp.vstack([self.counts, _count_matrix(terms, n_terms)]).tocsr()
+        post_tags = sp.vstack([self.post_tags, _tag_matrix(tags, n_tags)]).tocsr()
+        return PostIndex(counts, post_tags, max_postings=self.max_postings)
+
+    def __len__(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_tags(self) -> int:
+        return int(self.post_tags.shape[1])
+
+    # --- querying ------------------------------------------------------------------------------------------
+
+    def vector(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """A query's distinct known term ids and their L2-normalised TF-IDF weights."""
+        if not len(terms):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        ids, tf = np.unique(np.asarray(terms, dtype=np.int64), return_counts=True)
+        keep = (ids >= 0) & (ids < len(self.idf))
+        ids, tf = ids[keep], tf[keep]
+        weights = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
+        norm = float(np.sqrt(np.dot(weights, weights)))
+        return ids, (weights / norm if norm > 0 else weights).astype(np.float32)
+
+    def neighbours(self, terms: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` most similar posts to a query: (post ids, cosine similarities), most similar first.
+
+        Posts sharing no term with the query are never returned, so fewer than ``k`` may come back.
+        """
+        ids, weights = self.vector(terms)
+        if not len(ids) or k < 1:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        starts = self._indptr[ids]
+        ends = np.minimum(self._indptr[ids + 1], starts + self.max_postings)
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        # All postings of the query's terms at once: positions start..end of each term, flattened.
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        posts = self._indices[positions]
+        contributions = self._weights[positions] * np.repeat(weights, lengths)
+        if len(posts) * 32 < len(self):
+            unique_posts, inverse = np.unique(posts, return_inverse=True)
+            sims = np.bincount(inverse, weights=contributions).astype(np.float32)
+        else:  # many postings: a dense accumulator over all posts is cheaper than sorting them
+            dense = np.bincount(posts, weights=contributions, minlength=len(self))
+            unique_posts = np.flatnonzero(dense)
+            sims = dense[unique_posts].astype(np.float32)
+        best = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
+        best = best[np.argsort(-sims[best], kind="stable")]
+        return unique_posts[best].astype(np.int64), sims[best]
+
+    def votes(self, terms: Sequence[int], k: int, *, exclude_post: int | None = None) -> NeighbourVotes:
+        """The tag vote of the query's ``k`` nearest posts (``exclude_post``: leave one post out)."""
+        posts, sims = self.neighbours(terms, k + (exclude_post is not None))
+        if exclude_post is not None:
+            keep = posts != exclude_post
+            posts, sims = posts[keep][:k], sims[keep][:k]
+        if not len(posts):
+            empty = np.zeros(0, np.float32)
+            return NeighbourVotes(np.zeros(0, np.int64), empty, np.zeros(0, np.int32), empty, 0.0, 0)
+        rows = self.post_tags[posts]  # neighbours x tags, sparse
+        tag_ids = rows.indices.astype(np.int64)
+        post_of = np.repeat(np.arange(len(posts)), np.diff(rows.indptr))
+        tag_sims = sims[post_of]
+        unique_tags, inverse = np.unique(tag_ids, return_inverse=True)
+        total = float(sims.sum())
+        share = np.bincount(inverse, weights=tag_sims) / (total if total > 0 else 1.0)
+        count = np.bincount(inverse)
+        best = np.zeros(len(unique_tags), np.float32)
+        np.maximum.at(best, inverse, tag_sims)
+        return NeighbourVotes(
+            unique_tags,
+            share.astype(np.float32),
+            count.astype(np.int32),
+            best,
+            float(sims[0]),
+            len(posts),
+        )
+
+    # --- storage -------------------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, object]:
+        """Plain tensors-and-numbers form for the model file (``from_state`` reverses it)."""
+        import torch
+
+        return {
+            "shape": [int(self.counts.shape[0]), int(self.counts.shape[1]), int(self.post_tags.shape[1])],
+            "count_indptr": torch.from_numpy(self.counts.indptr.astype(np.int64)),
+            "count_indices": torch.from_numpy(self.counts.indices.astype(np.int32)),
+            "count_data": torch.from_numpy(self.counts.data.astype(np.int16).view(np.int16)),
+            "tag_indptr": torch.from_numpy(self.post_tags.indptr.astype(np.int64)),
+            "tag_indices": torch.from_numpy(self.post_tags.indices.astype(np.int32)),
+            "max_postings": int(self.max_postings),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> PostIndex:
+        n_posts, n_terms, n_tags = (int(v) for v in state["shape"])  # type: ignore[union-attr]
+        counts = sp.csr_matrix(
+            (
+                state["count_data"].numpy().view(np.uint16),  # type: ignore[union-attr]
+                state["count_indices"].numpy(),  # type: ignore[union-attr]
+                state["count_indptr"].numpy(),  # type: ignore[union-attr]
+            ),
+            shape=(n_posts, n_terms),
+        )
+        tag_indices = state["tag_indices"].numpy()  # type: ignore[union-attr]
+        post_tags = sp.csr_matrix(
+            (np.ones(len(tag_indices), np.float32), tag_indices, state["tag_indptr"].numpy()),  # type: ignore[union-attr]
+            shape=(n_posts, n_tags),
+        )
+        return cls(counts, post_tags, max_postings=int(state["max_postings"]))  # type: ignore[arg-type]
+
+
+def post_terms(text: str) -> list[int]:
+    """The retrieval terms of a (normalised) text: hashed words, adjacent word pairs and, in Chinese (where
+    every character is a word, ``tagmatch.words``), character triples. Stable across processes (CRC-32)."""
+    tokens = words(text)
+    grams = list(tokens)
+    grams.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
+    grams.extend(
+        f"{a}{b}{c}"
+        for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        if len(a) == len(b) == len(c) == 1 and not (a.isascii() or b.isascii() or c.isascii())
+    )
+    return [zlib.crc32(g.encode("utf-8")) % TERM_BUCKETS for g in grams]
+
+
+def _count_matrix(terms: Sequence[Sequence[int]], n_terms: int) -> sp.csr_matrix:
+    """posts x terms raw counts (duplicates within a post summed)."""
+    indptr = np.zeros(len(terms) + 1, np.int64)
+    indptr[1:] = np.cumsum([len(t) for t in terms])
+    indices = np.fromiter((i for t in terms for i in t), dtype=np.int64, count=int(indptr[-1]))
+    data = np.ones(len(indices), np.int32)
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(len(terms), n_terms))
+    matrix.sum_duplicates()
+    matrix.data = np.minimum(matrix.data, np.iinfo(_COUNT_DTYPE).max)
+    return matrix
+
+
+def _tag_matrix(tags: Sequence[Sequence[int]], n_tags: int) -> sp.csr_matrix:
+    """posts x tags, 1 where a post carries a tag."""
+    indptr = np.zeros(len(tags) + 1, np.int64)
+    indptr[1:] = np.cumsum([len(set(t)) for t in tags])
+    indices = np.fromiter((i for t in tags for i in sorted(set(t))), dtype=np.int64, count=int(indptr[-1]))
+    return sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(len(tags), n_tags))

@@ -1,0 +1,116 @@
+"""Tags read out of the text: every known tag that occurs in a post's title or body.
+
+A tag and a text match when their *match keys* share a run of words. The key folds the variants people
+write for one tag: case and full-width forms (NFKC), hyphens, underscores and spaces (``ruby-on-rails`` =
+``Ruby on Rails``), a plural ``s`` (``arrays`` = ``array``), and keeps the tokens that are tags in their own
+right (``c#``, ``c++``, ``.net``, ``node.js``). Chinese has no word boundaries, so every CJK character is a
+word of its own and a Chinese tag matches as a substring (``李敏镐`` in ``今天李敏镐来了``).
+
+All keys are searched at once with an Aho-Corasick automaton (``pyahocorasick``), so matching costs the
+length of the text, not the number of tags. The automaton is rebuilt from the tag list when a model loads;
+nothing but the tags is stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+__all__ = ["Match", "TagMatcher", "match_key", "words"]
+
+# CJK ideographs (with extension A and compatibility forms), kana and hangul: one word per character.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_CJK_RE = re.compile(f"([{_CJK}])")
+# A word: letters/digits with inner dots (node.js, asp.net), an optional leading dot (.net) and trailing
+# + or # (c++, c#, f#). Everything else separates words.
+_WORD_RE = re.compile(r"\.?[^\W_](?:[\w.]*[^\W_])?[+#]*")
+_SEPARATORS_RE = re.compile(r"[-_/]+")
+# Tags longer than this many words are not looked for in text (they are sentences, not tags). Every
+# Chinese character is a word, and Weibo hashtags can be long phrases.
+MAX_KEY_WORDS = 32
+
+
+def _singular(word: str) -> str:
+    """A crude English singular, the same for both forms of a word: ``arrays``/``array`` -> ``array``,
+    ``queries``/``query`` -> ``query``, ``cookies``/``cookie`` -> ``cooky``, ``classes`` -> ``class``,
+    ``boxes`` -> ``box``; ``css``, ``ios``, ``status`` kept. Keys are only compared, never shown."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ie"):
+        return word[:-2] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as tags and texts are compared: folded, singular, one per CJK character."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = _CJK_RE.sub(r" \1 ", _SEPARATORS_RE.sub(" ", folded))
+    return [_singular(w) for w in _WORD_RE.findall(folded)]
+
+
+def match_key(text: str) -> str:
+    """The words of ``text`` as they are compared, joined by single spaces (``""`` when it has none)."""
+    return " ".join(words(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A tag found in a post: its id, and how often it occurs in the title and in the body."""
+
+    tag: int
+    in_title: int
+    in_body: int
+
+
+class TagMatcher:
+    """Finds known tags in text. ``tags[i]`` is the tag with id ``i``; ids are returned, not strings.
+
+    Several tags may share a key (``array`` and ``arrays``): a match reports all of them. Tags whose key
+    is empty (punctuation only) or longer than ``MAX_KEY_WORDS`` words are never matched.
+    Immutable after construction and safe for concurrent readers.
+    """
+
+    def __init__(self, tags: Sequence[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        by_key: dict[str, list[int]] = {}
+        for tag_id, tag in enumerate(tags):
+            key = match_key(tag)
+            if key and key.count(" ") < MAX_KEY_WORDS:
+                by_key.setdefault(key, []).append(tag_id)
+        for key, ids in by_key.items():
+            # Spaces around the key make a match start and end on word boundaries.
+            self._automaton.add_word(f" {key} ", tuple(ids))
+        self._empty = not by_key
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def counts(self, text: str) -> dict[int, int]:
+        """How often each known tag occurs in ``text``: ``{tag_id: occurrences}``."""
+        found: dict[int, int] = {}
+        if self._empty or not text:
+            return found
+        haystack = f" {match_key(text)} "
+        for _end, ids in self._automaton.iter(haystack):
+            for tag_id in ids:
+                found[tag_id] = found.get(tag_id, 0) + 1
+        return found
+
+    def find(self, title: str, body: str = "") -> list[Match]:
+        """Every known tag in the post, in tag-id order, with its occurrences in the title and the body."""
+        in_title = self.counts(title)
+        in_body = self.counts(body)
+        ids = sorted(in_title.keys() | in_body.keys())
+        return [Match(i, in_title.get(i, 0), in_body.get(i, 0)) for i in ids]
+
+    def find_many(self, posts: Iterable[tuple[str, str]]) -> list[list[Match]]:
+        return [self.find(title, body) for title, body in posts]

@@ -1,0 +1,145 @@
+"""Tests of tagrec_core.fusion: the learned score of a (post, candidate tag) pair from every source's evidence."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from tagrec_core.fusion import FEATURES, Fusion, fit_fusion
+
+
+def _problem(n_posts: int, per_post: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate rows whose label is ``feature 0 > 0.5``; every other column is noise."""
+    rng = np.random.default_rng(seed)
+    features = rng.random((n_posts * per_post, len(FEATURES))).astype(np.float32)
+    labels = (features[:, 0] > 0.5).astype(np.float32)
+    groups = np.repeat(np.arange(n_posts), per_post)
+    return features, labels, groups
+
+
+def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    above = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(above / (len(pos) * len(neg)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Full-batch fits of a few hundred rows are all per-op overhead: one intra-op thread is much faster,
+    and does not slow to a crawl when the machine's cores are busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Fusion:
+    features, labels, groups = _problem(100, 5, seed=0)
+    return fit_fusion(features, labels, groups, seed=0)
+
+
+def test_separable_problem_ranks_positives_first(fitted: Fusion) -> None:
+    features, labels, _groups = _problem(60, 5, seed=1)
+    scores = fitted.score(features)
+    assert scores.shape == (len(features),)
+    assert scores.dtype == np.float64
+    assert _auc(scores, labels) > 0.95
+    assert float(scores[labels == 1].mean()) > 0.5 > float(scores[labels == 0].mean())
+
+
+def test_scores_are_probabilities(fitted: Fusion) -> None:
+    features, _labels, _groups = _problem(50, 4, seed=2)
+    scores = fitted.score(features)
+    logits = fitted.logits(features)
+    assert np.all((scores >= 0) & (scores <= 1))
+    # float32 rounds the sigmoid of a large logit to exactly 0 or 1; a moderate one is strictly inside.
+    moderate = np.abs(logits) < 15
+    assert moderate.any()
+    assert np.all((scores[moderate] > 0) & (scores[moderate] < 1))
+    np.testing.assert_allclose(scores, 1 / (1 + np.exp(-logits)), rtol=1e-5)
+
+
+def test_parameter_shapes() -> None:
+    features, labels, groups = _problem(20, 3, seed=3)
+    fusion = fit_fusion(features, labels, groups, hidden=4, epochs=5)
+    n = len(FEATURES)
+    assert fusion.mean.shape == fusion.scale.shape == (n,)
+    assert fusion.w1.shape == (n, 4)
+    assert fusion.b1.shape == fusion.w2.shape == (4,)
+    assert isinstance(fusion.b2, float)
+    assert np.all(fusion.scale > 0)
+
+
+def test_deterministic_for_a_seed() -> None:
+    features, labels, groups = _problem(30, 4, seed=4)
+    test_rows, _labels, _groups = _problem(10, 4, seed=5)
+    first = fit_fusion(features, labels, groups, epochs=50, seed=7).score(test_rows)
+    second = fit_fusion(features, labels, groups, epochs=50, seed=7).score(test_rows)
+    np.testing.assert_array_equal(first, second)
+    other = fit_fusion(features, labels, groups, epochs=50, seed=8).score(test_rows)
+    assert not np.array_equal(first, other)
+
+
+def test_constant_feature_columns_are_harmless() -> None:
+    features, labels, groups = _problem(30, 4, seed=6)
+    features[:, 1:] = 0.0
+    scores = fit_fusion(features, labels, groups, epochs=100).score(features)
+    assert np.all(np.isfinite(scores))
+    assert _auc(scores, labels) > 0.95
+
+
+@pytest.mark.parametrize(
+    ("shape", "n_labels"),
+    [
+        ((10, len(FEATURES) - 1), 10),
+        ((10, len(FEATURES) + 1), 10),
+        ((10,), 10),
+        ((10, len(FEATURES), 1), 10),
+        ((10, len(FEATURES)), 9),
+    ],
+    ids=["too-few-columns", "too-many-columns", "one-dimensional", "three-dimensional", "label-count"],
+)
+def test_shape_errors(shape: tuple[int, ...], n_labels: int) -> None:
+    with pytest.raises(ValueError):
+        fit_fusion(np.zeros(shape, np.float32), np.zeros(n_labels, np.float32), np.arange(n_labels), epochs=1)
+
+
+def test_score_of_wrong_width_raises(fitted: Fusion) -> None:
+    with pytest.raises(ValueError):
+        fitted.score(np.zeros((3, len(FEATURES) - 1), np.float32))
+
+
+def test_empty_features_give_empty_scores(fitted: Fusion) -> None:
+    scores = fitted.score(np.zeros((0, len(FEATURES)), np.float32))
+    assert scores.shape == (0,)
+    assert scores.dtype == np.float64
+
+
+def test_state_round_trip(fitted: Fusion) -> None:
+    features, _labels, _groups = _problem(20, 5, seed=9)
+    expected = fitted.score(features)
+    buffer = io.BytesIO()
+    torch.save(fitted.state(), buffer)
+    buffer.seek(0)
+    for state in (fitted.state(), torch.load(buffer, weights_only=True)):
+        copy = Fusion.from_state(state)
+        np.testing.assert_array_equal(copy.score(features), expected)
+        assert copy.b2 == fitted.b2
+
+
+@pytest.mark.parametrize(
+    "features",
+    [list(FEATURES)[:-1], [*FEATURES, "extra"], list(reversed(FEATURES)), []],
+    ids=["missing", "extra", "reordered", "none"],
+)
+def test_from_state_with_other_features_raises(fitted: Fusion, features: list[str]) -> None:
+    state = fitted.state()
+    state["features"] = features
+    with pytest.raises(ValueError):
+        Fusion.from_state(state)

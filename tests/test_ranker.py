@@ -1,0 +1,201 @@
+"""The full ranker end to end: training, suggestion with sources and reasons, chosen tags, site-only tags,
+the model file round trip, damage, ablation configs and concurrent readers."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import tagrec_core
+from tagrec_core import modelfile
+from tagrec_core.errors import ModelFileError
+from tagrec_core.ranker import SOURCES, RankingConfig
+from tagrec_core.recommender import Recommender
+from tests.conftest import SITE_ONLY_TAGS
+
+
+@pytest.fixture(scope="module")
+def ranker(tiny_ranker_path: Path) -> Recommender:
+    return tagrec_core.load(tiny_ranker_path)
+
+
+def test_trained_ranker_has_every_part(tiny_ranker: Any, train_records: list[Any]) -> None:
+    ranking = tiny_ranker.ranking
+    assert ranking is not None and ranking.fusion is not None
+    # The classifier's tags come first, in its order; site-only tags come after.
+    assert ranking.tags.tags[: len(tiny_ranker.vocab)] == tiny_ranker.vocab.tags
+    assert set(SITE_ONLY_TAGS) <= set(ranking.tags.tags)
+    # Every training post is indexed: the fit part first, then the held-out fold that fitted fusion.
+    assert len(ranking.index) == len(train_records)
+    assert tiny_ranker.meta["ranking"]["fusion_posts"] > 0
+
+
+def test_suggestions_carry_score_source_and_reason(ranker: Recommender) -> None:
+    result = ranker.suggest(title="How do I merge two pandas dataframe?", body="groupby and concat", k=5)
+    assert len(result) == 5
+    assert {s.tag for s in result[:2]} == {"python", "pandas"}
+    scores = [s.score for s in result]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert all(s.source in SOURCES for s in result)
+    assert all(s.reason for s in result)
+    assert result[0].score > 0.5 > result[-1].score  # comparable scores: a threshold hides the weak ones
+
+
+def test_reasons_name_their_evidence(ranker: Recommender) -> None:
+    reasons = {s.source: s.reason for s in ranker.suggest(title="pandas dataframe merge", k=8)}
+    if "text" in reasons:
+        assert reasons["text"] in ("appears in the title", "appears in the text")
+    if "neighbours" in reasons:
+        assert reasons["neighbours"].endswith(("similar post", "similar posts"))
+    if "classifier" in reasons:
+        assert reasons["classifier"].startswith("learned from ")
+
+
+def test_site_only_tag_found_in_text_is_suggested(ranker: Recommender) -> None:
+    result = ranker.suggest(title="Plot a pandas dataframe with Matplotlib", k=5)
+    match = [s for s in result if s.tag == "matplotlib"]
+    assert match, [s.tag for s in result]
+    assert match[0].source == "text" and match[0].reason == "appears in the title"
+
+
+def test_chinese_site_only_tag_matches_as_substring(ranker: Recommender) -> None:
+    result = ranker.suggest(title="今天香港下雨气温降温", k=5)
+    assert "香港" in [s.tag for s in result]
+
+
+def test_chosen_tags_are_never_suggested_and_pull_companions(ranker: Recommender) -> None:
+    free = ranker.suggest(title="how do i fix this", k=10)
+    chosen = ranker.suggest(title="how do i fix this", tags=["Docker"], k=10)
+    assert "docker" not in [s.tag for s in chosen]
+    linux = [s for s in chosen if s.tag == "linux"]
+    assert linux and linux[0] == chosen[0]
+    assert linux[0].score > max((s.score for s in free if s.tag == "linux"), default=0.0)
+    assert linux[0].source == "related" and linux[0].reason == "often used with docker"
+
+
+def test_unknown_chosen_tag_is_ignored_but_excluded(ranker: Recommender) -> None:
+    result = ranker.suggest(title="react component state", tags=["not-a-known-tag", "reactjs"], k=5)
+    assert {"not-a-known-tag", "reactjs"}.isdisjoint(s.tag for s in result)
+    assert result[0].tag == "javascript"
+
+
+def test_empty_and_huge_texts(ranker: Recommender) -> None:
+    assert isinstance(ranker.suggest(title="", k=3), list)
+    huge = "pandas dataframe merge " * 50_000  # ~1 MB
+    assert ranker.suggest(title="", body=huge, k=3)[0].tag in ("python", "pandas")
+
+
+def test_model_file_round_trip_keeps_suggestions(tiny_ranker: Any, ranker: Recommender) -> None:
+    posts = [("pandas dataframe merge", ""), ("docker compose volume", "image"), ("火锅 好吃 餐厅", "")]
+    direct = Recommender(tiny_ranker).suggest_many(posts, k=5)
+    loaded = ranker.suggest_many(posts, k=5)
+    assert [[s.to_dict() for s in row] for row in direct] == [[s.to_dict() for s in row] for row in loaded]
+
+
+def test_suggest_many_equals_suggest(ranker: Recommender) -> None:
+    posts = [("pandas dataframe merge", ""), ("spring boot bean", "maven"), ("电影 票房 上映", "")]
+    many = ranker.suggest_many(posts, [["python"], [], []], k=4)
+    chosen = [["python"], [], []]
+    single = [ranker.suggest(title=t, body=b, tags=c, k=4) for (t, b), c in zip(posts, chosen, strict=True)]
+    assert many == single
+
+
+def test_concurrent_readers_agree(ranker: Recommender) -> None:
+    texts = ["pandas dataframe merge", "docker compose volume", "电影 票房 上映", "react hooks state"] * 5
+    expected = [ranker.suggest(title=t, k=5) for t in texts]
+    results: list[Any] = [None] * len(texts)
+
+    def work(i: int) -> None:
+        results[i] = ranker.suggest(title=texts[i], k=5)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == expected
+
+
+def _resave(source: Path, target: Path, change: Any) -> Path:
+    payload = torch.load(io.BytesIO(source.read_bytes()), weights_only=True)
+    change(payload)
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p["ranking"]["index"].update(shape=[1, 2, 3]),
+        lambda p: p["ranking"].pop("related"),
+        lambda p: p["ranking"]["fusion"].update(features=["something", "else"]),
+        lambda p: p["ranking"].update(tags=["only-one"]),
+        lambda p: p["ranking"]["config"].update(sources=["telepathy"]),
+    ],
+    ids=["index-shape", "no-related", "fusion-features", "too-few-tags", "unknown-source"],
+)
+def test_damaged_ranking_section_is_a_clear_error(tiny_ranker_path: Path, tmp_path: Path, damage: Any) -> None:
+    path = _resave(tiny_ranker_path, tmp_path / "bad.tagrec", damage)
+    with pytest.raises(ModelFileError, match=r"damaged|incompatible|fewer tags"):
+        modelfile.load(path)
+
+
+def test_classifier_only_file_still_loads(tiny_model_path: Path) -> None:
+    model = modelfile.load(tiny_model_path)
+    assert model.ranking is None
+    assert Recommender(model).suggest(title="pandas dataframe", k=2)[0].source == "classifier"
+
+
+def test_format_one_file_loads_without_ranking(tiny_model_path: Path, tmp_path: Path) -> None:
+    def as_format_one(payload: dict[str, Any]) -> None:
+        payload["format_version"] = 1
+        payload.pop("ranking")
+
+    model = modelfile.load(_resave(tiny_model_path, tmp_path / "v1.tagrec", as_format_one))
+    assert model.ranking is None
+
+
+def test_ranking_config_rejects_unknown_sources() -> None:
+    with pytest.raises(ValueError, match="telepathy"):
+        RankingConfig(sources=("classifier", "telepathy"))
+
+
+@pytest.mark.parametrize("without", SOURCES)
+def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any, without: str) -> None:
+    from tagrec_core.fusion import FEATURES
+
+    ranking = tiny_ranker.ranking
+    config = RankingConfig(sources=tuple(s for s in SOURCES if s != without))
+    ablated = type(ranking)(
+        ranking.tags,
+        ranking.site_counts,
+        ranking.text_seen,
+        ranking.text_tagged,
+        ranking.index,
+        ranking.related,
+        ranking.fusion,
+        config,
+    )
+    probabilities = tiny_ranker.probabilities(["docker compose volume image"]).numpy()[0]
+    docker = ranking.tags.index["docker"]
+    candidates = ablated.candidates(tiny_ranker, probabilities, "docker compose volume", "image", [docker])
+    column = {n: i for i, n in enumerate(FEATURES)}
+    silent = {
+        "classifier": ["classifier_p", "classifier_rank", "context_related"],
+        "neighbours": ["neighbour_share", "neighbour_count", "neighbour_best", "neighbour_top"],
+        "text": ["in_title", "in_body", "text_precision"],
+        "related": ["chosen_related", "context_related"],
+    }[without]
+    assert len(candidates.tags)
+    assert docker not in candidates.tags.tolist()
+    for name in silent:
+        assert np.all(candidates.features[:, column[name]] == 0), name
