@@ -154,7 +154,7 @@ def _gather(real: Corpus, sources: np.ndarray, replace: float, rng: np.random.Ge
 def grow(real: Corpus, n_posts: int, *, replace: float = REPLACE, seed: int = 0) -> tuple[Corpus, int]:
     """``n_posts`` posts: the real ones in a seeded shuffle, then synthetic resamples (see the module doc).
 
-    Returns the corpus and how many of its posts are real. Every smaller size is a ``prefix`` of it.
+    Returns the corpus and how many of its posts are real; smaller sizes are measured on its ``prefix``es.
     """
     rng = np.random.default_rng(seed)
     n_real = min(n_posts, len(real))
@@ -242,6 +242,17 @@ def _reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def rss_mb() -> float:
+    """VmRSS of this process (0 where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def peak_rss_mb() -> float:
@@ -361,6 +372,7 @@ def measure_size(
 ) -> dict[str, object]:
     """Build the index over ``corpus`` and measure it (see the module doc)."""
     gc.collect()
+    rss_before = rss_mb()
     hwm_reset = _reset_peak_rss()
     start = time.perf_counter()
     counts = count_matrix(corpus)
@@ -384,6 +396,7 @@ def measure_size(
         "counts_s": counts_s,
         "build_s": build_s,
         "index_mb": index_bytes(index) / 1e6,
+        "rss_before_build_mb": rss_before,
         "build_peak_rss_mb": peak,
         "peak_rss_is_build_only": hwm_reset,
         "pruned": pruned,
@@ -524,6 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpus": os.cpu_count(),
     }
     report: dict[str, object] = {"meta": meta, "sets": {}}
+    started = time.perf_counter()
     tables = []
     for name in [s for s in args.sets.split(",") if s.strip()]:
         bench_set = load_set(name, args.data_root)
@@ -544,6 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tqdm.write(tables[-1] + "\n", sys.stderr)
         if args.out:
             meta["load_avg_end"] = os.getloadavg()
+            meta["elapsed_s"] = time.perf_counter() - started
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print("\n\n".join(tables))
