@@ -415,7 +415,15 @@ def interrupt_training(data: Path, out: Path) -> Run:
     """Start `tagrec train`, wait for the progress bar on stderr, send SIGINT once, wait for the exit."""
     args = ["train", "--data", str(data), "--out", str(out), "--preset", "textcnn", "--epochs", "30"]
     started = time.monotonic()
-    proc = subprocess.Popen([*TAGREC, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*TAGREC, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A suite started in the background of a non-interactive shell inherits SIGINT ignored, and Python
+        # keeps it ignored: give the child the default disposition, as a terminal's Ctrl-C would find it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.stderr is not None and proc.stdout is not None
     chunks: list[bytes] = []
     bar_seen = threading.Event()
