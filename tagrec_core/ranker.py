@@ -79,6 +79,7 @@ class Ranking:
     config: RankingConfig = RankingConfig()
     matcher: TagMatcher = field(init=False, repr=False, compare=False)
     _text_precision: np.ndarray = field(init=False, repr=False, compare=False)
+    _counts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "matcher", TagMatcher(self.tags.tags))
@@ -86,6 +87,8 @@ class Ranking:
         seen, tagged = self.text_seen.astype(np.float32), self.text_tagged.astype(np.float32)
         overall = float(tagged.sum() / max(1.0, seen.sum()))
         object.__setattr__(self, "_text_precision", (tagged + 2.0 * overall) / (seen + 2.0))
+        # As an array once: converting the counts tuple per call costs more than the rest of a feature row.
+        object.__setattr__(self, "_counts", np.asarray(self.tags.counts, np.float32))
 
     # --- candidates and features ------------------------------------------------------------------------
 
@@ -143,8 +146,7 @@ class Ranking:
         rows[:, _COLUMN["known"]] = known
         self._neighbour_columns(rows, tags, votes)
         self._text_columns(rows, tags, matches)
-        counts = np.asarray(self.tags.counts, np.float32)
-        rows[:, _COLUMN["popularity"]] = np.log1p(counts[tags]) / np.log1p(max(1.0, len(self.index)))
+        rows[:, _COLUMN["popularity"]] = np.log1p(self._counts[tags]) / np.log1p(max(1.0, len(self.index)))
         site_max = float(self.site_counts.max()) if len(self.site_counts) else 0.0
         if site_max > 0:
             rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / np.log1p(site_max)
