@@ -47,21 +47,23 @@ class _RankerRun:
         self.classifier: Model | None = None
         self.fit_part: list[Record] = []
         self.held_out: list[Record] = []
+        self.index_held_out = True
         self.models: dict[str, Model] = {}
         self.seconds: dict[str, float] = {}
 
     def fit_full(self, records: Sequence[Record]) -> None:
         from tagrec_core.presets import config_for
+        from tagrec_core.ranker_training import hold_out
         from tagrec_core.records import read_tag_list
-        from tagrec_core.training import _split, train
+        from tagrec_core.training import train
 
         one_thread()
         tags_path = self.bench_set.dir / "tags.tsv"
         self.site_tags = read_tag_list(tags_path) if tags_path.exists() else None
         config = config_for("bag", threads=1)
         start = time.perf_counter()
-        # Exactly what ranker_training.train_ranker does with valid=None, keeping the pieces for the ablations.
-        self.fit_part, self.held_out = _split(records, config.valid_fraction)
+        # What ranker_training.train_ranker does with valid=None, keeping the pieces for the ablations.
+        self.fit_part, self.held_out, self.index_held_out = hold_out(records, None, config.valid_fraction)
         self.classifier = train(self.fit_part, self.held_out, config)
         self.seconds["classifier"] = time.perf_counter() - start
         self._fit_ranking(FULL, None)
@@ -84,6 +86,7 @@ class _RankerRun:
             self.held_out,
             site_tags=self.site_tags,
             ranking_config=RankingConfig(sources=sources),
+            index_held_out=self.index_held_out,
         )
         self.seconds[name] = time.perf_counter() - start
 

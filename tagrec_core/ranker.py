@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tagrec_core.arrays import top_indices
 from tagrec_core.fusion import FEATURES, Fusion
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.related import Related
@@ -30,6 +31,12 @@ _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 _NO_VOTES = NeighbourVotes(
     np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0, 0
 )
+
+
+def query_terms(clean_title: str, clean_body: str) -> list[int]:
+    """The retrieval terms of a post from its normalised title and body: the one form used to index posts
+    and to query the index."""
+    return post_terms(f"{clean_title}\n{clean_body}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Ranking:
     matcher: TagMatcher = field(init=False, repr=False, compare=False)
     _text_precision: np.ndarray = field(init=False, repr=False, compare=False)
     _counts: np.ndarray = field(init=False, repr=False, compare=False)
+    _site_scale: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "matcher", TagMatcher(self.tags.tags))
@@ -89,6 +97,8 @@ class Ranking:
         object.__setattr__(self, "_text_precision", (tagged + 2.0 * overall) / (seen + 2.0))
         # As an array once: converting the counts tuple per call costs more than the rest of a feature row.
         object.__setattr__(self, "_counts", np.asarray(self.tags.counts, np.float32))
+        site_max = float(self.site_counts.max()) if len(self.site_counts) else 0.0
+        object.__setattr__(self, "_site_scale", float(np.log1p(site_max)))
 
     # --- candidates and features ------------------------------------------------------------------------
 
@@ -111,7 +121,7 @@ class Ranking:
         config = self.config
         n_classifier = len(probabilities)
         clean_title, clean_body = normalize(title), normalize(body)
-        terms = post_terms(f"{clean_title}\n{clean_body}")
+        terms = query_terms(clean_title, clean_body)
         if "classifier" not in config.sources:
             probabilities = np.zeros_like(probabilities)
         if "neighbours" in config.sources:
@@ -124,9 +134,11 @@ class Ranking:
         else:
             chosen_for_related = chosen
 
-        top_classifier = _top(probabilities, config.classifier_candidates if "classifier" in config.sources else 0)
+        top_classifier = top_indices(
+            probabilities, config.classifier_candidates if "classifier" in config.sources else 0
+        )
         pool: dict[int, None] = dict.fromkeys(top_classifier.tolist())
-        pool.update(dict.fromkeys(votes.tags[_top(votes.share, config.neighbour_candidates)].tolist()))
+        pool.update(dict.fromkeys(votes.tags[top_indices(votes.share, config.neighbour_candidates)].tolist()))
         pool.update(dict.fromkeys(self._strongest_matches(matches)))
         related_to: dict[int, tuple[int, float]] = {}
         for source in chosen_for_related:
@@ -147,9 +159,8 @@ class Ranking:
         self._neighbour_columns(rows, tags, votes)
         self._text_columns(rows, tags, matches)
         rows[:, _COLUMN["popularity"]] = np.log1p(self._counts[tags]) / np.log1p(max(1.0, len(self.index)))
-        site_max = float(self.site_counts.max()) if len(self.site_counts) else 0.0
-        if site_max > 0:
-            rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / np.log1p(site_max)
+        if self._site_scale > 0:
+            rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / self._site_scale
         rows[:, _COLUMN["has_chosen"]] = float(bool(chosen))
         rows[:, _COLUMN["chosen_related"]] = [related_to.get(t, (-1, 0.0))[1] for t in tags.tolist()]
         context_tags = top_classifier[: config.context_tags] if "related" in config.sources else top_classifier[:0]
@@ -230,11 +241,3 @@ class Ranking:
             return source, f"often used with {self.tags.tags[int(candidates.related_to[row])]}"
         count = self.tags.counts[tag]
         return "classifier", f"learned from {count} tagged post{'' if count == 1 else 's'}"
-
-
-def _top(values: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest values, largest first."""
-    if n <= 0 or not len(values):
-        return np.zeros(0, np.int64)
-    part = np.argpartition(-values, n - 1)[:n] if len(values) > n else np.arange(len(values))
-    return part[np.argsort(-values[part], kind="stable")].astype(np.int64)

@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from tagrec_core.fusion import Fusion, fit_fusion
 from tagrec_core.model import Model, TagVocab, normalize_tag
-from tagrec_core.ranker import Ranking, RankingConfig
+from tagrec_core.ranker import Ranking, RankingConfig, query_terms
 from tagrec_core.related import Related
-from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, post_terms
+from tagrec_core.retrieval import TERM_BUCKETS, PostIndex
 from tagrec_core.tagmatch import TagMatcher
 from tagrec_core.text import normalize
 from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spread, train
@@ -31,7 +30,7 @@ from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spr
 if TYPE_CHECKING:
     from tagrec_core.records import Record
 
-__all__ = ["fit_ranking", "train_ranker"]
+__all__ = ["fit_ranking", "hold_out", "train_ranker"]
 
 # Held-out posts used to fit fusion (more changes little and costs candidate generation time).
 FUSION_POSTS = 5000
@@ -54,12 +53,7 @@ def train_ranker(
     Raises what ``training.train`` raises.
     """
     config = config or TrainConfig()
-    if valid:
-        fit_part, held_out = list(records), list(valid)
-    else:
-        fit_part, held_out = _split(records, config.valid_fraction)
-    # Too few records to hold any out (``_split`` then returns all of them twice): index them only once.
-    degenerate = len(fit_part) == len(records) and not valid
+    fit_part, held_out, index_held_out = hold_out(records, valid, config.valid_fraction)
     classifier = train(fit_part, held_out, config, progress=progress, should_stop=should_stop)
     if progress is not None:
         progress(Progress("ranker"))
@@ -71,8 +65,22 @@ def train_ranker(
         ranking_config=ranking_config,
         reveal=reveal,
         seed=config.seed,
-        index_held_out=not degenerate,
+        index_held_out=index_held_out,
     )
+
+
+def hold_out(
+    records: Sequence[Record], valid: Sequence[Record] | None, fraction: float
+) -> tuple[list[Record], list[Record], bool]:
+    """The fit part, the held-out posts, and whether the held-out posts should join the index afterwards.
+
+    ``valid`` when given (every record is fitted on), else a hashed ``fraction`` of ``records``. With too few
+    records to hold any out, ``training._split`` returns all of them twice: they are then indexed only once.
+    """
+    if valid:
+        return list(records), list(valid), True
+    fit_part, held_out = _split(records, fraction)
+    return fit_part, held_out, len(fit_part) != len(records)
 
 
 def fit_ranking(
@@ -128,8 +136,7 @@ def _post_tag_ids(record: Record, index: dict[str, int]) -> list[int]:
 
 
 def _terms(record: Record) -> list[int]:
-    """The retrieval terms of a record, exactly as ``Ranking.candidates`` computes them for a query."""
-    return post_terms(f"{normalize(record.title)}\n{normalize(record.body)}")
+    return query_terms(normalize(record.title), normalize(record.body))
 
 
 def _text_stats(
@@ -159,9 +166,7 @@ def _build(
 ) -> Ranking:
     index = {t: i for i, t in enumerate(tags)}
     tag_ids = [_post_tag_ids(r, index) for r in records]
-    counts = np.zeros(len(tags), np.int64)
-    for ids in tag_ids:
-        counts[ids] += 1
+    counts = _tag_counts(tag_ids, len(tags))
     post_index = PostIndex.build([_terms(r) for r in records], tag_ids, TERM_BUCKETS, len(tags))
     site = np.zeros(len(tags), np.float32)
     for tag, count in site_tags.items():
@@ -207,18 +212,22 @@ def _fusion_rows(
 
 
 def _probabilities(classifier: Model, records: Sequence[Record]) -> np.ndarray:
-    texts = [r.text for r in records]
-    with torch.inference_mode():
-        return classifier.probabilities(texts).numpy()
+    return classifier.probabilities([r.text for r in records]).numpy()
+
+
+def _tag_counts(tag_ids: Sequence[Sequence[int]], n_tags: int) -> np.ndarray:
+    """Posts per tag."""
+    counts = np.zeros(n_tags, np.int64)
+    for ids in tag_ids:
+        counts[ids] += 1
+    return counts
 
 
 def _extend(ranking: Ranking, posts: Sequence[Record], fusion: Fusion | None) -> Ranking:
     """``ranking`` with ``posts`` added to its index, co-occurrence, counts and text statistics."""
     index = ranking.tags.index
     tag_ids = [_post_tag_ids(r, index) for r in posts]
-    counts = np.asarray(ranking.tags.counts, np.int64).copy()
-    for ids in tag_ids:
-        counts[ids] += 1
+    counts = np.asarray(ranking.tags.counts, np.int64) + _tag_counts(tag_ids, len(ranking.tags))
     seen, tagged = _text_stats(ranking.matcher, posts, index, len(ranking.tags))
     post_index = ranking.index.extend([_terms(r) for r in posts], tag_ids) if posts else ranking.index
     return Ranking(

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from tagrec_core.arrays import top_indices
+
 __all__ = ["Related"]
 
 
@@ -53,11 +55,8 @@ class Related:
     def strongest(self, tag: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` companions of ``tag`` with the highest P(companion | tag), strongest first."""
         companions, p = self.given(tag)
-        if len(p) > n:
-            best = np.argpartition(-p, n - 1)[:n]
-            companions, p = companions[best], p[best]
-        order = np.argsort(-p, kind="stable")
-        return companions[order], p[order]
+        best = top_indices(p, n)
+        return companions[best], p[best]
 
     def state(self) -> dict[str, object]:
         import torch

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from tagrec_core.arrays import top_indices
 from tagrec_core.tagmatch import words
 
 __all__ = ["TERM_BUCKETS", "NeighbourVotes", "PostIndex", "post_terms"]
@@ -143,8 +144,7 @@ class PostIndex:
             dense = np.bincount(posts, weights=contributions, minlength=len(self))
             unique_posts = np.flatnonzero(dense)
             sims = dense[unique_posts].astype(np.float32)
-        best = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
-        best = best[np.argsort(-sims[best], kind="stable")]
+        best = top_indices(sims, k)
         return unique_posts[best].astype(np.int64), sims[best]
 
     def votes(self, terms: Sequence[int], k: int, *, exclude_post: int | None = None) -> NeighbourVotes:
