@@ -12,25 +12,31 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagrec_core.errors import TagrecError
 from tagrec_core.recommender import Recommender, Suggestion
 from tagrec_core.version import __version__
 
+if TYPE_CHECKING:  # pragma: no cover
+    from tagrec_core.profile import Profile
+
 __all__ = ["Recommender", "Suggestion", "TagrecError", "__version__", "load"]
 
 
-def load(model_or_domain: str | Path) -> Recommender:
-    """A ``Recommender`` for a model file path or a shipped domain (``"stackoverflow"``, ``"weibo"``).
+def load(model_or_domain: str | Path, profile: Profile | None = None) -> Recommender:
+    """A ``Recommender`` for a model file path or a shipped domain (``"stackoverflow"``, ``"weibo"``), personal
+    to the users of ``profile`` when one is given.
 
     Raises ``ModelFileError`` (a ``TagrecError``) with a clear message when the model cannot be used.
-    Loading the same shipped domain twice returns the same (thread-safe) instance.
+    A shipped domain is loaded once; without a profile the same (thread-safe) instance is returned.
     """
     from tagrec_core import defaults, modelfile
 
     if isinstance(model_or_domain, str) and model_or_domain in defaults.DOMAINS:
-        return _load_default(model_or_domain)
-    return Recommender(modelfile.load(model_or_domain))
+        shared = _load_default(model_or_domain)
+        return shared if profile is None else Recommender(shared.model, profile)
+    return Recommender(modelfile.load(model_or_domain), profile)
 
 
 @cache

@@ -7,14 +7,17 @@ Every expected failure is a ``TagrecError``: printed as one ``error: ...`` line 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from tagrec_core.cli_profile import HomeOpt, UserOpt, feedback, open_profile, profile_app
 from tagrec_core.errors import Cancelled, DataError, TagrecError
 from tagrec_core.version import __version__
 
@@ -27,6 +30,9 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.command("feedback")(feedback)
+app.add_typer(profile_app, name="profile")
 
 ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="A .tagrec model file.", show_default=False)]
 SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="Skip malformed lines (reported on stderr).")]
@@ -140,13 +146,20 @@ def predict(
     data: Annotated[Path, typer.Option("--data", "-d", help="Posts (JSON Lines or plain text, one per line).")],
     top_k: TopKOpt = 5,
     skip_bad: SkipBadOpt = False,
+    home: HomeOpt = None,
+    user: UserOpt = None,
+    user_field: Annotated[
+        str | None, typer.Option("--user-field", help="Use each record's own user from this JSON field (e.g. user).")
+    ] = None,
 ) -> None:
-    """Suggest tags for every post in --data: one JSON line per post, in input order."""
-    import tagrec_core
+    """Suggest tags for every post in --data: one JSON line per post, in input order.
 
-    recommender = tagrec_core.load(model)
+    With a profile in --home, suggestions are personal: for --user, or for each record's --user-field.
+    """
     records = _read(data, require_tags=False, skip_bad=skip_bad)
-    results = recommender.suggest_many([(r.title, r.body) for r in records], k=top_k)
+    users = _record_users(data, records, user_field) if user_field else [user] * len(records)
+    with _personal(model, home) as recommender:
+        results = recommender.suggest_many([(r.title, r.body) for r in records], k=top_k, users=users)
     for record, suggestions in zip(records, results, strict=True):
         line = {"id": record.id, "suggestions": [_public(s) for s in suggestions]}
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -187,9 +200,13 @@ def suggest(
     tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag already chosen (repeatable).")] = None,
     top_k: TopKOpt = 5,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"suggestions": [...]}.')] = False,
+    home: HomeOpt = None,
+    user: UserOpt = None,
 ) -> None:
-    """Suggest tags for one text. The first line is the title, the rest the body."""
-    import tagrec_core
+    """Suggest tags for one text. The first line is the title, the rest the body.
+
+    With a profile in --home (see tagrec profile), the suggestions are personal to --user.
+    """
     from tagrec_core import defaults
     from tagrec_core.records import check_text, read_text_input
 
@@ -199,9 +216,9 @@ def suggest(
         text = read_text_input(sys.stdin.buffer.read(), "stdin")
     else:
         text = check_text(text)
-    recommender = tagrec_core.load(model if model else (domain or defaults.domain_for(text)))
     title, _, body = text.strip().partition("\n")
-    suggestions = recommender.suggest(title=title, body=body, tags=tags or (), k=top_k)
+    with _personal(model if model else (domain or defaults.domain_for(text)), home) as recommender:
+        suggestions = recommender.suggest(title=title, body=body, tags=tags or (), user=user, k=top_k)
     if as_json:
         typer.echo(json.dumps({"suggestions": [s.to_dict() for s in suggestions]}, ensure_ascii=False))
         return
@@ -230,6 +247,35 @@ def info(
         "ranker": loaded.ranking is not None,
     }
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@contextlib.contextmanager
+def _personal(model: Path | str, home: Path | None) -> Iterator[Any]:
+    """A recommender for ``model`` with the home's profile when one exists (suggesting never creates one)."""
+    import tagrec_core
+
+    profile = open_profile(home, create=False)
+    try:
+        yield tagrec_core.load(model, profile=profile)
+    finally:
+        if profile is not None:
+            profile.close()
+
+
+def _record_users(path: Path, records: list[Any], field: str) -> list[str | None]:
+    """Each record's value of the JSON field ``field`` (``None`` when absent or not a string)."""
+    if field == "user":
+        return [r.user for r in records]
+    values: dict[str, str] = {}
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get(field), str):
+                values[str(data.get("id"))] = data[field]
+    return [values.get(r.id) for r in records]
 
 
 def _public(s: Any) -> dict[str, Any]:

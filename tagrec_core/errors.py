@@ -50,3 +50,15 @@ class Cancelled(TagrecError):
     """Long work stopped because the caller asked (Ctrl-C, a cancel button); nothing was written."""
 
     code = "cancelled"
+
+
+class FeedbackError(InputError):
+    """A feedback event that cannot be stored (unknown fields, wrong types, empty tags, too large)."""
+
+    code = "bad_feedback"
+
+
+class ProfileError(TagrecError):
+    """A profile database that cannot be used: corrupted, written by a newer tagrec, or not writable."""
+
+    code = "bad_profile"

@@ -2,7 +2,8 @@
 
 Sources (the words the UIs show): ``classifier`` (the network), ``neighbours`` (similar posts vote their
 tags, ``retrieval``), ``text`` (the tag occurs in the post, ``tagmatch``), ``related`` (tags that go with the
-chosen or likely tags, ``related``). ``user`` (the personal profile) is the next slot.
+chosen or likely tags, ``related``). ``user`` (the personal profile) re-ranks the fused result per user
+(``profile.personal``).
 
 Tag ids: ``Ranking.tags`` is the ranker's tag space. Its first ``len(classifier.vocab)`` tags are the
 classifier's outputs in the same order; after them come tags that only the retrieval index, the site's tag

@@ -2,19 +2,25 @@
 
 ``Recommender`` wraps a loaded ``Model``; it is safe for concurrent readers (no per-call state). A model
 trained with the full ranker (``Model.ranking``) ranks the candidates of every source by their fused score;
-a classifier-only model ranks the classifier's calibrated scores.
+a classifier-only model ranks the classifier's calibrated scores. Given a ``Profile``, each user's
+preferences re-rank those suggestions (``profile.personal``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from tagrec_core.model import Model, normalize_tag
+from tagrec_core.profile.feedback import DEFAULT_USER
+from tagrec_core.profile.personal import BASE_CANDIDATES, Scored
+from tagrec_core.profile.personalizer import Personalizer
+from tagrec_core.profile.store import Profile
 from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
+from tagrec_core.retrieval import TERM_BUCKETS
 
 # Source words (one per method, the same in every UI): see ``ranker.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
@@ -34,10 +40,11 @@ class Suggestion:
 
 
 class Recommender:
-    """Suggests tags for posts with one model."""
+    """Suggests tags for posts with one model and, when given, the users' profile."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, profile: Profile | None = None) -> None:
         self.model = model
+        self.personalizer = None if profile is None else Personalizer(profile, *_base_statistics(model))
 
     def suggest(
         self,
@@ -49,9 +56,10 @@ class Recommender:
     ) -> list[Suggestion]:
         """The ``k`` best tags for a post, best first, never one of the ``tags`` already chosen.
 
-        ``user`` selects a personal profile once profiles exist; it is accepted and ignored for now.
+        With a profile, ``user`` (default: the local user) selects whose preferences re-rank the base model's
+        suggestions; a user the profile does not know gets the base model's.
         """
-        return self.suggest_many([(title, body)], [tuple(tags)], k=k)[0]
+        return self.suggest_many([(title, body)], [tuple(tags)], k=k, users=[user])[0]
 
     def suggest_many(
         self,
@@ -59,43 +67,75 @@ class Recommender:
         chosen: Sequence[Iterable[str]] | None = None,
         k: int = 5,
         batch_size: int = 256,
+        users: Sequence[str | None] | None = None,
     ) -> list[list[Suggestion]]:
-        """``suggest`` for many ``(title, body)`` posts at once (batched: much faster for files)."""
+        """``suggest`` for many ``(title, body)`` posts at once (batched: much faster for files); ``users`` is
+        parallel to ``posts``."""
         if k < 1:
             return [[] for _ in posts]
-        chosen_sets = [{normalize_tag(t) for t in c} for c in chosen] if chosen else [set() for _ in posts]
+        chosen_lists = [[normalize_tag(t) for t in c] for c in chosen] if chosen else [[] for _ in posts]
+        owners = list(users) if users is not None else [None] * len(posts)
+        depth = max(k, BASE_CANDIDATES) if self.personalizer is not None else k
         results: list[list[Suggestion]] = []
         for start in range(0, len(posts), batch_size):
             part = posts[start : start + batch_size]
-            excludes = chosen_sets[start : start + batch_size]
-            texts = [post_text(title, body) for title, body in part]
-            ranking = self.model.ranking
-            if ranking is not None:
-                probabilities = self.model.probabilities(texts).numpy()
-                for (title, body), p_row, exclude in zip(part, probabilities, excludes, strict=True):
-                    results.append(self._rank_all(ranking, p_row, title, body, exclude, k))
-                continue
-            # Enough candidates that k remain after dropping the tags already chosen.
-            probs, indices = self.model.calibration.top(self.model.logits(texts), k + max(map(len, excludes)))
-            for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True):
-                results.append(self._rank(p_row, i_row, exclude, k))
+            picked = chosen_lists[start : start + batch_size]
+            for (title, body), base, already, user in zip(
+                part,
+                self.base_suggestions(part, picked, depth),
+                picked,
+                owners[start : start + batch_size],
+                strict=True,
+            ):
+                ranked = self._personal(user, base, title, body, already, k)
+                results.append([Suggestion(s.tag, s.score, s.source, s.reason) for s in ranked])
         return results
 
-    def _rank(self, probs: list[float], indices: list[int], exclude: set[str], k: int) -> list[Suggestion]:
+    def _personal(
+        self, user: str | None, base: list[Scored], title: str, body: str, chosen: list[str], k: int
+    ) -> list[Scored]:
+        if self.personalizer is None:
+            return base[:k]
+        ranked = self.personalizer.rank(user or DEFAULT_USER, base, title, body, chosen, k)
+        return base[:k] if ranked is None else ranked
+
+    def base_suggestions(
+        self, posts: Sequence[tuple[str, str]], chosen: Sequence[Sequence[str]], n: int
+    ) -> list[list[Scored]]:
+        """The base model's ``n`` best tags per post, best first, without the chosen (normalised) tags."""
+        texts = [post_text(title, body) for title, body in posts]
+        excludes = [set(c) for c in chosen]
+        ranking = self.model.ranking
+        if ranking is not None:
+            probabilities = self.model.probabilities(texts).numpy()
+            return [
+                self._rank_all(ranking, p_row, title, body, exclude, n)
+                for (title, body), p_row, exclude in zip(posts, probabilities, excludes, strict=True)
+            ]
+        # Enough candidates that n remain after dropping the tags already chosen.
+        probs, indices = self.model.calibration.top(
+            self.model.logits(texts), min(len(self.model.vocab), n + max(map(len, excludes)))
+        )
+        return [
+            self._rank(p_row, i_row, exclude, n)
+            for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True)
+        ]
+
+    def _rank(self, probs: list[float], indices: list[int], exclude: set[str], k: int) -> list[Scored]:
         tags = self.model.vocab.tags
         out = []
         for value, index in zip(probs, indices, strict=True):
             tag = tags[index]
             if tag in exclude:
                 continue
-            out.append(Suggestion(tag, round(value, 4), SOURCE_CLASSIFIER, _reason(self.model, index)))
+            out.append(Scored(tag, round(value, 4), SOURCE_CLASSIFIER, _reason(self.model, index)))
             if len(out) == k:
                 break
         return out
 
     def _rank_all(
         self, ranking: Ranking, probabilities: np.ndarray, title: str, body: str, exclude: set[str], k: int
-    ) -> list[Suggestion]:
+    ) -> list[Scored]:
         chosen = [ranking.tags.index[t] for t in exclude if t in ranking.tags.index]
         candidates = ranking.candidates(self.model, probabilities, title, body, chosen)
         scores = ranking.score(candidates)
@@ -105,10 +145,22 @@ class Recommender:
             if tag in exclude:
                 continue
             source, reason = ranking.explain(candidates, row)
-            out.append(Suggestion(tag, round(float(scores[row]), 4), source, reason))
+            out.append(Scored(tag, round(float(scores[row]), 4), source, reason))
             if len(out) == k:
                 break
         return out
+
+
+def _base_statistics(model: Model) -> tuple[np.ndarray, Callable[[str], float]]:
+    """The idf that weights the user's items like the base index's posts (uniform without an index), and each
+    tag's share of the base model's training posts."""
+    ranking = model.ranking
+    if ranking is not None:
+        idf, vocab, posts = ranking.index.idf, ranking.tags, max(1, len(ranking.index))
+    else:
+        idf, vocab, posts = np.ones(TERM_BUCKETS, np.float32), model.vocab, max(1, sum(model.vocab.counts))
+    counts = dict(zip(vocab.tags, vocab.counts, strict=True))
+    return idf, lambda tag: counts.get(tag, 0) / posts
 
 
 def _reason(model: Model, index: int) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +228,18 @@ def tiny_ranker_path(tiny_ranker: Any, tmp_path_factory: pytest.TempPathFactory)
     from tagrec_core import modelfile
 
     return modelfile.save(tiny_ranker, tmp_path_factory.mktemp("ranker") / "ranker.tagrec")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test (and every CLI subprocess it starts) uses a temporary tagrec home, never the real one."""
+    from tagrec_core.home import HOME_ENV
+
+    home = tmp_path_factory.mktemp("tagrec-home")
+    previous = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop(HOME_ENV, None)
+    else:
+        os.environ[HOME_ENV] = previous

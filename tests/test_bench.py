@@ -96,3 +96,22 @@ def test_seed_table_rows(tiny_set: quality.BenchSet) -> None:
     assert rows["naive-bayes"]["vs_nb"] == pytest.approx(1.0)
     assert rows["cnn"]["quantized"] and not rows["naive-bayes"]["quantized"]
     assert "CNN" in seed_table.format_table("tiny", rows, (200, 40))
+
+
+def test_profile_replay_and_cold_start(tiny_ranker, train_records, heldout_records, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bench import profile as profile_bench
+
+    # Two users, history and stream interleaved in time, so some stream posts have >= 5 earlier posts.
+    def owned(records, offset):
+        return [replace(r, user=f"u{i % 2}", created=f"2020-01-{(i + offset) % 28 + 1:02d}T00:00:{i % 60:02d}")
+                for i, r in enumerate(records)]  # fmt: skip
+
+    report = profile_bench.replay(tiny_ranker, owned(train_records[:40], 0), owned(heldout_records[:20], 5), tmp_path)
+    assert report["events"] == 20 and report["integrity"] == "ok"
+    assert report["history>=5"]["with"]["posts"] > 0
+    assert report["ms_feedback"]["p99"] > 0 and report["profile_bytes"] > 0
+    cold = profile_bench.cold_start({"en": tiny_ranker, "zh": tiny_ranker}, tmp_path, limit=4)
+    assert {row["tag"] for row in cold} >= {"tax-2025", "论文"}
+    assert all(row["base_knows_it"] is False for row in cold)

@@ -1,0 +1,225 @@
+"""The personal profile's gain, speed and cold start, and the fit of its ranking weights.
+
+``python -m bench.profile [replay]`` (the measurement; about 10 minutes):
+
+1. Trains the full ranker on ``so-users`` train (``valid=None``, as ``tagrec train`` does), or loads
+   ``--model``.
+2. Learns every train post into a fresh profile as its user's accepted feedback (``tagrec profile learn``).
+3. Replays ``valid`` in time order: for each post, suggests without the profile and with the profile of the
+   post's user (built from that user's earlier posts only), then feeds the post's true tags as accepted
+   feedback, with the suggestions shown.
+4. Reports F1@3 and P@1 with and without the profile, overall and for users with >= 5 earlier posts; the
+   ratio; feedback latency (p50/p99 per event, durable); suggest latency with and without the profile;
+   the profile's size after all events.
+5. Cold start: for each personal tag of ``bench/data/personal.jsonl`` (tags the shipped models never saw),
+   a fresh user accepts it on one item after another; how many uses until it is in the top 5 of a similar
+   text it has not seen.
+
+``python -m bench.profile fit`` learns ``profile.personal.WEIGHTS`` without touching ``valid``: a ranker
+trained on the oldest 60% of train, the profile learned from those posts, the newest 40% replayed to
+collect (candidate, was-it-right) rows, and a logistic regression fitted on them. It prints the weights to
+paste into ``tagrec_core/profile/personal.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.product import RESULTS_DIR, one_thread
+from bench.quality import DEFAULT_DATA_ROOT
+from tagrec_core.metrics import evaluate
+from tagrec_core.model import Model
+from tagrec_core.profile import Profile, parse_feedback
+from tagrec_core.profile.personal import FEATURES, candidates
+from tagrec_core.profile.transfer import learn_records
+from tagrec_core.recommender import Recommender
+from tagrec_core.records import Record, read_records
+
+DATA_SET = "so-users"
+SITE = "stackoverflow"
+HISTORY_MIN = 5
+PERSONAL_COLLECTION = Path(__file__).resolve().parent / "data" / "personal.jsonl"
+DEFAULT_OUT = RESULTS_DIR / "profile.json"
+
+
+def _train(records: Sequence[Record]) -> Model:
+    from tagrec_core.presets import config_for
+    from tagrec_core.ranker_training import train_ranker
+
+    return train_ranker(records, None, config_for("bag", threads=1))
+
+
+def _by_time(records: Sequence[Record]) -> list[Record]:
+    return sorted(records, key=lambda r: r.created or "")
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+def _timed_ms(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, (time.perf_counter() - start) * 1000.0
+
+
+def replay(model: Model, history: Sequence[Record], stream: Sequence[Record], home: Path) -> dict[str, Any]:
+    """Steps 2-4 of the module docstring; returns the report."""
+    with Profile.open(home / "profile.sqlite") as profile:
+        learn_records(profile, history, SITE)
+        plain, personal = Recommender(model), Recommender(model, profile)
+        earlier = Counter(r.user for r in history)
+        rows: list[dict[str, Any]] = []
+        for record in _by_time(stream):
+            without, t_plain = _timed_ms(plain.suggest, record.title, record.body, k=5)
+            with_profile, t_personal = _timed_ms(personal.suggest, record.title, record.body, user=record.user, k=5)
+            event = parse_feedback({
+                "user": record.user, "site": SITE, "item": record.id, "title": record.title, "body": record.body,
+                "shown": [s.tag for s in with_profile], "accepted": list(record.tags), "final": list(record.tags),
+            })  # fmt: skip
+            _, t_feedback = _timed_ms(profile.record, event)
+            rows.append({
+                "truth": list(record.tags), "without": [s.tag for s in without], "with": [s.tag for s in with_profile],
+                "earlier": earlier[record.user], "ms_plain": t_plain, "ms_personal": t_personal,
+                "ms_feedback": t_feedback,
+            })  # fmt: skip
+            earlier[record.user] += 1
+        profile.reader().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = profile.path.stat().st_size
+        integrity = profile.integrity()
+    return _report(rows, size, integrity)
+
+
+def _report(rows: list[dict[str, Any]], size: int, integrity: str) -> dict[str, Any]:
+    def scores(selected: list[dict[str, Any]], key: str) -> dict[str, float]:
+        s = evaluate([r[key] for r in selected], [r["truth"] for r in selected])
+        return {"f1@3": round(s["f1@3"], 4), "p@1": round(s["p@1"], 4), "posts": s.posts}
+
+    report: dict[str, Any] = {}
+    for name, selected in (
+        ("all", rows),
+        (f"history>={HISTORY_MIN}", [r for r in rows if r["earlier"] >= HISTORY_MIN]),
+    ):
+        without, with_profile = scores(selected, "without"), scores(selected, "with")
+        report[name] = {
+            "without": without,
+            "with": with_profile,
+            "f1@3_ratio": round(with_profile["f1@3"] / max(without["f1@3"], 1e-9), 3),
+            "p@1_ratio": round(with_profile["p@1"] / max(without["p@1"], 1e-9), 3),
+        }
+    for key in ("ms_feedback", "ms_plain", "ms_personal"):
+        values = [r[key] for r in rows]
+        report[key] = {"p50": round(_percentile(values, 50), 3), "p99": round(_percentile(values, 99), 3)}
+    report["profile_added_p99_ms"] = round(report["ms_personal"]["p99"] - report["ms_plain"]["p99"], 3)
+    report["profile_bytes"] = size
+    report["events"] = len(rows)
+    report["integrity"] = integrity
+    return report
+
+
+def cold_start(models: dict[str, Model], home: Path, limit: int = 10) -> list[dict[str, Any]]:
+    """Step 5: uses until each personal tag is in the top 5 of its held-back text (``None``: never, in
+    ``limit`` uses)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for line in PERSONAL_COLLECTION.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            groups.setdefault(item["tag"], []).append(item)
+    out = []
+    with Profile.open(home / "cold.sqlite") as profile:
+        for n, (tag, items) in enumerate(groups.items()):
+            model = models[items[0]["lang"]]
+            known = tag in (model.ranking.tags.index if model.ranking else model.vocab.index)
+            recommender, user = Recommender(model, profile), f"cold-{n}"
+            query, uses = items[-1], None
+            for count, item in enumerate(items[:-1][:limit], start=1):
+                profile.record(parse_feedback({
+                    "user": user, "site": "files", "item": f"{tag}-{count}", "title": item["title"],
+                    "body": item.get("body", ""), "accepted": [tag, *item.get("also", [])],
+                }))  # fmt: skip
+                top = [s.tag for s in recommender.suggest(query["title"], query.get("body", ""), user=user, k=5)]
+                if tag in top:
+                    uses = count
+                    break
+            out.append({"tag": tag, "lang": items[0]["lang"], "base_knows_it": known, "uses_to_top5": uses})
+    return out
+
+
+def fit(model: Model, history: Sequence[Record], stream: Sequence[Record], home: Path) -> tuple[np.ndarray, float]:
+    """Replay ``stream`` after ``history`` collecting personal candidate rows; fit the logistic weights."""
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = [], []
+    with Profile.open(home / "fit.sqlite") as profile:
+        learn_records(profile, history, SITE)
+        recommender = Recommender(model, profile)
+        personalizer = recommender.personalizer
+        assert personalizer is not None
+        for record in _by_time(stream):
+            user = personalizer.user_model(record.user or "")
+            if user.clock:
+                base = recommender.base_suggestions([(record.title, record.body)], [[]], 30)[0]
+                found = candidates(user, base, record.title, record.body, [], personalizer.frequency)
+                truth = {t.lower() for t in record.tags}
+                features.append(found.features)
+                labels.extend(t in truth for t in found.tags)
+            profile.record(parse_feedback({
+                "user": record.user, "site": SITE, "item": record.id, "title": record.title, "body": record.body,
+                "accepted": list(record.tags), "final": list(record.tags),
+            }))  # fmt: skip
+    regression = LogisticRegression(C=1.0, max_iter=5000).fit(np.concatenate(features), np.asarray(labels))
+    return regression.coef_[0], float(regression.intercept_[0])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", choices=("replay", "fit"), default="replay")
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
+    parser.add_argument("--model", type=Path, help="A model trained on so-users train (default: train one).")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--no-cold-start", action="store_true")
+    args = parser.parse_args(argv)
+    one_thread()
+    from tagrec_core.modelfile import load
+
+    root = args.data_root / DATA_SET
+    train = [r for r in read_records(root / "train.jsonl", require_tags=False) if r.tags]
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch)
+        if args.command == "fit":
+            ordered = _by_time(train)
+            cut = int(len(ordered) * 0.6)
+            print(f"training on the oldest {cut} posts of train ...", file=sys.stderr)
+            weights, bias = fit(_train(ordered[:cut]), ordered[:cut], ordered[cut:], home)
+            print("WEIGHTS = np.array([" + ", ".join(f"{w:.3f}" for w in weights) + "])")
+            print(f"BIAS = {bias:.3f}")
+            print("# " + ", ".join(FEATURES))
+            return 0
+        model = load(args.model) if args.model else _train(train)
+        report: dict[str, Any] = {
+            "data_set": DATA_SET,
+            "replay": replay(model, train, read_records(root / "valid.jsonl"), home),
+        }
+        if not args.no_cold_start:
+            from tagrec_core.defaults import model_path
+
+            models = {"en": load(model_path("stackoverflow")), "zh": load(model_path("weibo"))}
+            report["cold_start"] = cold_start(models, home)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

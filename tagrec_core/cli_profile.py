@@ -1,0 +1,272 @@
+"""``tagrec feedback`` and ``tagrec profile ...``: the personal profile from the command line.
+
+Contract (docs/cli.md): ``feedback`` reads events as JSON lines on stdin and prints one JSON acknowledgement
+line per event on stdout, each only after its event is durable (``{"line", "ok": true, "id"}``) or rejected
+(``{"line", "ok": false, "error": {"code", "message"}}``; exit code 1 at the end). Every command takes
+``--home DIR`` (else ``$TAGREC_HOME``, else the platform's user data folder). Destructive commands
+(``forget``, ``reset``) first write an export to ``<home>/backups/`` and print how to undo.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tagrec_core.errors import InputError, TagrecError
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="tagrec's data folder (default: $TAGREC_HOME, else the platform's user data folder).",
+        show_default=False,
+    ),
+]
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Whose profile (default: the local user).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+profile_app = typer.Typer(
+    help="The personal profile: what tagrec learned from your feedback (stats, learn, export, import, forget, "
+    "reset, alias, imply).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def open_profile(home: Path | None, *, create: bool = True) -> Any:
+    """The home's profile (``None`` when ``create`` is false and there is none); a damaged or newer one is
+    moved aside with a warning and a fresh one starts."""
+    from tagrec_core.home import profile_path
+    from tagrec_core.profile import Profile
+
+    path = profile_path(home)
+    if not create and not path.exists():
+        return None
+    profile = Profile.open(path, recover=True)
+    if profile.recovered:
+        typer.echo(f"warning: {profile.recovered}", err=True)
+    return profile
+
+
+def feedback(home: HomeOpt = None, user: UserOpt = None) -> None:
+    """Learn from feedback events read as JSON lines on stdin; one acknowledgement line per event on stdout.
+
+    An event: {"user"?, "site", "item", "url"?, "title"?, "body"?, "shown"?, "accepted"?, "rejected"?,
+    "final"?, "created"?}. --user sets the user of events that name none.
+    """
+    from tagrec_core.profile import DEFAULT_USER, parse_feedback
+
+    failed = 0
+    with open_profile(home) as profile:
+        for number, raw in enumerate(sys.stdin.buffer, start=1):
+            if not raw.strip():
+                continue
+            try:
+                event = parse_feedback(_json_line(raw), default_user=user or DEFAULT_USER)
+                ack: dict[str, Any] = {"line": number, "ok": True, "id": profile.record(event)}
+            except TagrecError as error:
+                failed += 1
+                ack = {"line": number, "ok": False, "error": {"code": error.code, "message": str(error)}}
+            sys.stdout.write(json.dumps(ack, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    if failed:
+        raise TagrecError(f"{failed} event{'s' if failed > 1 else ''} rejected (see the acknowledgements)")
+
+
+def _json_line(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("the line is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"not JSON: {error.msg} at column {error.colno}") from None
+
+
+@profile_app.command()
+def stats(home: HomeOpt = None, user: UserOpt = None, as_json: JsonOpt = False) -> None:
+    """Counts: events, items, tags, accept rate, top tags (and the database's path)."""
+    with open_profile(home) as profile:
+        summary = profile.stats(user)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    for key, value in summary.items():
+        if key == "top_tags":
+            value = ", ".join(f"{t['tag']} ({t['items']})" for t in value) or "-"
+        elif key == "users":
+            value = ", ".join(value) or "-"
+        typer.echo(f"{key:>16}: {value}")
+
+
+@profile_app.command()
+def learn(
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Tagged records (JSON Lines); repeatable.")],
+    home: HomeOpt = None,
+    site: Annotated[str, typer.Option("--site", help="The site the records come from.")] = "stackoverflow",
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="Learn every record for this user (default: its own user).")
+    ] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip malformed lines (reported on stderr).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import tagged records as accepted feedback, each for its record's user, in created order."""
+    from tqdm import tqdm
+
+    from tagrec_core.cli import _read
+    from tagrec_core.profile.transfer import learn_records
+
+    records = [r for path in data for r in _read(path, require_tags=True, skip_bad=skip_bad)]
+    with open_profile(home) as profile, tqdm(total=len(records), unit="post", disable=quiet, file=sys.stderr) as bar:
+        count = learn_records(profile, records, site, user=user, progress=bar.update)
+    typer.echo(f"learned {count} post{'' if count == 1 else 's'} into {profile.path}")
+
+
+@profile_app.command("export")
+def export_cmd(
+    home: HomeOpt = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user (default: everyone).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: stdout).")] = None,
+) -> None:
+    """Write the profile as one JSON document (items, events, aliases, implied tags, learned state)."""
+    from tagrec_core.profile.transfer import export_profile
+
+    with open_profile(home) as profile:
+        document = export_profile(profile, [user] if user else None)
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomically(out, text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+@profile_app.command("import")
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="A file written by tagrec profile export.")],
+    home: HomeOpt = None,
+) -> None:
+    """Replace the data of the users in an export with the export's (other users are kept)."""
+    from tagrec_core.profile.transfer import import_profile
+
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{source} is not a JSON profile export ({error})") from None
+    with open_profile(home) as profile:
+        names = import_profile(profile, document)
+    typer.echo(f"imported {len(names)} user{'' if len(names) == 1 else 's'}: {', '.join(names) or '-'}")
+
+
+@profile_app.command()
+def forget(
+    home: HomeOpt = None,
+    user: UserOpt = None,
+    item: Annotated[str | None, typer.Option("--item", help="Forget this item (its id, URL or path).")] = None,
+    site: Annotated[str, typer.Option("--site", help="The item's site.")] = "files",
+    tag: Annotated[str | None, typer.Option("--tag", help="Forget this tag everywhere.")] = None,
+) -> None:
+    """Forget an item (--item) or a tag everywhere (--tag); a backup export is written first."""
+    from tagrec_core.profile import DEFAULT_USER
+
+    if (item is None) == (tag is None):
+        raise InputError("give exactly one of --item or --tag")
+    with open_profile(home) as profile:
+        backup = _backup(profile, home)
+        if item is not None:
+            gone = profile.forget_item(site, item, user or DEFAULT_USER)
+            what = f"item {item!r}"
+        else:
+            gone = profile.forget_tag(tag or "", user)
+            what = f"tag {tag!r}"
+    if not gone:
+        typer.echo(f"nothing to forget: the profile has no {what}")
+        return
+    typer.echo(f"forgot {what}; undo with: tagrec profile import {backup}")
+
+
+@profile_app.command()
+def reset(
+    home: HomeOpt = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user (default: everyone).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete everything the profile learned (of one user or of all); a backup export is written first."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("reset deletes the profile: confirm with --yes")
+        typer.confirm(f"Delete the profile of {user or 'every user'}?", abort=True)
+    with open_profile(home) as profile:
+        backup = _backup(profile, home)
+        removed = profile.reset(user)
+    typer.echo(f"reset {removed} user{'' if removed == 1 else 's'}; undo with: tagrec profile import {backup}")
+
+
+@profile_app.command()
+def alias(
+    name: Annotated[str, typer.Argument(help="The other name, e.g. js.")],
+    tag: Annotated[str | None, typer.Argument(help="The tag it stands for, e.g. javascript.")] = None,
+    home: HomeOpt = None,
+    user: UserOpt = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the alias instead.")] = False,
+) -> None:
+    """Make NAME an alias of TAG: suggestions and feedback use TAG (--remove to undo)."""
+    from tagrec_core.profile import DEFAULT_USER
+
+    with open_profile(home) as profile:
+        if remove:
+            done = profile.remove_alias(name, user or DEFAULT_USER)
+            typer.echo(f"removed alias {name}" if done else f"no alias {name}")
+            return
+        if tag is None:
+            raise InputError("give the tag the alias stands for (or --remove)")
+        profile.set_alias(name, tag, user or DEFAULT_USER)
+    typer.echo(f"{name} -> {tag}")
+
+
+@profile_app.command()
+def imply(
+    tag: Annotated[str, typer.Argument(help="The tag, e.g. pandas.")],
+    implies: Annotated[str, typer.Argument(help="The tag it implies, e.g. python.")],
+    home: HomeOpt = None,
+    user: UserOpt = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the implication instead.")] = False,
+) -> None:
+    """Make TAG imply IMPLIES: whenever TAG is suggested or chosen, IMPLIES goes with it."""
+    from tagrec_core.profile import DEFAULT_USER
+
+    with open_profile(home) as profile:
+        if remove:
+            done = profile.remove_implied(tag, implies, user or DEFAULT_USER)
+            typer.echo(f"removed {tag} => {implies}" if done else f"no implication {tag} => {implies}")
+            return
+        profile.set_implied(tag, implies, user or DEFAULT_USER)
+    typer.echo(f"{tag} => {implies}")
+
+
+def _backup(profile: Any, home: Path | None) -> Path:
+    """Export the whole profile to ``<home>/backups/`` before a destructive change; returns the file."""
+    from tagrec_core.home import resolve_home
+    from tagrec_core.profile.transfer import export_profile
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
+    _write_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
+    return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + ".part")
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError as error:
+        raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,161 @@
+"""A feedback event: what the user was shown for one item, what they accepted and rejected, the final tags.
+
+The one shape every front-end sends (CLI ``tagrec feedback`` lines, the bridge's ``POST /v1/feedback``, the
+desktop app), checked here once: unknown fields, wrong types, empty or oversized tags and huge texts are
+rejected with a ``FeedbackError`` that names the field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tagrec_core.errors import FeedbackError
+from tagrec_core.model import normalize_tag
+
+__all__ = ["DEFAULT_USER", "Feedback", "parse_feedback"]
+
+DEFAULT_USER = "local"
+MAX_TITLE_CHARS = 2_000
+MAX_BODY_CHARS = 200_000
+MAX_NAME_CHARS = 2_000  # user, item, url
+MAX_TAG_CHARS = 100
+MAX_TAGS = 200  # per list
+_SITE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created"}
+_TAG_LISTS = ("shown", "accepted", "rejected", "final")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One checked event. Tags are normalised (``normalize_tag``) and deduplicated, in their order.
+
+    ``final`` is ``None`` when the client did not say; then the item's tags become its earlier tags plus
+    ``accepted`` minus ``rejected``. ``created`` is an ISO 8601 time (the event's own, or now).
+    """
+
+    site: str
+    item: str
+    user: str = DEFAULT_USER
+    url: str = ""
+    title: str = ""
+    body: str = ""
+    shown: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    final: tuple[str, ...] | None = None
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data (``parse_feedback`` of it gives it back)."""
+        out: dict[str, Any] = {
+            "user": self.user,
+            "site": self.site,
+            "item": self.item,
+            "url": self.url,
+            "title": self.title,
+            "body": self.body,
+            "shown": list(self.shown),
+            "accepted": list(self.accepted),
+            "rejected": list(self.rejected),
+            "created": self.created,
+        }
+        if self.final is not None:
+            out["final"] = list(self.final)
+        return out
+
+
+def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
+    """Check one event (decoded JSON) and return it as a ``Feedback``; ``FeedbackError`` says what is wrong.
+
+    Required: ``site`` (lowercase word such as ``stackoverflow``, ``weibo``, ``files``) and ``item`` (the
+    item's id, URL or path in that site). At least one tag list must say something, or there is nothing to
+    learn. A tag may not be both accepted and rejected.
+    """
+    if not isinstance(data, Mapping):
+        raise FeedbackError(f"a feedback event must be a JSON object, not {_kind(data)}")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise FeedbackError(f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(map(str, unknown))}")
+    site = _string(data, "site", MAX_NAME_CHARS, required=True)
+    if not _SITE.match(site):
+        raise FeedbackError(f"site must be a lowercase name such as stackoverflow, weibo or files, not {site[:40]!r}")
+    item = _string(data, "item", MAX_NAME_CHARS, required=True)
+    user = _string(data, "user", MAX_NAME_CHARS) or default_user
+    lists = {name: _tags(data, name) for name in _TAG_LISTS}
+    both = sorted(set(lists["accepted"] or ()) & set(lists["rejected"] or ()))
+    if both:
+        raise FeedbackError(f"tags both accepted and rejected: {', '.join(both)}")
+    if not any(lists[name] for name in ("accepted", "rejected", "shown")) and lists["final"] is None:
+        raise FeedbackError("nothing to learn: give at least one of shown, accepted, rejected or final")
+    return Feedback(
+        site=site,
+        item=item,
+        user=user,
+        url=_string(data, "url", MAX_NAME_CHARS),
+        title=_string(data, "title", MAX_TITLE_CHARS),
+        body=_string(data, "body", MAX_BODY_CHARS),
+        shown=lists["shown"] or (),
+        accepted=lists["accepted"] or (),
+        rejected=lists["rejected"] or (),
+        final=lists["final"],
+        created=_created(data.get("created")),
+    )
+
+
+def _string(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise FeedbackError(f"{name} is required")
+        return ""
+    if not isinstance(value, str):
+        raise FeedbackError(f"{name} must be a string, not {_kind(value)}")
+    if "\x00" in value:
+        raise FeedbackError(f"{name} contains a NUL character")
+    if len(value) > limit:
+        raise FeedbackError(f"{name} is too long ({len(value):,} characters; the limit is {limit:,})")
+    if required and not value.strip():
+        raise FeedbackError(f"{name} is empty")
+    return value
+
+
+def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise FeedbackError(f"{name} must be a list of tags, not {_kind(value)}")
+    if len(value) > MAX_TAGS:
+        raise FeedbackError(f"{name} has {len(value)} tags; the limit is {MAX_TAGS}")
+    out: dict[str, None] = {}
+    for position, tag in enumerate(value):
+        if not isinstance(tag, str):
+            raise FeedbackError(f"{name}[{position}] must be a string, not {_kind(tag)}")
+        if len(tag) > MAX_TAG_CHARS:
+            raise FeedbackError(f"{name}[{position}] is too long ({len(tag)} characters; the limit is {MAX_TAG_CHARS})")
+        clean = normalize_tag(tag)
+        if not clean or "\x00" in clean:
+            raise FeedbackError(f"{name}[{position}] is an empty tag")
+        out[clean] = None
+    return tuple(out)
+
+
+def _created(value: Any) -> str:
+    if value is None:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+    if not isinstance(value, str):
+        raise FeedbackError(f"created must be an ISO 8601 time string, not {_kind(value)}")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise FeedbackError(f"created is not an ISO 8601 time: {value[:40]!r}") from None
+    return value
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -1,0 +1,379 @@
+"""The profile database: one SQLite file per home, one writer, any number of readers.
+
+Durability: WAL journal with ``synchronous=FULL``, so a write method returns only after its transaction is
+on disk; a process killed at any moment leaves every acknowledged event and a database that passes
+``PRAGMA integrity_check``. Concurrency: in a process, writes go through one connection behind a lock;
+reads use one connection per thread and never wait for the writer (WAL readers see the last commit). Across
+processes, writers take the database lock up front (``BEGIN IMMEDIATE``) and wait for each other through
+the busy timeout instead of failing with "database is locked".
+
+Damage: a file that is not a readable profile, or one written by a newer tagrec, is never changed; with
+``recover=True`` it is moved aside (``profile.damaged-<time>.sqlite`` or ``profile.newer-<time>.sqlite``)
+and a fresh profile starts, with ``Profile.recovered`` saying what happened so the front-end can tell the
+user; with ``recover=False`` opening raises ``ProfileError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from tagrec_core.errors import ProfileError
+from tagrec_core.profile import learning
+from tagrec_core.profile.feedback import Feedback
+from tagrec_core.profile.schema import migrations, newer_than_us
+
+__all__ = ["Profile", "UserRow"]
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class UserRow(tuple[int, str, int, int, int]):
+    """``(id, name, clock, version, generation)`` of one user."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        return self[0]
+
+    @property
+    def name(self) -> str:
+        return self[1]
+
+    @property
+    def clock(self) -> int:
+        return self[2]
+
+    @property
+    def version(self) -> int:
+        return self[3]
+
+    @property
+    def generation(self) -> int:
+        return self[4]
+
+
+class Profile:
+    """An open profile database. Thread-safe; close it when done (or use it as a context manager)."""
+
+    def __init__(self, path: Path, writer: sqlite3.Connection, recovered: str | None) -> None:
+        """Use ``Profile.open``."""
+        self.path = path
+        self.recovered = recovered
+        self._writer = writer
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+
+    # --- opening ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, recover: bool = True) -> Profile:
+        """Open (creating if needed, migrating if older) the profile at ``path``.
+
+        A damaged or newer profile: ``ProfileError`` when ``recover`` is false; else it is moved aside,
+        a fresh profile is opened and ``recovered`` holds the message for the user.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ProfileError(f"cannot create the profile folder {path.parent}: {error.strerror or error}") from None
+        try:
+            return cls(path, _open_checked(path), None)
+        except _Unusable as problem:
+            if not recover:
+                raise ProfileError(f"{problem.message} ({path}); it was left untouched") from None
+            backup = _move_aside(path, problem.kind)
+            message = f"{problem.message}; it was moved to {backup} and a fresh profile was started"
+            return cls(path, _open_checked(path), message)
+
+    def close(self) -> None:
+        """Close every connection; the object is unusable afterwards."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._write_lock:
+            self._writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                with contextlib.suppress(sqlite3.ProgrammingError):
+                    conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> Profile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connections -----------------------------------------------------------------------------------------
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (autocommit: each query sees the last committed state)."""
+        if self._closed:
+            raise ProfileError("the profile is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: everything inside commits together (durably) or not at all."""
+        if self._closed:
+            raise ProfileError("the profile is closed")
+        with self._write_lock:
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise ProfileError(f"the profile is busy or not writable: {error}") from None
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise ProfileError(f"the profile could not be written: {error}") from None
+
+    # --- feedback ----------------------------------------------------------------------------------------------
+
+    def record(self, feedback: Feedback) -> int:
+        """Store one event and learn from it; returns its id once it is durable."""
+        return self.record_many([feedback])[0]
+
+    def record_many(self, events: Sequence[Feedback]) -> list[int]:
+        """Store events in order, in one transaction (all or none); their ids once durable."""
+        received = _now()
+        with self.writing() as conn:
+            return [learning.apply(conn, event, received) for event in events]
+
+    # --- aliases, implied tags, forgetting ---------------------------------------------------------------------
+
+    def set_alias(self, alias: str, tag: str, user: str) -> None:
+        """``alias`` is another name of ``tag`` for ``user``: suggestions and feedback use ``tag``."""
+        with self.writing() as conn:
+            learning.set_alias(conn, learning.user_id(conn, user, create=True), alias, tag)
+
+    def remove_alias(self, alias: str, user: str) -> bool:
+        with self.writing() as conn:
+            uid = learning.user_id(conn, user)
+            return uid is not None and learning.remove_alias(conn, uid, alias)
+
+    def set_implied(self, tag: str, implies: str, user: str) -> None:
+        """Whenever ``tag`` is suggested or chosen for ``user``, ``implies`` goes with it."""
+        with self.writing() as conn:
+            learning.set_implied(conn, learning.user_id(conn, user, create=True), tag, implies)
+
+    def remove_implied(self, tag: str, implies: str, user: str) -> bool:
+        with self.writing() as conn:
+            uid = learning.user_id(conn, user)
+            return uid is not None and learning.remove_implied(conn, uid, tag, implies)
+
+    def forget_item(self, site: str, item: str, user: str) -> int:
+        """Delete an item and its events everywhere; returns how many rows went (0: nothing known)."""
+        with self.writing() as conn:
+            uid = learning.user_id(conn, user)
+            return 0 if uid is None else learning.forget_item(conn, uid, site, item)
+
+    def forget_tag(self, tag: str, user: str | None = None) -> int:
+        """Remove a tag from every item, event, alias and implication (of ``user``, or of everyone)."""
+        with self.writing() as conn:
+            uids = [learning.user_id(conn, user)] if user is not None else learning.user_ids(conn)
+            return sum(learning.forget_tag(conn, uid, tag) for uid in uids if uid is not None)
+
+    def reset(self, user: str | None = None) -> int:
+        """Delete everything of ``user`` (or of every user); returns the number of users removed."""
+        with self.writing() as conn:
+            uids = [learning.user_id(conn, user)] if user is not None else learning.user_ids(conn)
+            removed = [uid for uid in uids if uid is not None]
+            for uid in removed:
+                learning.delete_user(conn, uid)
+            return len(removed)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def user(self, name: str) -> UserRow | None:
+        """The user's row, or ``None`` when the profile has never heard of them."""
+        row = (
+            self.reader()
+            .execute("SELECT id, name, clock, version, generation FROM users WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return None if row is None else UserRow(row)
+
+    def users(self) -> list[str]:
+        return [r[0] for r in self.reader().execute("SELECT name FROM users ORDER BY name")]
+
+    def stats(self, user: str | None = None) -> dict[str, Any]:
+        """Counts for people and scripts (``tagrec profile stats``): ``path``, ``feedback_events`` and more."""
+        conn = self.reader()
+        where, args = ("WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,)) if user else ("", ())
+
+        def count(table: str) -> int:
+            return int(conn.execute(f"SELECT count(*) FROM {table} {where}", args).fetchone()[0])
+
+        shown, accepted, rejected, hits = conn.execute(
+            "SELECT coalesce(sum(shown), 0), coalesce(sum(accepted), 0), coalesce(sum(rejected), 0),"
+            " coalesce(sum(hits), 0)"
+            f" FROM vocab {where}",
+            args,
+        ).fetchone()
+        top = conn.execute(
+            f"SELECT tag, sum(items) AS n FROM vocab {where} GROUP BY tag HAVING n > 0 ORDER BY n DESC, tag LIMIT 10",
+            args,
+        ).fetchall()
+        size = sum(p.stat().st_size for p in (self.path, _sidecar(self.path, "-wal")) if p.exists())
+        return {
+            "path": str(self.path),
+            "bytes": size,
+            "users": self.users() if user is None else [user] if self.user(user) else [],
+            "feedback_events": count("events"),
+            "items": count("items"),
+            "tags": int(
+                conn.execute(
+                    f"SELECT count(*) FROM vocab {where} {'AND' if where else 'WHERE'} items > 0", args
+                ).fetchone()[0]
+            ),
+            "aliases": count("aliases"),
+            "implied": count("implied"),
+            "shown": int(shown),
+            "accepted": int(accepted),
+            "rejected": int(rejected),
+            "accept_rate": round(hits / shown, 4) if shown else None,  # of the tags shown, the share accepted
+            "top_tags": [{"tag": t, "items": int(n)} for t, n in top],
+        }
+
+    def integrity(self) -> str:
+        """``PRAGMA integrity_check`` of the database (``"ok"`` when sound)."""
+        return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+class _Unusable(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _open_checked(path: Path) -> sqlite3.Connection:
+    """The writer connection of a sound, current profile (created and migrated as needed).
+
+    Nothing is written to a file before it is known to be empty or a tagrec profile this version can use.
+    Creating and migrating run under the write lock, so connections that open a new profile at the same
+    moment wait for each other (and then see the other's tables) instead of taking them for damage.
+    """
+    existed = path.exists() and path.stat().st_size > 0
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = _connect(path)
+        db = Database(conn)
+        if existed:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(str(verdict))
+            _check_ours(db)
+        _use_wal(conn)
+        if not db["_sqlite_migrations"].exists() or migrations.pending(db):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _check_ours(db)  # again, under the lock: another connection may have just created it
+                migrations.apply(db)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return conn
+    except (_Unusable, sqlite3.DatabaseError) as error:
+        if conn is not None:
+            conn.close()
+        if isinstance(error, _Unusable):
+            raise
+        if _busy(error):
+            raise ProfileError(f"the profile is busy (another program holds it): {error} ({path})") from None
+        raise _Unusable("damaged", f"the profile is damaged or not a tagrec profile ({error})") from None
+
+
+def _check_ours(db: Database) -> None:
+    """Refuse a database written by a newer tagrec (``_Unusable``) or by another program (``DatabaseError``);
+    an empty database is fine (it becomes a profile)."""
+    newer = newer_than_us(db)
+    if newer:
+        raise _Unusable("newer", f"the profile was written by a newer version of tagrec (it has {', '.join(newer)})")
+    if db.table_names() and not db["_sqlite_migrations"].exists():
+        raise sqlite3.DatabaseError("not a tagrec profile")
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to the WAL journal, waiting out other connections that hold the new file for a moment (the
+    switch does not wait through the busy timeout by itself)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if not _busy(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if str(mode).lower() != "wal":
+            raise sqlite3.DatabaseError(f"cannot use the WAL journal (journal mode {mode})")
+        return
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    """Whether the error is another connection holding the database (busy or locked), not damage."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _sidecar(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _move_aside(path: Path, kind: str) -> Path:
+    """Rename the database and its WAL/shared-memory files to a backup name; returns the new main file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup = path.with_name(f"{path.stem}.{kind}-{stamp}{path.suffix}")
+    try:
+        path.rename(backup)
+        for suffix in ("-wal", "-shm", "-journal"):
+            if _sidecar(path, suffix).exists():
+                _sidecar(path, suffix).rename(_sidecar(backup, suffix))
+    except OSError as error:
+        raise ProfileError(f"the profile {path} is unusable and could not be moved aside: {error}") from None
+    return backup
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
