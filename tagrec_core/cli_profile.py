@@ -10,6 +10,7 @@ line per event on stdout, each only after its event is durable (``{"line", "ok":
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,7 +190,7 @@ def forget(
     if not gone:
         typer.echo(f"nothing to forget: the profile has no {what}")
         return
-    typer.echo(f"forgot {what}; undo with: tagrec profile import {backup}")
+    typer.echo(f"forgot {what}; undo with: {_undo_command(backup, home)}")
 
 
 @profile_app.command()
@@ -206,7 +207,7 @@ def reset(
     with open_profile(home) as profile:
         backup = _backup(profile, home)
         removed = profile.reset(user)
-    typer.echo(f"reset {removed} user{'' if removed == 1 else 's'}; undo with: tagrec profile import {backup}")
+    typer.echo(f"reset {removed} user{'' if removed == 1 else 's'}; undo with: {_undo_command(backup, home)}")
 
 
 @profile_app.command()
@@ -260,6 +261,14 @@ def _backup(profile: Any, home: Path | None) -> Path:
     path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
     _write_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
     return path
+
+
+def _undo_command(backup: Path, home: Path | None) -> str:
+    """The shell command that imports ``backup`` back into this home (named, so it works without the
+    ``--home`` or ``$TAGREC_HOME`` that chose it)."""
+    from tagrec_core.home import resolve_home
+
+    return shlex.join(["tagrec", "profile", "import", str(backup), "--home", str(resolve_home(home))])
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -1,0 +1,496 @@
+"""``tagrec feedback`` and ``tagrec profile ...`` as real subprocesses, with real profile files.
+
+Each CLI start costs a couple of seconds (torch), so the scenarios run two at a time in one module-scoped
+fixture and each test checks its finished scenario. Every run gets a fake platform data folder and no
+``TAGREC_HOME`` unless the scenario sets one, so nothing can touch the real user's profile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagrec_core.profile import Profile, parse_feedback
+from tagrec_core.profile.transfer import export_profile
+
+_SCRIPT = Path(sys.executable).parent / "tagrec"
+TAGREC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "tagrec_core"]
+TAX_TEXTS = [
+    "Income tax return deduction form\nwhich receipts count for the deduction",
+    "Tax deduction receipts for my income return\nhome office and travel",
+    "Filing the income tax return online\nthe deduction form asks for receipts",
+]
+TAX_QUERY = "How do I claim an income tax deduction on my return?\nreceipts from the home office"
+
+
+@dataclass
+class Run:
+    args: list[str]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json_lines(self) -> list[Any]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+class Cli:
+    """Runs ``tagrec`` with a fake platform data folder; ``env`` adds variables (e.g. TAGREC_HOME)."""
+
+    def __init__(self, platform_home: Path) -> None:
+        self.platform_home = platform_home
+        env = {k: v for k, v in os.environ.items() if k != "TAGREC_HOME"}
+        env.update({"HOME": str(platform_home), "XDG_DATA_HOME": str(platform_home / "data")})
+        self.env = env
+
+    def __call__(self, args: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> Run:
+        done = subprocess.run(
+            [*TAGREC, *args], input=stdin, capture_output=True, timeout=180, env={**self.env, **(env or {})}
+        )
+        return Run(
+            args, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+        )
+
+
+def lines(*events: Any) -> bytes:
+    return b"".join((e if isinstance(e, bytes) else json.dumps(e, ensure_ascii=False).encode()) + b"\n" for e in events)
+
+
+def ok(r: Run) -> Run:
+    assert r.code == 0, r.output
+    assert "Traceback" not in r.output
+    return r
+
+
+def open_home(home: Path) -> Profile:
+    return Profile.open(home / "profile.sqlite", recover=False)
+
+
+def seed(home: Path) -> dict[str, Any]:
+    """A profile with two users and a tag worth forgetting; returns its export."""
+    with open_home(home) as profile:
+        for user in ("alice", "bob"):
+            for n in range(3):
+                profile.record(parse_feedback({
+                    "user": user, "site": "files", "item": f"{user}-{n}", "title": f"note {n} of {user}",
+                    "accepted": ["secret", f"topic-{n}"], "shown": ["secret", "other"], "rejected": ["other"],
+                }))  # fmt: skip
+        profile.set_alias("sec", "secret", "alice")
+        profile.set_implied("secret", "private", "alice")
+        return export_profile(profile)
+
+
+# --- the scenarios ----------------------------------------------------------------------------------------------
+
+
+def feedback_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "home"
+    stdin = lines(
+        {"site": "files", "item": "a", "title": "first", "accepted": ["x", "y"]},  # 1
+        b"{not json",  # 2
+        b"   ",  # 3: blank, skipped without an acknowledgement
+        {"site": "files", "item": "b", "accepted": ["x"], "colour": "red"},  # 4
+        {"user": "bob", "site": "files", "item": "c", "shown": ["x"], "rejected": ["x"]},  # 5
+        b"\xff\xfe{}",  # 6
+        [1, 2],  # 7
+        {"site": "files", "item": "d", "final": ["z"]},  # 8
+        {"site": "files", "item": "e", "accepted": ["q"], "rejected": ["Q"]},  # 9
+    )
+    feedback = cli(["feedback", "--home", str(home), "--user", "zoe"], stdin)
+    stats = cli(["profile", "stats", "--home", str(home), "--json"])
+    return {"home": home, "feedback": feedback, "stats": stats}
+
+
+def learn_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "home"
+    data = folder / "posts.jsonl"
+    posts = [
+        {"id": "3", "title": "later post", "body": "b", "tags": ["Later"], "user": "alice", "created": "2024-03-01"},
+        {"id": "1", "title": "first post", "body": "b", "tags": ["first", "common"], "user": "alice",
+         "created": "2024-01-01"},
+        {"id": "2", "title": "bob's post", "body": "b", "tags": ["common"], "user": "bob", "created": "2024-02-01"},
+        {"id": "4", "title": "nobody's post", "body": "b", "tags": ["orphan"]},
+        {"id": 5, "title": "numeric user", "body": "b", "tags": ["n"], "user": 42, "created": "2024-01-15"},
+    ]  # fmt: skip
+    data.write_text("".join(json.dumps(p) + "\n" for p in posts), encoding="utf-8")
+    learn = cli(["profile", "learn", "--home", str(home), "--data", str(data), "--site", "stackoverflow", "-q"])
+    return {"home": home, "learn": learn}
+
+
+def suggest_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "home"
+    m = ["-m", str(model), "--home", str(home)]
+    before = cli(["suggest", *m, "--user", "alice", "--json", TAX_QUERY])
+    created_by_suggest = (home / "profile.sqlite").exists()
+    events = [
+        {"user": "alice", "site": "files", "item": f"tax-{n}", "title": text.split("\n")[0],
+         "body": text.split("\n")[1], "accepted": ["tax-2025"]}
+        for n, text in enumerate(TAX_TEXTS)
+    ]  # fmt: skip
+    feedback = cli(["feedback", "--home", str(home)], lines(*events))
+    after = cli(["suggest", *m, "--user", "alice", "--json", TAX_QUERY])
+    title, body = TAX_QUERY.split("\n")
+    posts = folder / "posts.jsonl"
+    rows = [
+        {"id": "for-alice", "title": title, "body": body, "user": "alice"},
+        {"id": "for-bob", "title": title, "body": body, "user": "bob"},
+        {"id": "for-nobody", "title": title, "body": body},
+    ]
+    posts.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    predict = cli(["predict", *m, "--data", str(posts), "--user-field", "user", "-k", "5"])
+    return {
+        "before": before,
+        "created_by_suggest": created_by_suggest,
+        "feedback": feedback,
+        "after": after,
+        "predict": predict,
+    }
+
+
+def forget_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "home"
+    original = seed(home)
+    forget = cli(["profile", "forget", "--home", str(home), "--tag", "Secret"])
+    with open_home(home) as profile:
+        forgotten = export_profile(profile)
+    undo_command = forget.stdout.split("undo with: ", 1)[-1].strip()
+    words = shlex.split(undo_command)
+    undo = cli([*words[1:]]) if words[:1] == ["tagrec"] else None  # no TAGREC_HOME: the command must say where
+    with open_home(home) as profile:
+        restored = export_profile(profile)
+    return {
+        "home": home,
+        "original": original,
+        "forget": forget,
+        "forgotten": forgotten,
+        "undo_command": undo_command,
+        "undo": undo,
+        "restored": restored,
+    }
+
+
+def reset_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "home"
+    original = seed(home)
+    refused = cli(["profile", "reset", "--home", str(home)])  # stdin is a pipe, not a terminal
+    with open_home(home) as profile:
+        after_refusal = export_profile(profile)
+    backups_after_refusal = (home / "backups").exists()
+    reset_bob = cli(["profile", "reset", "--home", str(home), "--user", "bob", "--yes"])
+    with open_home(home) as profile:
+        after_reset = export_profile(profile)
+    return {
+        "home": home,
+        "original": original,
+        "refused": refused,
+        "after_refusal": after_refusal,
+        "backups_after_refusal": backups_after_refusal,
+        "reset_bob": reset_bob,
+        "after_reset": after_reset,
+    }
+
+
+def env_home_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    home = folder / "from-env"
+    event = {"site": "files", "item": "a", "accepted": ["x"]}
+    stats = cli(["profile", "stats", "--json"], env={"TAGREC_HOME": str(home)})
+    feedback = cli(["feedback"], lines(event), env={"TAGREC_HOME": str(home)})
+    return {"home": home, "stats": stats, "feedback": feedback}
+
+
+def kill_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    """``tagrec feedback`` fed a long burst through a pipe, killed with SIGKILL after ``wanted`` acks."""
+    home = folder / "home"
+    wanted, total = 300, 30_000
+    proc = subprocess.Popen(
+        [*TAGREC, "feedback", "--home", str(home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    items = [f"item-{n}" for n in range(total)]
+
+    def feed() -> None:
+        try:
+            for n, item in enumerate(items):
+                event = {
+                    "user": ("ann", "ben")[n % 2], "site": "files", "item": item, "title": f"post {n}",
+                    "accepted": [f"tag-{n % 17}", "burst"], "shown": ["burst", "noise"], "rejected": ["noise"],
+                }  # fmt: skip
+                proc.stdin.write(json.dumps(event).encode() + b"\n")  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the child was killed mid-burst
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    acks = []
+    while len(acks) < wanted:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acks.append(json.loads(line))
+    running = proc.poll() is None
+    if running:
+        os.kill(proc.pid, signal.SIGKILL)
+    code = proc.wait(timeout=60)
+    feeder.join(timeout=30)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    for stream in (proc.stdout, proc.stderr):
+        stream.close()
+    wal_left = (home / "profile.sqlite-wal").exists()
+    # Nothing must reopen the profile before the test looks at it: read it raw first.
+    return {
+        "home": home,
+        "items": items,
+        "acks": acks,
+        "wanted": wanted,
+        "running_when_killed": running,
+        "code": code,
+        "stderr": stderr,
+        "wal_left": wal_left,
+    }
+
+
+SCENARIOS: dict[str, Callable[[Cli, Path, Path], dict[str, Any]]] = {
+    "kill": kill_scenario,
+    "suggest": suggest_scenario,
+    "feedback": feedback_scenario,
+    "learn": learn_scenario,
+    "forget": forget_scenario,
+    "reset": reset_scenario,
+    "env_home": env_home_scenario,
+}
+
+
+@dataclass
+class Outcomes:
+    platform_home: Path
+    results: dict[str, dict[str, Any]]
+    errors: dict[str, BaseException]
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        if name in self.errors:
+            raise self.errors[name]
+        return self.results[name]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory, tiny_ranker_path: Path) -> Outcomes:
+    root = tmp_path_factory.mktemp("profile-cli")
+    cli = Cli(root / "platform-home")
+
+    def one(name: str) -> dict[str, Any]:
+        folder = root / name
+        folder.mkdir()
+        return SCENARIOS[name](cli, folder, tiny_ranker_path)
+
+    results: dict[str, dict[str, Any]] = {}
+    errors: dict[str, BaseException] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(one, name) for name in SCENARIOS}
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except BaseException as error:
+                errors[name] = error
+    return Outcomes(cli.platform_home, results, errors)
+
+
+# --- feedback ---------------------------------------------------------------------------------------------------
+
+
+def test_feedback_acknowledges_every_event_on_its_own_line(outcomes: Outcomes) -> None:
+    r = outcomes["feedback"]["feedback"]
+    assert r.code == 1, r.output
+    assert "Traceback" not in r.output
+    acks = r.json_lines()
+    assert [a["line"] for a in acks] == [1, 2, 4, 5, 6, 7, 8, 9]
+    assert [a["ok"] for a in acks] == [True, False, False, True, False, False, True, False]
+    for ack in acks:
+        if ack["ok"]:
+            assert set(ack) == {"line", "ok", "id"} and isinstance(ack["id"], int)
+        else:
+            assert set(ack) == {"line", "ok", "error"} and set(ack["error"]) == {"code", "message"}
+    errors = {a["line"]: a["error"] for a in acks if not a["ok"]}
+    assert errors[2]["code"] == "bad_input" and errors[2]["message"].startswith("not JSON")
+    assert errors[4] == {"code": "bad_feedback", "message": "unknown field: colour"}
+    assert errors[6] == {"code": "bad_input", "message": "the line is not UTF-8 text"}
+    assert errors[7]["code"] == "bad_feedback" and "JSON object" in errors[7]["message"]
+    assert errors[9]["code"] == "bad_feedback" and "both accepted and rejected: q" in errors[9]["message"]
+    assert [line for line in r.stderr.splitlines() if line.startswith("error: ")] == [
+        "error: 5 events rejected (see the acknowledgements)"
+    ]
+
+
+def test_feedback_stores_the_good_lines_and_nothing_of_the_bad(outcomes: Outcomes) -> None:
+    result = outcomes["feedback"]
+    acks = {a["line"]: a for a in result["feedback"].json_lines()}
+    with open_home(result["home"]) as profile:
+        stored = (
+            profile.reader()
+            .execute("SELECT e.id, u.name, e.item FROM events e JOIN users u ON u.id = e.user_id ORDER BY e.id")
+            .fetchall()
+        )
+        assert profile.users() == ["bob", "zoe"]  # --user is the user of events that name none
+        assert profile.integrity() == "ok"
+    assert stored == [(acks[1]["id"], "zoe", "a"), (acks[5]["id"], "bob", "c"), (acks[8]["id"], "zoe", "d")]
+
+
+def test_profile_stats_json_has_the_path_and_the_counts(outcomes: Outcomes) -> None:
+    result = outcomes["feedback"]
+    stats = json.loads(ok(result["stats"]).stdout)
+    assert stats["path"] == str(result["home"] / "profile.sqlite")
+    assert stats["feedback_events"] == 3
+    assert stats["users"] == ["bob", "zoe"]
+    assert (stats["items"], stats["rejected"]) == (2, 1)
+    assert {"tag": "x", "items": 1} in stats["top_tags"]
+
+
+def test_tagrec_home_variable_is_honoured(outcomes: Outcomes) -> None:
+    result = outcomes["env_home"]
+    stats = json.loads(ok(result["stats"]).stdout)
+    assert stats["path"] == str(result["home"] / "profile.sqlite") and stats["feedback_events"] == 0
+    assert ok(result["feedback"]).json_lines() == [{"line": 1, "ok": True, "id": 1}]
+    with open_home(result["home"]) as profile:
+        assert profile.stats()["feedback_events"] == 1
+
+
+def test_nothing_went_to_the_platform_data_folder(outcomes: Outcomes) -> None:
+    assert all(outcomes[name] for name in SCENARIOS)  # every scenario ran
+    assert not list(outcomes.platform_home.rglob("profile.sqlite"))
+
+
+# --- learn, suggest, predict ------------------------------------------------------------------------------------
+
+
+def test_profile_learn_learns_each_record_for_its_user(outcomes: Outcomes) -> None:
+    result = outcomes["learn"]
+    r = ok(result["learn"])
+    assert r.stdout.strip() == f"learned 5 posts into {result['home'] / 'profile.sqlite'}"
+    with open_home(result["home"]) as profile:
+        assert profile.users() == ["42", "alice", "bob", "local"]
+        rows = (
+            profile.reader()
+            .execute(
+                "SELECT u.name, e.site, e.item, e.accepted, e.created FROM events e JOIN users u ON u.id = e.user_id"
+                " ORDER BY e.id"
+            )
+            .fetchall()
+        )
+        assert [(name, item) for name, _, item, _, _ in rows] == [
+            ("alice", "1"), ("42", "5"), ("bob", "2"), ("alice", "3"), ("local", "4"),
+        ]  # in created order, the record without a time last  # fmt: skip
+        assert {site for _, site, _, _, _ in rows} == {"stackoverflow"}
+        assert json.loads(rows[3][3]) == ["later"]
+        assert profile.stats("alice")["items"] == 2 and profile.stats("bob")["top_tags"] == [
+            {"tag": "common", "items": 1}
+        ]
+
+
+def suggested(r: Run) -> list[str]:
+    return [s["tag"] for s in json.loads(ok(r).stdout)["suggestions"]]
+
+
+def test_suggest_with_home_and_user_changes_after_feedback(outcomes: Outcomes) -> None:
+    result = outcomes["suggest"]
+    assert result["created_by_suggest"] is False  # suggesting never creates a profile
+    before, after = suggested(result["before"]), suggested(result["after"])
+    assert len(before) == len(after) == 5
+    assert "tax-2025" not in before
+    assert "tax-2025" in after
+    assert [a["ok"] for a in ok(result["feedback"]).json_lines()] == [True, True, True]
+    mine = next(s for s in json.loads(result["after"].stdout)["suggestions"] if s["tag"] == "tax-2025")
+    assert mine["source"] == "user" and mine["reason"].startswith("you used it on")
+
+
+def test_predict_with_user_field_is_personal_per_record(outcomes: Outcomes) -> None:
+    result = outcomes["suggest"]
+    rows = {row["id"]: [s["tag"] for s in row["suggestions"]] for row in ok(result["predict"]).json_lines()}
+    assert list(rows) == ["for-alice", "for-bob", "for-nobody"]
+    assert "tax-2025" in rows["for-alice"]
+    assert "tax-2025" not in rows["for-bob"] and "tax-2025" not in rows["for-nobody"]
+    assert rows["for-bob"] == rows["for-nobody"] == suggested(result["before"])  # strangers get the base model's
+
+
+# --- forget and reset -------------------------------------------------------------------------------------------
+
+
+def test_profile_forget_tag_prints_an_undo_command_that_works(outcomes: Outcomes) -> None:
+    result = outcomes["forget"]
+    r = ok(result["forget"])
+    assert r.stdout.startswith("forgot tag 'Secret'; undo with: tagrec profile import ")
+    forgotten = json.dumps(result["forgotten"])
+    assert '"secret"' not in forgotten and '"sec"' not in forgotten and '"private"' not in forgotten
+    assert '"topic-0"' in forgotten
+    backups = list((result["home"] / "backups").glob("profile-*.json"))
+    assert len(backups) == 1 and json.loads(backups[0].read_text(encoding="utf-8")) == result["original"]
+    assert result["undo"] is not None, result["undo_command"]
+    ok(result["undo"])
+    assert result["restored"] == result["original"], result["undo_command"]
+
+
+def test_profile_reset_without_yes_and_without_a_terminal_deletes_nothing(outcomes: Outcomes) -> None:
+    result = outcomes["reset"]
+    r = result["refused"]
+    assert r.code == 1, r.output
+    assert "Traceback" not in r.output
+    assert r.stderr.strip() == "error: reset deletes the profile: confirm with --yes"
+    assert r.stdout == ""
+    assert result["after_refusal"] == result["original"]
+    assert result["backups_after_refusal"] is False
+
+
+def test_profile_reset_with_yes_backs_up_first_and_resets_only_that_user(outcomes: Outcomes) -> None:
+    result = outcomes["reset"]
+    r = ok(result["reset_bob"])
+    assert r.stdout.startswith("reset 1 user; undo with: tagrec profile import ")
+    assert [u["name"] for u in result["after_reset"]["users"]] == ["alice"]
+    assert result["after_reset"]["users"][0] == result["original"]["users"][0]
+    backups = list((result["home"] / "backups").glob("profile-*.json"))
+    assert len(backups) == 1 and json.loads(backups[0].read_text(encoding="utf-8")) == result["original"]
+
+
+# --- durability ---------------------------------------------------------------------------------------------------
+
+
+def test_sigkill_during_a_feedback_burst_loses_no_acknowledged_event(outcomes: Outcomes) -> None:
+    result = outcomes["kill"]
+    acks = result["acks"]
+    assert len(acks) == result["wanted"], result["stderr"]
+    assert result["running_when_killed"], "the burst ended before the kill: make it longer"
+    assert result["code"] == -signal.SIGKILL  # killed for real, no clean shutdown
+    assert result["wal_left"]  # the write-ahead log was never checkpointed away
+    assert all(a["ok"] for a in acks)
+    path = result["home"] / "profile.sqlite"
+    started = time.monotonic()
+    with Profile.open(path, recover=False) as profile:
+        assert profile.recovered is None
+        assert profile.integrity() == "ok"
+        stored = dict(profile.reader().execute("SELECT id, item FROM events").fetchall())
+        assert profile.stats()["feedback_events"] == len(stored) >= len(acks)
+    assert time.monotonic() - started < 30
+    for ack in acks:
+        assert stored.get(ack["id"]) == result["items"][ack["line"] - 1], ack

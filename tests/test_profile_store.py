@@ -1,0 +1,784 @@
+"""The profile database, for real: SQLite files in tmp_path, threads and a second process.
+
+Feedback validation (nothing is written for a rejected event or a malformed import), the schema and its
+migrations, what an event does to items, clock, vocabulary, decay and co-occurrence, forgetting, reset,
+export/import, aliases and implied tags, damaged and newer profiles, and readers and writers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tagrec_core.errors import FeedbackError, InputError, ProfileError, TagrecError
+from tagrec_core.profile import DEFAULT_USER, Feedback, Profile, learning, parse_feedback
+from tagrec_core.profile.feedback import MAX_BODY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
+from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT, decay
+from tagrec_core.profile.schema import MIGRATION_SET, known_migrations
+from tagrec_core.profile.transfer import export_profile, import_profile
+from tagrec_core.profile.user_model import UserModel
+from tagrec_core.retrieval import TERM_BUCKETS
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def event(**fields: Any) -> Feedback:
+    """A checked event: site ``files``, item ``a`` unless given."""
+    return parse_feedback({"site": "files", "item": "a", **fields})
+
+
+def query(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read through a connection of our own (not the profile's)."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def item_tags(profile: Profile, item: str, user: str = DEFAULT_USER, site: str = "files") -> list[str] | None:
+    row = (
+        profile.reader()
+        .execute(
+            "SELECT tags FROM items WHERE site = ? AND item = ? AND user_id = (SELECT id FROM users WHERE name = ?)",
+            (site, item, user),
+        )
+        .fetchone()
+    )
+    return None if row is None else json.loads(row[0])
+
+
+def vocab(profile: Profile, user: str = DEFAULT_USER) -> dict[str, dict[str, Any]]:
+    cursor = profile.reader().execute(
+        "SELECT * FROM vocab WHERE user_id = (SELECT id FROM users WHERE name = ?) ORDER BY tag", (user,)
+    )
+    names = [d[0] for d in cursor.description]
+    return {row[1]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+def cooc(profile: Profile, user: str = DEFAULT_USER) -> dict[tuple[str, str], int]:
+    return {
+        (a, b): n
+        for a, b, n in profile.reader().execute(
+            "SELECT tag, other, items FROM cooc WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,)
+        )
+    }
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Iterator[Profile]:
+    with Profile.open(tmp_path / "profile.sqlite", recover=False) as opened:
+        yield opened
+
+
+def rich_profile(profile: Profile) -> None:
+    """Two users with items, shown/accepted/rejected/final events, aliases, implied tags and learned state."""
+    profile.set_alias("js", "javascript", "alice")
+    profile.set_implied("pandas", "python", "alice")
+    profile.record_many([
+        event(user="alice", item="q1", title="merge dataframes", body="pandas merge", accepted=["pandas", "python"],
+              shown=["pandas", "numpy"], rejected=["numpy"], created="2024-01-01T10:00:00+00:00"),
+        event(user="alice", item="q2", title="react hooks", accepted=["JS", "reactjs"], shown=["reactjs", "css"],
+              rejected=["css"], created="2024-01-02T10:00:00+00:00"),
+        event(user="alice", item="q1", accepted=["dataframe"], created="2024-01-03T10:00:00+00:00"),
+        event(user="alice", site="stackoverflow", item="https://so/q/3", title="docker volume", final=["docker"]),
+        event(user="bob", item="b1", title="火锅 好吃", accepted=["美食"], created="2024-02-01T00:00:00+08:00"),
+        event(user="bob", item="b2", title="only shown", shown=["电影"]),
+    ])  # fmt: skip
+    with profile.writing() as conn:
+        conn.execute(
+            "INSERT INTO state (user_id, key, value, updated) VALUES"
+            " ((SELECT id FROM users WHERE name = 'alice'), 'consolidated', '{\"n\": 3}', '2024-01-04')"
+        )
+
+
+# --- 1. feedback validation ------------------------------------------------------------------------------------
+
+
+def test_a_good_event_is_normalised_and_round_trips() -> None:
+    fb = parse_feedback({
+        "site": "stackoverflow", "item": "q1", "title": "T", "body": "B", "url": "https://so/q1",
+        "shown": ["Python", "python", "Machine  Learning"], "accepted": [" Python "], "rejected": ["R"],
+        "created": "2024-05-06T07:08:09+00:00",
+    })  # fmt: skip
+    assert fb.user == DEFAULT_USER
+    assert fb.shown == ("python", "machine-learning")
+    assert fb.accepted == ("python",) and fb.rejected == ("r",) and fb.final is None
+    assert parse_feedback(fb.to_dict()) == fb
+    assert "final" not in fb.to_dict()
+    assert parse_feedback({"site": "files", "item": "x", "final": []}, default_user="zoe").user == "zoe"
+    assert parse_feedback({"site": "files", "item": "x", "final": []}).final == ()  # clearing the tags: allowed
+    now = parse_feedback({"site": "files", "item": "x", "accepted": ["a"]}).created
+    assert now.endswith("+00:00") and now[:4].isdigit()
+
+
+BAD_EVENTS: dict[str, tuple[Any, str]] = {
+    "not-an-object": (["site", "files"], "must be a JSON object, not a list"),
+    "unknown-field": ({"site": "files", "item": "a", "accepted": ["x"], "colour": "red"}, "unknown field: colour"),
+    "unknown-fields": ({"site": "files", "item": "a", "accepted": ["x"], "b": 1, "a": 2}, "unknown fields: a, b"),
+    "no-site": ({"item": "a", "accepted": ["x"]}, "site is required"),
+    "site-number": ({"site": 3, "item": "a", "accepted": ["x"]}, "site must be a string, not a number"),
+    "site-shape": ({"site": "Stack Overflow", "item": "a", "accepted": ["x"]}, "site must be a lowercase name"),
+    "no-item": ({"site": "files", "accepted": ["x"]}, "item is required"),
+    "blank-item": ({"site": "files", "item": "   ", "accepted": ["x"]}, "item is empty"),
+    "user-number": ({"site": "files", "item": "a", "user": 7, "accepted": ["x"]}, "user must be a string"),
+    "nul-in-title": ({"site": "files", "item": "a", "title": "a\x00b", "accepted": ["x"]}, "NUL"),
+    "huge-title": (
+        {"site": "files", "item": "a", "title": "t" * (MAX_TITLE_CHARS + 1), "accepted": ["x"]},
+        "title is too long",
+    ),
+    "huge-body": (
+        {"site": "files", "item": "a", "body": "b" * (MAX_BODY_CHARS + 1), "accepted": ["x"]},
+        "body is too long",
+    ),
+    "tags-not-list": ({"site": "files", "item": "a", "accepted": "python"}, "accepted must be a list of tags"),
+    "tags-boolean": ({"site": "files", "item": "a", "shown": True}, "shown must be a list of tags, not a boolean"),
+    "tag-number": ({"site": "files", "item": "a", "accepted": ["ok", 5]}, "accepted[1] must be a string"),
+    "tag-null": ({"site": "files", "item": "a", "rejected": [None]}, "rejected[0] must be a string, not null"),
+    "empty-tag": ({"site": "files", "item": "a", "accepted": [""]}, "accepted[0] is an empty tag"),
+    "blank-tag": ({"site": "files", "item": "a", "final": ["a", " \t "]}, "final[1] is an empty tag"),
+    "long-tag": ({"site": "files", "item": "a", "accepted": ["x" * (MAX_TAG_CHARS + 1)]}, "accepted[0] is too long"),
+    "too-many-tags": (
+        {"site": "files", "item": "a", "shown": [f"t{i}" for i in range(MAX_TAGS + 1)]},
+        f"shown has {MAX_TAGS + 1} tags",
+    ),
+    "accepted-and-rejected": (
+        {"site": "files", "item": "a", "accepted": ["Python", "x"], "rejected": ["python"]},
+        "tags both accepted and rejected: python",
+    ),
+    "nothing-to-learn": ({"site": "files", "item": "a", "title": "t"}, "nothing to learn"),
+    "only-empty-lists": ({"site": "files", "item": "a", "accepted": [], "rejected": []}, "nothing to learn"),
+    "created-not-iso": ({"site": "files", "item": "a", "accepted": ["x"], "created": "yesterday"}, "not an ISO 8601"),
+    "created-number": (
+        {"site": "files", "item": "a", "accepted": ["x"], "created": 1700000000},
+        "ISO 8601 time string",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_EVENTS))
+def test_a_bad_event_is_rejected_with_a_reason(case: str) -> None:
+    data, reason = BAD_EVENTS[case]
+    with pytest.raises(FeedbackError) as caught:
+        parse_feedback(data)
+    assert reason in str(caught.value)
+    assert caught.value.code == "bad_feedback"
+    assert isinstance(caught.value, InputError)
+
+
+def test_nothing_is_written_when_an_event_is_rejected(profile: Profile) -> None:
+    profile.record(event(accepted=["kept"]))
+    before = (export_profile(profile), profile.stats(), files_of(profile.path.parent))
+    for data, _ in BAD_EVENTS.values():
+        with pytest.raises(FeedbackError):
+            profile.record(parse_feedback(data))
+        # A batch is checked event by event before record_many sees it: one bad event stops the batch.
+        with pytest.raises(FeedbackError):
+            profile.record_many([parse_feedback(d) for d in ({"site": "files", "item": "z", "accepted": ["y"]}, data)])
+    assert (export_profile(profile), profile.stats()) == before[:2]
+    assert profile.users() == [DEFAULT_USER]
+
+
+def test_record_many_is_all_or_nothing(profile: Profile) -> None:
+    profile.record(event(accepted=["kept"]))
+    before = export_profile(profile)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), profile.writing() as conn:
+        conn.execute("INSERT INTO users (name) VALUES ('ghost')")
+        raise Boom
+    assert export_profile(profile) == before
+    assert profile.users() == [DEFAULT_USER]
+    ids = profile.record_many([event(item="b", accepted=["b"]), event(item="c", accepted=["c"])])
+    assert ids == sorted(ids) and len(set(ids)) == 2
+
+
+def malformed_documents(good: dict[str, Any]) -> dict[str, Any]:
+    """Documents that must be refused whole: the first user is fine, the damage is further in."""
+    first = good["users"][0]
+
+    def with_second(**changes: Any) -> dict[str, Any]:
+        second = {"name": "mallory", "items": [], "events": [], **changes}
+        return {**good, "users": [first, second]}
+
+    return {
+        "not-an-object": [good],
+        "wrong-format": {**good, "format": "something-else"},
+        "newer-version": {**good, "version": 99},
+        "users-not-list": {**good, "users": {"alice": first}},
+        "user-without-name": with_second(name=""),
+        "items-not-list": with_second(items="q1"),
+        "item-without-tags": with_second(items=[{"site": "files", "item": "x"}]),
+        "item-tag-not-string": with_second(items=[{"site": "files", "item": "x", "tags": ["ok", 3]}]),
+        "event-without-item": with_second(events=[{"site": "files", "shown": []}]),
+        "event-list-not-list": with_second(events=[{"site": "files", "item": "x", "accepted": "yes"}]),
+        "event-tag-not-string": with_second(events=[{"site": "files", "item": "x", "accepted": [{"t": 1}]}]),
+        "aliases-not-object": with_second(aliases=[["js", "javascript"]]),
+        "alias-of-itself": with_second(aliases={"js": "js"}),  # only the write can tell
+        "alias-not-string": with_second(aliases={"js": 5}),
+        "implied-not-pairs": with_second(implied=[["pandas"]]),
+        "implied-not-strings": with_second(implied=[["pandas", 1]]),
+        "implied-itself": with_second(implied=[["pandas", "pandas"]]),
+        "clock-not-number": with_second(clock="late"),
+        "item-clock-not-number": with_second(items=[{"site": "files", "item": "x", "tags": ["a"], "clock": "x"}]),
+        "state-not-object": with_second(state=["x"]),
+    }
+
+
+def test_importing_a_malformed_document_writes_nothing(profile: Profile) -> None:
+    rich_profile(profile)
+    good = json.loads(json.dumps(export_profile(profile)))
+    stats = profile.stats()
+    for name, document in malformed_documents(good).items():
+        with pytest.raises(TagrecError) as caught:
+            import_profile(profile, document)
+        assert isinstance(caught.value, InputError), (name, caught.value)
+        assert str(caught.value), name
+        assert export_profile(profile) == good, name
+        assert profile.stats() == stats, name
+
+
+# --- 2. the store ---------------------------------------------------------------------------------------------
+
+
+def test_a_new_profile_is_wal_durable_and_records_its_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "profile.sqlite"
+    with Profile.open(path, recover=False) as profile:
+        assert profile.recovered is None
+        assert profile.reader().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert profile.reader().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        with profile.writing() as conn:
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+            assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert profile.integrity() == "ok"
+    assert query(path, "PRAGMA journal_mode")[0][0] == "wal"  # stored in the file, not per connection
+    applied = query(path, "SELECT migration_set, name, applied_at FROM _sqlite_migrations ORDER BY id")
+    assert [(s, n) for s, n, _ in applied] == [(MIGRATION_SET, n) for n in known_migrations()]
+    tables = {r[0] for r in query(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "events", "items", "vocab", "cooc", "aliases", "implied", "state"} <= tables
+    with Profile.open(path, recover=False):  # opening again applies nothing twice
+        pass
+    assert query(path, "SELECT migration_set, name, applied_at FROM _sqlite_migrations ORDER BY id") == applied
+
+
+def test_closed_profile_refuses_work(tmp_path: Path) -> None:
+    profile = Profile.open(tmp_path / "p.sqlite")
+    profile.close()
+    profile.close()  # twice is fine
+    with pytest.raises(ProfileError, match="closed"):
+        profile.reader()
+    with pytest.raises(ProfileError, match="closed"):
+        profile.record(event(accepted=["x"]))
+
+
+def test_record_advances_clock_and_version(profile: Profile) -> None:
+    assert profile.user(DEFAULT_USER) is None
+    first = profile.record(event(item="a", accepted=["x"]))
+    row = profile.user(DEFAULT_USER)
+    assert row is not None and (row.clock, row.version, row.generation) == (1, 1, 0)
+    second = profile.record(event(item="b", shown=["y"], rejected=["y"]))  # no tags added: the clock stays
+    row = profile.user(DEFAULT_USER)
+    assert row is not None and (row.clock, row.version) == (1, 2)
+    profile.record(event(item="a", accepted=["z"]))  # a tag added to a known item: one more tagging
+    row = profile.user(DEFAULT_USER)
+    assert row is not None and (row.clock, row.version) == (2, 3)
+    assert second > first > 0
+    events = query(profile.path, "SELECT id, item, clock FROM events ORDER BY id")
+    assert events == [(first, "a", 1), (second, "b", 1), (second + 1, "a", 2)]
+
+
+def test_final_wins_over_accepted_and_rejected(profile: Profile) -> None:
+    profile.record(event(accepted=["a", "b"]))
+    assert item_tags(profile, "a") == ["a", "b"]
+    profile.record(event(accepted=["c", "b"], rejected=["a"]))  # earlier tags + accepted - rejected
+    assert item_tags(profile, "a") == ["b", "c"]
+    profile.record(event(rejected=["zzz"]))  # rejecting a tag the item does not have changes nothing
+    assert item_tags(profile, "a") == ["b", "c"]
+    profile.record(event(accepted=["x"], final=["d", "b"]))  # final is the item's tags, whatever else
+    assert item_tags(profile, "a") == ["d", "b"]
+    assert {t: v["items"] for t, v in vocab(profile).items()} == {"a": 0, "b": 1, "c": 0, "d": 1, "x": 0, "zzz": 0}
+    counts = {t: (v["accepted"], v["rejected"]) for t, v in vocab(profile).items()}
+    assert counts == {"a": (1, 1), "b": (2, 0), "c": (1, 0), "d": (0, 0), "x": (1, 0), "zzz": (0, 1)}
+    profile.record(event(final=[]))  # the user cleared the item's tags
+    assert item_tags(profile, "a") == []
+    assert all(v["items"] == 0 for v in vocab(profile).values())
+    assert profile.stats()["tags"] == 0 and profile.stats()["feedback_events"] == 5
+
+
+def test_shown_accepted_counts_give_the_accept_rate(profile: Profile) -> None:
+    profile.record(event(item="1", shown=["a", "b", "c"], accepted=["a", "new"], rejected=["b"]))
+    profile.record(event(item="2", shown=["a", "c"], accepted=["a"]))
+    v = vocab(profile)
+    assert (v["a"]["shown"], v["a"]["accepted"], v["a"]["hits"]) == (2, 2, 2)
+    assert (v["new"]["shown"], v["new"]["accepted"], v["new"]["hits"]) == (0, 1, 0)  # not shown: no hit
+    assert (v["c"]["shown"], v["c"]["hits"], v["b"]["rejected"]) == (2, 0, 1)
+    stats = profile.stats()
+    assert (stats["shown"], stats["accepted"], stats["rejected"]) == (5, 3, 1)
+    assert stats["accept_rate"] == pytest.approx(2 / 5)
+
+
+def effective(entry: dict[str, Any], clock: int, half_life: float) -> float:
+    """A vocab row's decayed weight at ``clock``."""
+    stored = entry["weight_short"] if half_life == HALF_LIFE_SHORT else entry["weight_long"]
+    return stored * decay(clock - entry["clock"], half_life)
+
+
+def test_old_tags_weigh_less_than_recent_ones(profile: Profile) -> None:
+    for n in range(3):  # used three times, long ago
+        profile.record(event(item=f"old-{n}", accepted=["old"]))
+    for n in range(40):
+        profile.record(event(item=f"mid-{n}", accepted=[f"filler-{n % 4}"]))
+    profile.record(event(item="new", accepted=["new"]))  # used once, just now
+    clock = profile.user(DEFAULT_USER).clock  # type: ignore[union-attr]
+    assert clock == 44
+    v = vocab(profile)
+    for half_life in (HALF_LIFE_SHORT, HALF_LIFE_LONG):
+        old, new = effective(v["old"], clock, half_life), effective(v["new"], clock, half_life)
+        expected_old = sum(decay(clock - c, half_life) for c in (1, 2, 3))
+        assert old == pytest.approx(expected_old, rel=1e-9)
+        assert new == pytest.approx(1.0)
+    assert effective(v["old"], clock, HALF_LIFE_SHORT) < 0.5 < effective(v["new"], clock, HALF_LIFE_SHORT)
+    # The user model reads the same weights: the recent tag has the larger share of the user's tagging.
+    model = UserModel(DEFAULT_USER, np.ones(TERM_BUCKETS, np.float32))
+    model.refresh(profile.reader(), profile.user(DEFAULT_USER))
+    assert model.share(model.vocab["old"], HALF_LIFE_SHORT) < model.share(model.vocab["new"], HALF_LIFE_SHORT)
+    assert model.top_tags(1) != ["old"] and v["old"]["items"] == 3
+
+
+def test_rejections_decay_too(profile: Profile) -> None:
+    profile.record(event(item="r", shown=["nope"], rejected=["nope"]))
+    for n in range(20):
+        profile.record(event(item=f"i{n}", accepted=["x"]))
+    model = UserModel(DEFAULT_USER, np.ones(TERM_BUCKETS, np.float32))
+    model.refresh(profile.reader(), profile.user(DEFAULT_USER))
+    assert model.rejected("nope") == pytest.approx(decay(20, HALF_LIFE_SHORT))
+    assert model.rejected("x") == 0.0 and model.rejected("never-seen") == 0.0
+
+
+def test_weights_stay_what_a_rebuild_computes_when_items_are_edited(profile: Profile) -> None:
+    """Re-tagging an item re-stamps its tags at the new clock; removing one later takes away exactly that
+    item's part, and the incremental weights equal those rebuilt from the items (as forget/import do)."""
+    profile.record(event(item="A", accepted=["pandas"]))
+    profile.record(event(item="B", accepted=["pandas"]))
+    for n in range(5):
+        profile.record(event(item=f"x{n}", accepted=["other"]))
+    profile.record(event(item="A", accepted=["dataframe"]))  # A is tagged again, now
+    profile.record(event(item="A", rejected=["pandas"]))  # and loses pandas: B alone carries it
+    clock = profile.user(DEFAULT_USER).clock  # type: ignore[union-attr]
+    v = vocab(profile)
+    assert v["pandas"]["items"] == 1
+    assert effective(v["pandas"], clock, HALF_LIFE_SHORT) == pytest.approx(decay(clock - 2, HALF_LIFE_SHORT))
+    assert effective(v["dataframe"], clock, HALF_LIFE_SHORT) == pytest.approx(1.0)
+
+    def weights() -> dict[str, tuple[Any, ...]]:  # without last_clock: a removed tag keeps its last use
+        return {tag: row[:5] + row[6:] for tag, row in derived(profile, DEFAULT_USER)[0].items()}
+
+    incremental = weights()
+    with profile.writing() as conn:
+        learning.rebuild(conn, profile.user(DEFAULT_USER).id)  # type: ignore[union-attr]
+    assert weights() == incremental
+
+
+def test_cooccurrence_follows_the_items(profile: Profile) -> None:
+    profile.record(event(item="1", accepted=["a", "b", "c"]))
+    profile.record(event(item="2", accepted=["a", "b"]))
+    pairs = cooc(profile)
+    assert pairs[("a", "b")] == pairs[("b", "a")] == 2
+    assert pairs[("a", "c")] == pairs[("c", "b")] == 1
+    assert len(pairs) == 6
+    profile.record(event(item="1", final=["a"]))
+    pairs = cooc(profile)
+    assert pairs[("a", "b")] == 1 and pairs[("a", "c")] == 0 and pairs[("c", "a")] == 0
+
+
+def test_stats_has_path_counts_and_top_tags(profile: Profile) -> None:
+    rich_profile(profile)
+    stats = profile.stats()
+    assert stats["path"] == str(profile.path)
+    assert stats["bytes"] > 0
+    assert stats["users"] == ["alice", "bob"]
+    assert stats["feedback_events"] == 6
+    assert stats["items"] == 4  # b2 was only shown tags: no item
+    assert (stats["aliases"], stats["implied"]) == (1, 1)
+    assert {"tag": "pandas", "items": 1} in stats["top_tags"]
+    alice = profile.stats("alice")
+    assert alice["users"] == ["alice"] and alice["feedback_events"] == 4 and alice["items"] == 3
+    assert alice["tags"] == 6  # pandas python javascript reactjs dataframe docker
+    nobody = profile.stats("nobody")
+    assert nobody["users"] == [] and nobody["feedback_events"] == 0 and nobody["accept_rate"] is None
+    json.dumps(stats)  # JSON-ready
+
+
+def test_forget_item_removes_it_and_its_events(profile: Profile) -> None:
+    rich_profile(profile)
+    generation = profile.user("alice").generation  # type: ignore[union-attr]
+    assert profile.forget_item("files", "q1", "alice") == 3  # the item and its two events
+    assert item_tags(profile, "q1", "alice") is None
+    assert query(profile.path, "SELECT count(*) FROM events WHERE item = 'q1'") == [(0,)]
+    v = vocab(profile, "alice")
+    assert "pandas" not in v and "dataframe" not in v and "numpy" not in v  # rebuilt from what is left
+    assert v["javascript"]["items"] == 1 and v["css"]["rejected"] == 1
+    assert profile.user("alice").generation > generation  # type: ignore[union-attr]
+    assert cooc(profile, "alice") == {("javascript", "reactjs"): 1, ("reactjs", "javascript"): 1}
+    assert profile.forget_item("files", "q1", "alice") == 0
+    assert profile.forget_item("files", "q1", "nobody") == 0
+    assert profile.stats("bob")["feedback_events"] == 2
+
+
+def test_forget_tag_everywhere_or_for_one_user(profile: Profile) -> None:
+    rich_profile(profile)
+    profile.record(event(user="bob", item="b3", accepted=["python", "美食"]))
+    assert profile.forget_tag("Python", "alice") > 0
+    assert "python" not in item_tags(profile, "q1", "alice")  # type: ignore[operator]
+    assert profile.stats("alice")["implied"] == 0  # pandas => python went with it
+    assert vocab(profile, "alice").get("python", {"items": 0})["items"] == 0
+    assert item_tags(profile, "b3", "bob") == ["python", "美食"]  # bob keeps his
+    assert profile.forget_tag("javascript") > 0  # everyone
+    assert profile.stats("alice")["aliases"] == 0  # js -> javascript went with it
+    events = query(profile.path, "SELECT shown, accepted, rejected, final FROM events")
+    assert not any("javascript" in (cell or "") for row in events for cell in row)
+    assert profile.forget_tag("never-used") == 0
+    assert profile.forget_tag("python", "nobody") == 0
+
+
+def test_reset_one_user_or_everyone(profile: Profile) -> None:
+    rich_profile(profile)
+    assert profile.reset("nobody") == 0
+    assert profile.reset("bob") == 1
+    assert profile.users() == ["alice"] and profile.user("bob") is None
+    assert profile.reset() == 1
+    assert profile.users() == [] and profile.stats()["feedback_events"] == 0
+    for table in ("events", "items", "vocab", "cooc", "aliases", "implied", "state", "users"):
+        assert query(profile.path, f"SELECT count(*) FROM {table}") == [(0,)], table
+    assert profile.integrity() == "ok"
+
+
+def derived(profile: Profile, user: str) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
+    """What import rebuilds: vocab rows (weights rounded) and co-occurrence, without bookkeeping columns."""
+    rows = {}
+    for tag, row in vocab(profile, user).items():
+        clock = profile.user(user).clock  # type: ignore[union-attr]
+        rows[tag] = (
+            row["items"], row["shown"], row["accepted"], row["hits"], row["rejected"], row["last_clock"],
+            round(effective(row, clock, HALF_LIFE_SHORT), 9), round(effective(row, clock, HALF_LIFE_LONG), 9),
+            round(row["rejected_weight"] * decay(clock - row["clock"], HALF_LIFE_SHORT), 9),
+        )  # fmt: skip
+    return rows, {k: v for k, v in cooc(profile, user).items() if v}
+
+
+def test_export_reset_import_gives_the_same_profile(profile: Profile, tmp_path: Path) -> None:
+    rich_profile(profile)
+    document = json.loads(json.dumps(export_profile(profile), ensure_ascii=False))
+    assert document["format"] == "tagrec-profile" and document["version"] == 1
+    assert [u["name"] for u in document["users"]] == ["alice", "bob"]
+    learned = {user: derived(profile, user) for user in ("alice", "bob")}
+    profile.reset()
+    assert export_profile(profile)["users"] == []
+    assert import_profile(profile, document) == ["alice", "bob"]
+    assert export_profile(profile) == document
+    assert {user: derived(profile, user) for user in ("alice", "bob")} == learned
+    assert profile.stats("alice")["aliases"] == 1
+    # Into another, fresh profile: the same again; importing twice replaces rather than adds.
+    with Profile.open(tmp_path / "other" / "profile.sqlite", recover=False) as other:
+        import_profile(other, document)
+        import_profile(other, document)
+        assert export_profile(other) == document
+        assert other.stats()["feedback_events"] == 6
+    # Only some users: the others are kept.
+    alice_only = export_profile(profile, ["alice", "nobody"])
+    assert [u["name"] for u in alice_only["users"]] == ["alice"]
+    profile.reset("alice")
+    import_profile(profile, alice_only)
+    assert export_profile(profile) == document
+
+
+def test_an_alias_stores_feedback_under_its_tag(profile: Profile) -> None:
+    profile.set_alias("JS", "JavaScript", "alice")
+    profile.record(event(user="alice", item="1", shown=["js"], accepted=["js", "react"]))
+    assert item_tags(profile, "1", "alice") == ["javascript", "react"]
+    v = vocab(profile, "alice")
+    assert "js" not in v and (v["javascript"]["items"], v["javascript"]["hits"]) == (1, 1)
+    stored = query(profile.path, "SELECT shown, accepted FROM events")
+    assert stored == [('["javascript"]', '["javascript", "react"]')]
+    profile.record(event(user="bob", item="1", accepted=["js"]))  # bob has no such alias
+    assert item_tags(profile, "1", "bob") == ["js"]
+    with pytest.raises(InputError, match="itself"):
+        profile.set_alias("x", "X", "alice")
+    with pytest.raises(InputError, match="is itself an alias"):
+        profile.set_alias("ecma", "js", "alice")
+    with pytest.raises(InputError, match="empty"):
+        profile.set_alias(" ", "x", "alice")
+    # Making the tag an alias in turn moves its aliases along: no chains.
+    profile.set_alias("javascript", "ecmascript", "alice")
+    aliases = dict(query(profile.path, "SELECT alias, tag FROM aliases"))
+    assert aliases == {"js": "ecmascript", "javascript": "ecmascript"}
+    assert profile.remove_alias("JS", "alice") is True
+    assert profile.remove_alias("js", "alice") is False
+    assert profile.remove_alias("js", "nobody") is False
+
+
+def test_implied_tags_are_stored_per_user(profile: Profile) -> None:
+    profile.set_implied("Pandas", "Python", "alice")
+    profile.set_implied("pandas", "python", "alice")  # once is enough
+    profile.set_implied("pandas", "data", "alice")
+    assert query(profile.path, "SELECT tag, implies FROM implied ORDER BY rowid") == [
+        ("pandas", "python"),
+        ("pandas", "data"),
+    ]
+    with pytest.raises(InputError, match="imply itself"):
+        profile.set_implied("a", "A", "alice")
+    assert profile.remove_implied("pandas", "data", "alice") is True
+    assert profile.remove_implied("pandas", "data", "alice") is False
+    assert profile.remove_implied("pandas", "python", "bob") is False
+    assert profile.stats("alice")["implied"] == 1
+
+
+# --- 3. damaged and newer profiles -----------------------------------------------------------------------------
+
+
+def make_newer(path: Path) -> None:
+    """A real profile with data, then marked as migrated by a tagrec from the future."""
+    with Profile.open(path, recover=False) as profile:
+        profile.record(event(accepted=["x"]))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+            (MIGRATION_SET, "m999_from_the_future", "2099-01-01 00:00:00"),
+        )
+    conn.close()
+
+
+def make_garbage(path: Path) -> None:
+    path.write_bytes(b"this is not SQLite at all \x00\xff" * 500)
+
+
+def make_truncated(path: Path) -> None:
+    with Profile.open(path, recover=False) as profile:
+        profile.record_many([event(item=str(n), title="t " * 200, accepted=[f"t{n}"]) for n in range(100)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def make_foreign(path: Path) -> None:
+    """A sound SQLite database of some other program (rollback journal, its own tables)."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('mine, not tagrec''s')")
+    conn.close()
+
+
+UNUSABLE = {
+    "garbage": (make_garbage, "damaged", "damaged"),
+    "truncated": (make_truncated, "damaged", "damaged"),
+    "foreign-sqlite": (make_foreign, "damaged", "not a tagrec profile"),
+    "newer": (make_newer, "newer", "newer version of tagrec (it has m999_from_the_future)"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE))
+def test_an_unusable_profile_is_left_untouched_without_recover(tmp_path: Path, case: str) -> None:
+    make, _, message = UNUSABLE[case]
+    path = tmp_path / "profile.sqlite"
+    make(path)
+    before = files_of(tmp_path)
+    for _ in range(2):
+        with pytest.raises(ProfileError) as caught:
+            Profile.open(path, recover=False)
+        assert message in str(caught.value) and "left untouched" in str(caught.value)
+        assert caught.value.code == "bad_profile"
+        after = files_of(tmp_path)
+        assert after[path.name] == before[path.name]  # byte for byte
+        # SQLite itself may leave an empty WAL and its index beside a damaged WAL-mode file: nothing else.
+        assert set(after) - set(before) <= {f"{path.name}-wal", f"{path.name}-shm"}
+        assert after.get(f"{path.name}-wal", b"") == b""
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE))
+def test_an_unusable_profile_is_moved_aside_with_recover(tmp_path: Path, case: str) -> None:
+    make, kind, message = UNUSABLE[case]
+    path = tmp_path / "profile.sqlite"
+    make(path)
+    original = path.read_bytes()
+    with Profile.open(path, recover=True) as profile:
+        assert profile.recovered is not None and message in profile.recovered
+        backups = sorted(tmp_path.glob(f"profile.{kind}-*.sqlite"))
+        assert len(backups) == 1
+        assert backups[0].read_bytes() == original
+        assert str(backups[0]) in profile.recovered and "fresh profile" in profile.recovered
+        assert profile.users() == []
+        profile.record(event(accepted=["fresh"]))
+        assert profile.stats()["feedback_events"] == 1 and profile.integrity() == "ok"
+    with Profile.open(path, recover=False) as again:  # the fresh one is a sound profile from now on
+        assert again.recovered is None and again.stats()["feedback_events"] == 1
+    assert backups[0].read_bytes() == original
+
+
+def test_an_empty_file_is_a_fresh_profile(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite"
+    path.write_bytes(b"")
+    with Profile.open(path, recover=False) as profile:
+        assert profile.recovered is None and profile.users() == []
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ProfileError, match="cannot create the profile folder"):
+        Profile.open(blocker / "sub" / "profile.sqlite")
+
+
+# --- 4. concurrency ---------------------------------------------------------------------------------------------
+
+
+def open_at_once(path: Path, connections: int) -> list[str]:
+    """Open a profile from ``connections`` threads at the same moment, each writing one event; each one's
+    outcome: ``"ok"``, the recovery message, or the error."""
+    barrier = threading.Barrier(connections)
+    outcomes: list[str] = []
+
+    def open_and_write(n: int) -> None:
+        barrier.wait()
+        try:
+            with Profile.open(path, recover=True) as profile:
+                profile.record(event(item=f"t{n}", accepted=["x"]))
+                outcomes.append(profile.recovered or "ok")
+        except Exception as error:
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=open_and_write, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_many_connections_opening_a_fresh_profile_at_once_all_get_it(tmp_path: Path) -> None:
+    """First use: the app, the CLI and the bridge may open a not-yet-existing profile at the same moment."""
+    for round_ in range(5):
+        path = tmp_path / f"r{round_}" / "profile.sqlite"
+        assert open_at_once(path, 4) == ["ok"] * 4
+        assert [p.name for p in path.parent.iterdir() if ".damaged-" in p.name] == []
+        assert query(path, "SELECT count(*) FROM events") == [(4,)]
+
+
+READER_PROCESS = r"""
+import json, sys, time
+from pathlib import Path
+from tagrec_core.profile import Profile, parse_feedback
+
+path, stop = Path(sys.argv[1]), Path(sys.argv[2])
+loops, errors, seen, wrote, backwards = 0, [], 0, 0, 0
+with Profile.open(path, recover=False) as profile:
+    print("ready", flush=True)
+    while not stop.exists():
+        try:
+            stats = profile.stats()
+            if stats["feedback_events"] < seen:
+                backwards += 1
+            seen = stats["feedback_events"]
+            row = profile.user("writer")
+            if row is not None and row.clock < 0:
+                errors.append("bad clock")
+            profile.stats("writer")
+            if loops % 25 == 0:  # and now and then a write of its own, across processes
+                profile.record(parse_feedback({"user": "other", "site": "files", "item": f"o{loops}",
+                                               "accepted": ["from-the-other-process"]}))
+                wrote += 1
+        except Exception as error:
+            errors.append(repr(error))
+        loops += 1
+print(json.dumps({"loops": loops, "errors": errors[:5], "seen": seen, "wrote": wrote, "backwards": backwards}))
+"""
+
+
+def test_a_writer_readers_and_another_process_never_lock_each_other_out(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite"
+    stop = tmp_path / "stop"
+    with Profile.open(path, recover=False) as profile:
+        profile.record(event(user="writer", item="seed", accepted=["seed"]))
+        other = subprocess.Popen(
+            [sys.executable, "-c", READER_PROCESS, str(path), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert other.stdout is not None
+            assert other.stdout.readline().strip() == "ready", other.stderr.read() if other.stderr else ""
+            errors: list[str] = []
+            done = threading.Event()
+            reads = [0] * 4
+
+            def write() -> None:
+                try:
+                    for n in range(600):
+                        tags = [f"tag-{n % 13}", f"tag-{n % 7}"]
+                        if n % 50 == 49:
+                            profile.record_many([
+                                event(user="writer", item=f"w{n}-{m}", title=f"post {n}", accepted=tags)
+                                for m in range(20)
+                            ])  # fmt: skip
+                        else:
+                            profile.record(event(user="writer", item=f"w{n}", title=f"post {n}", accepted=tags))
+                except Exception as error:
+                    errors.append(f"writer: {error!r}")
+                finally:
+                    done.set()
+
+            def read(slot: int) -> None:
+                last = 0
+                try:
+                    while not done.is_set() or reads[slot] < 5:
+                        stats = profile.stats("writer")
+                        assert stats["feedback_events"] >= last, "a reader went back in time"
+                        last = stats["feedback_events"]
+                        row = profile.user("writer")
+                        assert row is not None and row.version >= 1
+                        if slot == 0 and reads[slot] % 50 == 0:
+                            export_profile(profile, ["writer"])
+                        reads[slot] += 1
+                except Exception as error:
+                    errors.append(f"reader {slot}: {error!r}")
+
+            threads = [threading.Thread(target=write)] + [threading.Thread(target=read, args=(s,)) for s in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            assert not errors, errors
+            assert all(n >= 5 for n in reads), reads
+            time.sleep(0.2)  # let the other process read the final state a few times
+        finally:
+            stop.touch()
+            out, err = other.communicate(timeout=60)
+        assert other.returncode == 0, err
+        report = json.loads(out.strip().splitlines()[-1])
+        assert report["errors"] == [] and report["backwards"] == 0, report
+        assert report["loops"] > 10 and report["wrote"] >= 1
+        expected = 1 + 600 - 12 + 12 * 20
+        assert profile.stats("writer")["feedback_events"] == expected
+        assert expected <= report["seen"] <= expected + report["wrote"]
+        assert profile.stats("other")["feedback_events"] == report["wrote"]
+        assert profile.integrity() == "ok"
+    assert "database is locked" not in err
+    assert not os.path.exists(str(path) + "-journal")
