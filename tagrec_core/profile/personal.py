@@ -69,6 +69,7 @@ class Candidates:
     features: np.ndarray  # [len(tags), len(FEATURES)] float64
     base: dict[str, Scored]  # the base suggestions by tag (after aliases)
     carriers: dict[str, int]  # per tag: how many of the user's similar items carry it
+    chosen: set[str]  # the chosen tags (after aliases)
 
 
 def candidates(
@@ -97,7 +98,7 @@ def candidates(
     likely = [(s.tag, s.score) for s in base[:3]]
     rows = [_features(user, t, merged.get(t), votes, best, top_similarity, likely, frequency) for t in tags]
     features = np.array(rows, dtype=np.float64).reshape(len(tags), len(FEATURES))
-    return Candidates(tags, features, merged, carriers)
+    return Candidates(tags, features, merged, carriers, chosen_set)
 
 
 def personalize(
@@ -112,19 +113,20 @@ def personalize(
     """The ``k`` best tags for the post and this user, best first, none of them ``chosen`` (after aliases);
     arguments as for ``candidates``."""
     found = candidates(user, base, title, body, chosen, frequency)
-    logits = found.features @ WEIGHTS + BIAS
-    logits -= REJECT_PENALTY * np.array([min(3.0, user.rejected(t)) for t in found.tags])
+    fitted = found.features @ WEIGHTS + BIAS
+    # What the profile adds on top of the base score: the credit test of ``_explained``.
+    personal = fitted - WEIGHTS[0] * found.features[:, 0]
+    logits = fitted - REJECT_PENALTY * np.array([min(3.0, user.rejected(t)) for t in found.tags])
     scores = 1.0 / (1.0 + np.exp(-logits))
     ranked = []
     for row in np.argsort(-scores, kind="stable").tolist()[:k]:
         tag = found.tags[row]
         ranked.append(
             _explained(
-                user, tag, float(scores[row]), found.base.get(tag), found.features[row], found.carriers.get(tag, 0)
+                user, tag, float(scores[row]), found.base.get(tag), float(personal[row]), found.carriers.get(tag, 0)
             )
         )
-    chosen_set = {user.aliases.get(t, t) for t in chosen}
-    return _with_implied(ranked, user, chosen_set, k)
+    return _with_implied(ranked, user, found.chosen, k)
 
 
 def _votes(
@@ -182,11 +184,9 @@ def _features(
     ]
 
 
-def _explained(
-    user: UserModel, tag: str, score: float, base: Scored | None, features: np.ndarray, carriers: int
-) -> Scored:
-    """Credit the profile when it brought the tag or moved it up by more than the base score said."""
-    personal = float(features @ WEIGHTS + BIAS) - WEIGHTS[0] * features[0]
+def _explained(user: UserModel, tag: str, score: float, base: Scored | None, personal: float, carriers: int) -> Scored:
+    """Credit the profile when it brought the tag or moved it up (``personal``: its logit beyond the base
+    score) by at least 1."""
     if base is not None and personal < 1.0:
         return Scored(tag, round(score, 4), base.source, base.reason)
     if carriers:

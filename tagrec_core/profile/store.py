@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -36,30 +36,14 @@ __all__ = ["Profile", "UserRow"]
 BUSY_TIMEOUT_MS = 30_000
 
 
-class UserRow(tuple[int, str, int, int, int]):
-    """``(id, name, clock, version, generation)`` of one user."""
+class UserRow(NamedTuple):
+    """One user's row of ``users``."""
 
-    __slots__ = ()
-
-    @property
-    def id(self) -> int:
-        return self[0]
-
-    @property
-    def name(self) -> str:
-        return self[1]
-
-    @property
-    def clock(self) -> int:
-        return self[2]
-
-    @property
-    def version(self) -> int:
-        return self[3]
-
-    @property
-    def generation(self) -> int:
-        return self[4]
+    id: int
+    name: str
+    clock: int
+    version: int
+    generation: int
 
 
 class Profile:
@@ -219,7 +203,7 @@ class Profile:
             .execute("SELECT id, name, clock, version, generation FROM users WHERE name = ?", (name,))
             .fetchone()
         )
-        return None if row is None else UserRow(row)
+        return None if row is None else UserRow(*row)
 
     def users(self) -> list[str]:
         return [r[0] for r in self.reader().execute("SELECT name FROM users ORDER BY name")]
