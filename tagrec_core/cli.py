@@ -34,6 +34,22 @@ app = typer.Typer(
 app.command("feedback")(feedback)
 app.add_typer(profile_app, name="profile")
 
+
+def _add_plugin_commands() -> None:
+    """Add the commands that outer packages register as ``tagrec.commands`` entry points (the bridge's
+    ``serve`` and ``token``): a ``typer.Typer`` becomes a command group, a function a command."""
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group="tagrec.commands"), key=lambda e: e.name):
+        command = entry.load()
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=entry.name)
+        else:
+            app.command(entry.name)(command)
+
+
+_add_plugin_commands()
+
 ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="A .tagrec model file.", show_default=False)]
 SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="Skip malformed lines (reported on stderr).")]
 TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=100, help="How many tags to suggest.")]

@@ -33,7 +33,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["CODE_KEEP_CHARS", "cjk_ratio", "detect_lang", "normalize"]
+__all__ = ["CODE_KEEP_CHARS", "cjk_ratio", "detect_lang", "is_unicode", "normalize"]
 
 # Code says which language a post is about, but a long listing would drown the prose in identifiers.
 CODE_KEEP_CHARS = 200
@@ -161,6 +161,16 @@ def normalize(text: str, *, max_chars: int = 20_000) -> str:
         finished = [_finish(code) for code in codes]
         text = " ".join(_STASH_RE.sub(lambda m: finished[int(m.group(1))], text).split())
     return text[:max_chars].rstrip()
+
+
+def is_unicode(text: str) -> bool:
+    """False for strings that cannot be UTF-8 (lone surrogates, which JSON's ``\\ud800`` escapes can make):
+    they would fail later, in the tokenizer or in SQLite, so front-ends refuse them at the door."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cjk_ratio(text: str) -> float:

@@ -243,3 +243,45 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop(HOME_ENV, None)
     else:
         os.environ[HOME_ENV] = previous
+
+
+# --- the bridge: one real server on a real socket, over the shipped models --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A running bridge (``BridgeServer``) on 127.0.0.1 and a free port, its models loaded, in a fresh home.
+    Rate limits are high so tests do not trip over each other; rate limiting has its own server."""
+    from extension_bridge.guard import Limits
+    from extension_bridge.server import BridgeServer
+
+    server = BridgeServer(
+        tmp_path_factory.mktemp("bridge-home"),
+        port=0,
+        limits=Limits(rate=10_000, burst=10_000, anonymous_rate=10_000, anonymous_burst=10_000, body_timeout=2.0),
+    )
+    server.start()
+    assert server.service.wait(timeout=120), server.service.status()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def raw(bridge: Any) -> Any:
+    from tests.bridge_client import Raw
+
+    return Raw(bridge.port)
+
+
+@pytest.fixture
+def token(bridge: Any) -> str:
+    """A fresh token for a script (origin ``cli``)."""
+    return bridge.tokens.create("cli", name="test")[1]
+
+
+@pytest.fixture
+def ext_token(bridge: Any) -> str:
+    """A fresh token for the test extension's origin."""
+    from tests.bridge_client import EXTENSION
+
+    return bridge.tokens.create(EXTENSION, name="test extension")[1]

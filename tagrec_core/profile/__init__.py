@@ -7,6 +7,6 @@ exports and imports profiles as JSON.
 
 from tagrec_core.profile.feedback import DEFAULT_USER, Feedback, parse_feedback
 from tagrec_core.profile.personalizer import Personalizer
-from tagrec_core.profile.store import Profile
+from tagrec_core.profile.store import Profile, VocabEntry
 
-__all__ = ["DEFAULT_USER", "Feedback", "Personalizer", "Profile", "parse_feedback"]
+__all__ = ["DEFAULT_USER", "Feedback", "Personalizer", "Profile", "VocabEntry", "parse_feedback"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from tagrec_core.errors import FeedbackError
 from tagrec_core.model import normalize_tag
+from tagrec_core.text import is_unicode
 
 __all__ = ["DEFAULT_USER", "Feedback", "parse_feedback"]
 
@@ -24,7 +25,8 @@ MAX_BODY_CHARS = 200_000
 MAX_NAME_CHARS = 2_000  # user, item, url
 MAX_TAG_CHARS = 100
 MAX_TAGS = 200  # per list
-_SITE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+SITE_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
+_SITE = re.compile(SITE_PATTERN)
 _FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created"}
 _TAG_LISTS = ("shown", "accepted", "rejected", "final")
 
@@ -81,7 +83,7 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
     if unknown:
         raise FeedbackError(f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(map(str, unknown))}")
     site = _string(data, "site", MAX_NAME_CHARS, required=True)
-    if not _SITE.match(site):
+    if not _SITE.fullmatch(site):
         raise FeedbackError(f"site must be a lowercase name such as stackoverflow, weibo or files, not {site[:40]!r}")
     item = _string(data, "item", MAX_NAME_CHARS, required=True)
     user = _string(data, "user", MAX_NAME_CHARS) or default_user
@@ -116,6 +118,8 @@ def _string(data: Mapping[str, Any], name: str, limit: int, *, required: bool = 
         raise FeedbackError(f"{name} must be a string, not {_kind(value)}")
     if "\x00" in value:
         raise FeedbackError(f"{name} contains a NUL character")
+    if not is_unicode(value):
+        raise FeedbackError(f"{name} is not valid Unicode text (it contains a lone surrogate)")
     if len(value) > limit:
         raise FeedbackError(f"{name} is too long ({len(value):,} characters; the limit is {limit:,})")
     if required and not value.strip():
@@ -137,6 +141,8 @@ def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
             raise FeedbackError(f"{name}[{position}] must be a string, not {_kind(tag)}")
         if len(tag) > MAX_TAG_CHARS:
             raise FeedbackError(f"{name}[{position}] is too long ({len(tag)} characters; the limit is {MAX_TAG_CHARS})")
+        if not is_unicode(tag):
+            raise FeedbackError(f"{name}[{position}] is not valid Unicode text (it contains a lone surrogate)")
         clean = normalize_tag(tag)
         if not clean or "\x00" in clean:
             raise FeedbackError(f"{name}[{position}] is an empty tag")

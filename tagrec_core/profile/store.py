@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from tagrec_core.errors import ProfileError
+from tagrec_core.model import normalize_tag
 from tagrec_core.profile import learning
 from tagrec_core.profile.feedback import Feedback
 from tagrec_core.profile.schema import migrations, newer_than_us
@@ -44,6 +45,14 @@ class UserRow(NamedTuple):
     clock: int
     version: int
     generation: int
+
+
+class VocabEntry(NamedTuple):
+    """One of the user's tags: how many of their items carry it and when it was last used (ISO 8601)."""
+
+    tag: str
+    items: int
+    last_used: str
 
 
 class Profile:
@@ -247,6 +256,26 @@ class Profile:
             "top_tags": [{"tag": t, "items": int(n)} for t, n in top],
         }
 
+    def vocabulary(self, user: str, prefix: str = "", limit: int = 20) -> list[VocabEntry]:
+        """The user's own tags that start with ``prefix`` (normalised), most used recently first; an alias that
+        starts with ``prefix`` brings its tag. For autocomplete: one indexed query, no learning."""
+        row = self.user(user)
+        if row is None or limit < 1:
+            return []
+        pattern = _like_prefix(normalize_tag(prefix)) if prefix.strip() else "%"
+        rows = (
+            self.reader()
+            .execute(
+                "SELECT v.tag, v.items, v.last_used FROM vocab v WHERE v.user_id = ?1 AND v.items > 0"
+                " AND (v.tag LIKE ?2 ESCAPE '\\' OR v.tag IN"
+                " (SELECT a.tag FROM aliases a WHERE a.user_id = ?1 AND a.alias LIKE ?2 ESCAPE '\\'))"
+                " ORDER BY v.weight_long DESC, v.items DESC, v.tag LIMIT ?3",
+                (row.id, pattern, limit),
+            )
+            .fetchall()
+        )
+        return [VocabEntry(tag, int(items), last_used or "") for tag, items, last_used in rows]
+
     def integrity(self) -> str:
         """``PRAGMA integrity_check`` of the database (``"ok"`` when sound)."""
         return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])
@@ -357,6 +386,12 @@ def _move_aside(path: Path, kind: str) -> Path:
     except OSError as error:
         raise ProfileError(f"the profile {path} is unusable and could not be moved aside: {error}") from None
     return backup
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching strings that start with ``prefix`` literally."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 def _now() -> str:

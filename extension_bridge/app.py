@@ -1,0 +1,265 @@
+"""The bridge's HTTP API (``/v1``), as a FastAPI app behind the ``Guard``.
+
+Each route only parses, calls the service (or the token store, or pairing) and shapes the answer:
+``POST /v1/suggest`` → ``Service.submit``, ``POST /v1/feedback`` → ``Service.feedback``, ``GET /v1/vocab`` →
+``Service.vocabulary``. Every failure leaves as the one error shape (``errors``). docs/bridge.md describes the
+protocol; docs/openapi.json is generated from this module (``python -m extension_bridge.openapi``) and a test
+keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from extension_bridge import schemas
+from extension_bridge.errors import ApiError, error_response
+from extension_bridge.guard import API_VERSIONS, Guard, Limits
+from extension_bridge.pairing import Pairing
+from extension_bridge.tokens import Token, TokenStore, is_extension_origin
+from tagrec_core.errors import TagrecError
+from tagrec_core.service import MAX_LIMIT, Service, SuggestRequest
+from tagrec_core.version import __version__
+
+__all__ = ["Bridge", "create_app"]
+
+log = logging.getLogger("tagrec.bridge")
+
+# Routes that answer without a token: discovering the app and pairing with it.
+PUBLIC = {("GET", "/v1/hello"), ("POST", "/v1/pair")}
+PAIR_POLL = "/v1/pair/"
+ROUTES = {"/v1/hello", "/v1/suggest", "/v1/feedback", "/v1/vocab", "/v1/pair", "/v1/unpair"}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of a route (every route may also answer the guard's errors)."""
+    guard = (400, 401, 403, 429)
+    return {s: {"model": schemas.ErrorAnswer, "description": "An error"} for s in sorted({*guard, *statuses})}
+
+
+# Documents the header every request must carry (the guard checks it).
+ApiHeader = Annotated[str, Header(alias="X-Tagrec-Api", description="The API version: 1.", examples=["1"])]
+_bearer = HTTPBearer(auto_error=False, description="A token from pairing or `tagrec token create`.")
+# Documents the bearer token in the OpenAPI document; the guard has checked it already.
+Bearer = Annotated[Any, Depends(_bearer)]
+
+
+class Bridge:
+    """What the routes use: the service, the tokens, pairing, the limits and the server's identity."""
+
+    def __init__(
+        self,
+        service: Service,
+        tokens: TokenStore,
+        pairing: Pairing,
+        *,
+        port: Callable[[], int],
+        limits: Limits | None = None,
+    ) -> None:
+        self.service = service
+        self.tokens = tokens
+        self.pairing = pairing
+        self.port = port
+        self.limits = limits or Limits()
+        self.server_id = tokens.setting("server_id", _new_id())
+
+
+def create_app(bridge: Bridge) -> Any:
+    """The ASGI application for ``bridge``: the guard in front of the routes."""
+    app = build_api()
+    app.state.bridge = bridge
+    return Guard(
+        app,
+        port=bridge.port,
+        tokens=bridge.tokens,
+        limits=bridge.limits,
+        is_public=is_public,
+        route_name=route_name,
+    )
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method, path) in PUBLIC or (method == "GET" and path.startswith(PAIR_POLL))
+
+
+def route_name(path: str) -> str:
+    """The route a path belongs to, for the access log (never a pairing request id or a stray path)."""
+    if path in ROUTES:
+        return path
+    return "/v1/pair/{request}" if path.startswith(PAIR_POLL) else "(unknown)"
+
+
+def build_api() -> FastAPI:
+    """The routes (without the guard and without a bridge: ``openapi`` documents them from this)."""
+    app = FastAPI(
+        title="tagrec bridge",
+        version=__version__,
+        description="The local API of tagrec for its browser extension and other local clients. See docs/bridge.md.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # the document is in the repository; the server publishes nothing it need not
+    )
+    _handlers(app)
+
+    @app.get("/v1/hello", response_model=schemas.HelloAnswer, responses=_errors(), tags=["discovery"])
+    def hello(request: Request, x_tagrec_api: ApiHeader, _auth: Bearer) -> schemas.HelloAnswer:
+        """Who is listening: app, version, API range, server id, token state, model states. No secrets."""
+        bridge = _bridge(request)
+        given = "authorization" in request.headers
+        token = _token_or_none(request)
+        return schemas.HelloAnswer(
+            version=__version__,
+            api=schemas.ApiRange(min=int(API_VERSIONS[0]), max=int(API_VERSIONS[-1])),
+            server=bridge.server_id,
+            token="valid" if token else "invalid" if given else "missing",
+            models={d: schemas.ModelState(**s) for d, s in bridge.service.status().items()},
+            pairing=bridge.pairing.is_open,
+        )
+
+    @app.post("/v1/suggest", response_model=schemas.SuggestAnswer, responses=_errors(408, 413, 415, 503), tags=["tags"])
+    async def suggest(
+        body: schemas.SuggestBody, request: Request, x_tagrec_api: ApiHeader, _auth: Bearer
+    ) -> schemas.SuggestAnswer:
+        """Suggestions for a draft, personal to the token's user."""
+        bridge = _bridge(request)
+        query = SuggestRequest(
+            title=body.title,
+            body=body.body,
+            tags=tuple(body.tags),
+            site=body.site,
+            lang=body.lang,
+            limit=body.limit,
+            user=_token(request).user,
+        )
+        future = bridge.service.submit(query)
+        try:
+            found = await asyncio.wait_for(asyncio.wrap_future(future), bridge.limits.request_timeout)
+        except TimeoutError:
+            raise ApiError(
+                503, "busy", "tagrec is too busy to answer in time; try again", {"Retry-After": "1"}
+            ) from None
+        return schemas.SuggestAnswer(suggestions=[schemas.Suggestion(**s.to_dict()) for s in found])
+
+    @app.post(
+        "/v1/feedback", response_model=schemas.FeedbackAnswer, responses=_errors(408, 413, 415, 503), tags=["tags"]
+    )
+    def feedback(
+        body: schemas.FeedbackBody, request: Request, x_tagrec_api: ApiHeader, _auth: Bearer
+    ) -> schemas.FeedbackAnswer:
+        """Learn from what the user did with the suggestions; answered once the event is durable."""
+        bridge = _bridge(request)
+        user = _token(request).user
+        if body.user is not None and body.user != user:
+            raise ApiError(403, "forbidden_user", "this token may only send feedback for its own user")
+        return schemas.FeedbackAnswer(id=bridge.service.feedback(body.model_dump(exclude_none=True), user=user))
+
+    @app.get("/v1/vocab", response_model=schemas.VocabAnswer, responses=_errors(), tags=["tags"])
+    def vocab(
+        request: Request,
+        x_tagrec_api: ApiHeader,
+        _auth: Bearer,
+        prefix: Annotated[str, Query(max_length=100, description="The start of the tag being typed.")] = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    ) -> schemas.VocabAnswer:
+        """Autocomplete from the user's own tags: most used recently first."""
+        bridge = _bridge(request)
+        found = bridge.service.vocabulary(_token(request).user, prefix, limit)
+        return schemas.VocabAnswer(tags=[schemas.VocabEntry(**e._asdict()) for e in found])
+
+    @app.post(
+        "/v1/pair",
+        response_model=schemas.PairStarted,
+        status_code=202,
+        responses=_errors(408, 413, 415),
+        tags=["pairing"],
+    )
+    def pair(body: schemas.PairBody, request: Request, x_tagrec_api: ApiHeader) -> schemas.PairStarted:
+        """Ask to pair (only while the app's pairing window is open). Show the code; poll for the token."""
+        bridge = _bridge(request)
+        started = bridge.pairing.request(_extension_origin(request), body.name)
+        return schemas.PairStarted(request=started.id, code=started.code, expires_in=int(started.expires_in))
+
+    @app.get("/v1/pair/{request_id}", response_model=schemas.PairStatus, responses=_errors(404), tags=["pairing"])
+    def pair_status(request_id: str, request: Request, x_tagrec_api: ApiHeader) -> schemas.PairStatus:
+        """A pairing request's state; once approved, the token, exactly once."""
+        bridge = _bridge(request)
+        found = bridge.pairing.poll(request_id, _extension_origin(request))
+        if found.status == "approved":
+            return schemas.PairStatus(status="approved", token=found.token, user=None)
+        return schemas.PairStatus(status=found.status)  # type: ignore[arg-type]
+
+    @app.post("/v1/unpair", response_model=schemas.UnpairAnswer, responses=_errors(), tags=["pairing"])
+    def unpair(request: Request, x_tagrec_api: ApiHeader, _auth: Bearer) -> schemas.UnpairAnswer:
+        """Revoke this client's own token."""
+        bridge = _bridge(request)
+        bridge.tokens.revoke(_token(request).id)
+        return schemas.UnpairAnswer()
+
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> Any:
+        return error.response()
+
+    @app.exception_handler(TagrecError)
+    async def core_error(request: Request, error: TagrecError) -> Any:
+        return ApiError.from_core(error).response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Any:
+        return error_response(400, *_describe(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Any:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "bad_request")
+        return error_response(error.status_code, code, str(error.detail), error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Any:
+        log.error("internal error in %s: %s", route_name(request.url.path), type(error).__name__)
+        return error_response(500, "internal", "tagrec failed to answer; see its log")
+
+
+def _describe(error: RequestValidationError) -> tuple[str, str]:
+    """The code and message of a request that does not fit its schema (field names only, never values)."""
+    first = error.errors()[0] if error.errors() else {}
+    if first.get("type") == "json_invalid":
+        return "bad_json", "the body is not valid JSON"
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "the body"
+    return "bad_request", f"{where}: {first.get('msg', 'invalid')}"
+
+
+def _bridge(request: Request) -> Bridge:
+    return request.app.state.bridge  # type: ignore[no-any-return]
+
+
+def _token(request: Request) -> Token:
+    token = _token_or_none(request)
+    if token is None:  # the guard lets no protected route through without one
+        raise ApiError(401, "unauthorized", "this client is not paired with tagrec")
+    return token
+
+
+def _token_or_none(request: Request) -> Token | None:
+    return request.scope.get("state", {}).get("token")
+
+
+def _extension_origin(request: Request) -> str:
+    origin = request.headers.get("origin", "")
+    if not is_extension_origin(origin):
+        raise ApiError(403, "forbidden_origin", "pairing is for browser extensions; scripts use `tagrec token create`")
+    return origin
+
+
+def _new_id() -> str:
+    return secrets.token_hex(8)

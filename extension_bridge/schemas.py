@@ -1,0 +1,139 @@
+"""The JSON bodies of the bridge API (pydantic models): they validate requests and write the OpenAPI document.
+
+Limits come from the core (``profile.feedback``, ``service``), so the document, the bridge and the CLI agree.
+Requests are strict (no type coercion) and refuse unknown fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tagrec_core.profile.feedback import (
+    MAX_BODY_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    SITE_PATTERN,
+)
+from tagrec_core.service import MAX_LIMIT
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_CHARS)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
+Site = Annotated[str, StringConstraints(pattern=SITE_PATTERN), Field(examples=["stackoverflow", "weibo", "files"])]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SuggestBody(_Request):
+    """A draft to suggest tags for."""
+
+    site: Site
+    url: Name = ""
+    title: Title = ""
+    body: Body = ""
+    tags: Tags = Field(default_factory=list, description="Tags already chosen: never suggested again.")
+    lang: Literal["en", "zh"] | None = Field(None, description="The draft's language (default: detected).")
+    limit: int = Field(5, ge=1, le=MAX_LIMIT, description="How many suggestions at most.")
+
+
+class FeedbackBody(_Request):
+    """What the user did with the suggestions for one item (the profile's feedback event)."""
+
+    site: Site
+    item: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)] = Field(
+        description="The item's id, URL or path within the site."
+    )
+    user: Name | None = Field(None, description="Must be the token's user when given.")
+    url: Name = ""
+    title: Title = ""
+    body: Body = ""
+    shown: Tags = Field(default_factory=list)
+    accepted: Tags = Field(default_factory=list)
+    rejected: Tags = Field(default_factory=list)
+    final: Tags | None = Field(None, description="The item's tags as saved; default: earlier + accepted - rejected.")
+    created: Annotated[str, StringConstraints(max_length=64)] | None = Field(None, description="ISO 8601 time.")
+
+
+class PairBody(_Request):
+    """Who asks to pair: a name the user will recognise in the app."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(examples=["Chrome on laptop"])
+
+
+class Suggestion(BaseModel):
+    tag: str
+    score: float = Field(description="Calibrated probability in [0, 1].")
+    source: str = Field(description="The method that found it: classifier, neighbours, text, related, user.")
+    reason: str = Field(description="Why, in a few words, for a tooltip.")
+
+
+class SuggestAnswer(BaseModel):
+    suggestions: list[Suggestion]
+
+
+class FeedbackAnswer(BaseModel):
+    ok: Literal[True] = True
+    id: int = Field(description="The stored event's id (it is durable when this answer is sent).")
+
+
+class VocabEntry(BaseModel):
+    tag: str
+    items: int = Field(description="How many of the user's items carry it.")
+    last_used: str = Field(description="ISO 8601 time of its last use.")
+
+
+class VocabAnswer(BaseModel):
+    tags: list[VocabEntry]
+
+
+class ApiRange(BaseModel):
+    min: int
+    max: int
+
+
+class ModelState(BaseModel):
+    state: Literal["idle", "loading", "ready", "failed"]
+    error: str | None = None
+
+
+class HelloAnswer(BaseModel):
+    app: Literal["tagrec"] = "tagrec"
+    version: str
+    api: ApiRange
+    server: str = Field(description="This installation's id: stable across restarts, not a secret.")
+    token: Literal["missing", "valid", "invalid"] = Field(description="What the bridge makes of this request's token.")
+    models: dict[str, ModelState]
+    pairing: bool = Field(description="Whether the app's pairing window is open.")
+
+
+class PairStarted(BaseModel):
+    request: str = Field(description="Poll GET /v1/pair/{request} with it.")
+    code: str = Field(description="Six digits the extension shows; the user compares them with the app's.")
+    expires_in: int = Field(description="Seconds left to approve.")
+
+
+class PairStatus(BaseModel):
+    status: Literal["pending", "approved", "denied"]
+    token: str | None = Field(None, description="Only once, when approved: keep it; it is never shown again.")
+    user: str | None = None
+
+
+class UnpairAnswer(BaseModel):
+    unpaired: Literal[True] = True
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable: clients branch on it (docs/bridge.md lists them).")
+    message: str = Field(description="For a person.")
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,173 @@
+"""The bridge server: the API on ``127.0.0.1:<port>`` (uvicorn), headless (``tagrec serve``) or on a thread of
+the desktop app.
+
+The port is fixed (``DEFAULT_PORT``, ``--port``, ``$TAGREC_PORT``) and never silently moved: the extension
+looks for tagrec at one address. When the port is taken, ``PortInUse`` says whether by another tagrec or by
+another program. Port 0 picks a free port (tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import http.client
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import uvicorn
+
+from extension_bridge.app import Bridge, create_app
+from extension_bridge.guard import Limits
+from extension_bridge.pairing import Pairing, PairingRequest
+from extension_bridge.tokens import TokenStore
+from tagrec_core.errors import TagrecError
+from tagrec_core.home import profile_path
+from tagrec_core.profile import Profile
+from tagrec_core.service import Service
+
+__all__ = ["DEFAULT_PORT", "PORT_ENV", "BridgeServer", "PortInUse", "resolve_port"]
+
+DEFAULT_PORT = 24519  # below Linux's ephemeral range (32768+), so outgoing connections never hold it
+PORT_ENV = "TAGREC_PORT"
+HOST = "127.0.0.1"  # never 0.0.0.0; never "localhost", which may resolve to ::1
+
+log = logging.getLogger("tagrec.bridge")
+
+
+class PortInUse(TagrecError):
+    """The bridge's port is taken; the message says by whom and what to do."""
+
+    code = "port_in_use"
+
+
+def resolve_port(port: int | None = None) -> int:
+    """``port`` if given, else ``$TAGREC_PORT``, else ``DEFAULT_PORT``."""
+    if port is not None:
+        value = port
+    else:
+        raw = os.environ.get(PORT_ENV, "")
+        if raw and not raw.isdigit():
+            raise TagrecError(f"{PORT_ENV} must be a port number, not {raw!r}")
+        value = int(raw) if raw else DEFAULT_PORT
+    if not 0 <= value <= 65535:
+        raise TagrecError(f"the port must be between 0 and 65535, not {value}")
+    return value
+
+
+class BridgeServer:
+    """The bridge over a home's profile and tokens. ``run`` blocks until Ctrl-C; ``start``/``stop`` run it on a
+    thread. Binding happens in the constructor, so a taken port fails at once."""
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        port: int | None = None,
+        models: Mapping[str, str | Path] | None = None,
+        limits: Limits | None = None,
+        on_pairing_request: Callable[[PairingRequest], None] | None = None,
+    ) -> None:
+        self._socket = _bind(resolve_port(port))
+        self.port: int = self._socket.getsockname()[1]
+        try:
+            self.profile = Profile.open(profile_path(home), recover=True)
+            self.tokens = TokenStore.for_home(home)
+        except BaseException:
+            self._socket.close()
+            raise
+        self.service = Service(self.profile, models)
+        self.pairing = Pairing(self.tokens, on_pairing_request)
+        self.bridge = Bridge(self.service, self.tokens, self.pairing, port=lambda: self.port, limits=limits)
+        config = uvicorn.Config(
+            create_app(self.bridge),
+            http="httptools",
+            loop="asyncio",
+            lifespan="off",
+            access_log=False,  # it would log query strings; the guard logs method, route, status, time
+            log_level="warning",
+            timeout_keep_alive=5,
+            limit_concurrency=1000,
+            h11_max_incomplete_event_size=16 * 1024,
+            server_header=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Load the models and serve on a background thread; returns once the server accepts connections."""
+        self.service.start()
+        self._thread = threading.Thread(target=self._serve_in_thread, name="tagrec-bridge", daemon=True)
+        self._thread.start()
+        for _ in range(int(timeout * 100)):
+            if self._server.started or not self._thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not self._server.started:
+            raise TagrecError("the bridge did not start")
+
+    def run(self) -> None:
+        """Load the models and serve until Ctrl-C or SIGTERM (then close everything)."""
+        self.service.start()
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (open requests finish) and close everything."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.close()
+
+    def close(self) -> None:
+        self.service.close()
+        self.tokens.close()
+        self.profile.close()
+        with contextlib.suppress(OSError):
+            self._socket.close()
+
+    def _serve_in_thread(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if sys.platform != "win32":  # on Windows SO_REUSEADDR would let two servers share the port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        if error.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise PortInUse(_who_holds(port)) from None
+        raise TagrecError(f"cannot listen on {HOST}:{port}: {error.strerror or error}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _who_holds(port: int) -> str:
+    """Tell apart another tagrec (its hello answers) from another program on ``port``."""
+    hint = f"start tagrec with --port N (or set {PORT_ENV}) and set the same port in the extension's options"
+    try:
+        conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
+        conn.request("GET", "/v1/hello", headers={"X-Tagrec-Api": "1", "Host": f"{HOST}:{port}"})
+        hello = json.loads(conn.getresponse().read(65536))
+        conn.close()
+    except (OSError, ValueError, http.client.HTTPException):
+        hello = None
+    if isinstance(hello, dict) and hello.get("app") == "tagrec":
+        return f"tagrec {hello.get('version', '')} is already running on port {port}; use that one, or stop it first"
+    return f"port {port} is used by another program; {hint}"
