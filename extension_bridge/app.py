@@ -34,7 +34,7 @@ __all__ = ["Bridge", "create_app"]
 log = logging.getLogger("tagrec.bridge")
 
 # Routes that answer without a token: discovering the app and pairing with it.
-PUBLIC = {("GET", "/v1/hello"), ("POST", "/v1/pair")}
+PUBLIC = {"/v1/hello", "/v1/pair"}
 PAIR_POLL = "/v1/pair/"
 ROUTES = {"/v1/hello", "/v1/suggest", "/v1/feedback", "/v1/vocab", "/v1/pair", "/v1/unpair"}
 
@@ -86,8 +86,9 @@ def create_app(bridge: Bridge) -> Any:
     )
 
 
-def is_public(method: str, path: str) -> bool:
-    return (method, path) in PUBLIC or (method == "GET" and path.startswith(PAIR_POLL))
+def is_public(path: str) -> bool:
+    """Whether ``path`` answers without a token (any method: the route itself refuses the wrong ones, 405)."""
+    return path in PUBLIC or path.startswith(PAIR_POLL)
 
 
 def route_name(path: str) -> str:
@@ -193,7 +194,7 @@ def build_api() -> FastAPI:
         bridge = _bridge(request)
         found = bridge.pairing.poll(request_id, _extension_origin(request))
         if found.status == "approved":
-            return schemas.PairStatus(status="approved", token=found.token, user=None)
+            return schemas.PairStatus(status="approved", token=found.token)
         return schemas.PairStatus(status=found.status)  # type: ignore[arg-type]
 
     @app.post("/v1/unpair", response_model=schemas.UnpairAnswer, responses=_errors(), tags=["pairing"])

@@ -6,6 +6,7 @@ never imports the bridge. Heavy imports (uvicorn, FastAPI, torch) happen inside 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -57,7 +58,9 @@ def serve(
         server.pairing.open_window()
         threading.Thread(target=_approve_from_terminal, args=(server,), name="tagrec-pairing", daemon=True).start()
     typer.echo(f"tagrec bridge on {server.url} (profile {server.profile.path}); Ctrl-C stops it", err=True)
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled: the normal end here
+        server.run()
+    typer.echo("tagrec bridge stopped", err=True)
 
 
 def _announce(request: object) -> None:

@@ -59,7 +59,7 @@ class Limits:
 
 class Guard:
     """ASGI middleware in front of the routes. ``port()`` is the port the server listens on (known after
-    binding); ``is_public(method, path)`` tells the routes that need no token."""
+    binding); ``is_public(path)`` tells the routes that need no token."""
 
     def __init__(
         self,
@@ -68,7 +68,7 @@ class Guard:
         port: Callable[[], int],
         tokens: TokenStore,
         limits: Limits,
-        is_public: Callable[[str, str], bool],
+        is_public: Callable[[str], bool],
         route_name: Callable[[str], str],
     ) -> None:
         self.app = app
@@ -121,12 +121,16 @@ class Guard:
         method, path = scope["method"], scope["path"]
         self._check_host(headers)
         origin = _check_origin(headers)
-        public = self._is_public(method, path)
+        public = self._is_public(path)
         if method == "OPTIONS" and origin is not None and "access-control-request-method" in headers:
             self._preflight(origin, path)
         _check_api_version(headers)
         _check_query(scope)
-        token = self._authenticate(headers, origin, public)
+        try:
+            token = self._authenticate(headers, origin, public)
+        except ApiError:
+            self._rate_limit(None)  # failed attempts share the anonymous bucket: guessing tokens stays slow
+            raise
         if origin is not None and (token is not None or public):
             cors.append(origin)
         self._rate_limit(token)
@@ -236,8 +240,8 @@ def _check_api_version(headers: Headers) -> None:
 
 def _check_query(scope: Scope) -> None:
     query = scope.get("query_string", b"").decode("latin-1")
-    names = {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
-    if names & _QUERY_SECRETS or "tgr_" in query:
+    pairs = parse_qsl(query, keep_blank_values=True)  # decoded: %5F is "_"
+    if {name.lower() for name, _ in pairs} & _QUERY_SECRETS or any("tgr_" in f"{n}={v}" for n, v in pairs):
         raise ApiError(
             400,
             "token_in_query",

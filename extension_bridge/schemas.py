@@ -123,7 +123,6 @@ class PairStarted(BaseModel):
 class PairStatus(BaseModel):
     status: Literal["pending", "approved", "denied"]
     token: str | None = Field(None, description="Only once, when approved: keep it; it is never shown again.")
-    user: str | None = None
 
 
 class UnpairAnswer(BaseModel):

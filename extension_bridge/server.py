@@ -143,7 +143,9 @@ class BridgeServer:
 
 
 def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY only on such sockets, and without it every keep-alive answer
+    # waits ~40 ms for the client's delayed ACK (Nagle holds back the body after the headers).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform != "win32":  # on Windows SO_REUSEADDR would let two servers share the port
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -161,13 +163,14 @@ def _bind(port: int) -> socket.socket:
 def _who_holds(port: int) -> str:
     """Tell apart another tagrec (its hello answers) from another program on ``port``."""
     hint = f"start tagrec with --port N (or set {PORT_ENV}) and set the same port in the extension's options"
+    conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
     try:
-        conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
         conn.request("GET", "/v1/hello", headers={"X-Tagrec-Api": "1", "Host": f"{HOST}:{port}"})
         hello = json.loads(conn.getresponse().read(65536))
-        conn.close()
     except (OSError, ValueError, http.client.HTTPException):
         hello = None
+    finally:
+        conn.close()
     if isinstance(hello, dict) and hello.get("app") == "tagrec":
         return f"tagrec {hello.get('version', '')} is already running on port {port}; use that one, or stop it first"
     return f"port {port} is used by another program; {hint}"

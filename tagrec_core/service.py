@@ -80,6 +80,7 @@ class Service:
         self._slots = {domain: _Slot(source) for domain, source in sources.items()}
         self._lock = threading.Lock()
         self._closed = False
+        self._loaders: list[threading.Thread] = []
 
     # --- models ----------------------------------------------------------------------------------------------
 
@@ -154,10 +155,16 @@ class Service:
         """The user's own tags starting with ``prefix``, most used recently first (autocomplete)."""
         return self.profile.vocabulary(user, prefix, min(limit, MAX_LIMIT))
 
-    def close(self) -> None:
-        """Stop the workers (queued requests finish first). The profile stays open: its owner closes it."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the workers (queued requests finish first). A model still loading is waited for (up to
+        ``timeout``): a process must not exit while torch is reading a model on another thread. The profile
+        stays open: its owner closes it."""
         with self._lock:
             self._closed = True
+            loaders = list(self._loaders)
+        for loader in loaders:
+            loader.join(timeout)
+        with self._lock:
             batchers = [slot.batcher for slot in self._slots.values() if slot.batcher is not None]
         for batcher in batchers:
             batcher.close()
@@ -175,7 +182,9 @@ class Service:
             if slot.state != IDLE or self._closed:
                 return
             slot.state = LOADING
-        threading.Thread(target=self._load_now, args=(slot,), name="tagrec-model-load", daemon=True).start()
+        loader = threading.Thread(target=self._load_now, args=(slot,), name="tagrec-model-load", daemon=True)
+        self._loaders.append(loader)
+        loader.start()
 
     def _load_now(self, slot: _Slot) -> None:
         import tagrec_core

@@ -11,6 +11,13 @@ from typing import Any
 API = {"X-Tagrec-Api": "1"}
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 OTHER_EXTENSION = "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba"
+SO_DRAFT = {
+    "site": "stackoverflow",
+    "title": "How do I merge two dictionaries in Python?",
+    "body": "I have two dicts and want a single dict with the keys of both.",
+    "tags": [],
+    "limit": 5,
+}
 
 
 @dataclass

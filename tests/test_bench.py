@@ -115,3 +115,24 @@ def test_profile_replay_and_cold_start(tiny_ranker, train_records, heldout_recor
     cold = profile_bench.cold_start({"en": tiny_ranker, "zh": tiny_ranker}, tmp_path, limit=4)
     assert {row["tag"] for row in cold} >= {"tax-2025", "论文"}
     assert all(row["base_knows_it"] is False for row in cold)
+
+
+def test_bridge_load_runs_against_a_real_bridge(bridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from bench import bridge_load
+
+    monkeypatch.setattr(bridge_load, "RATE_SECONDS", 0.5)
+    tokens = [bridge.tokens.create("cli")[1] for _ in range(3)]
+    bodies = [
+        json.dumps({"site": "stackoverflow", "title": f"python list sort {i}", "limit": 3}).encode() for i in range(8)
+    ]
+    one = asyncio.run(bridge_load.sequential(bridge.port, tokens, bodies))
+    closed = asyncio.run(bridge_load.closed_loop(bridge.port, tokens, bodies, 4))
+    point = asyncio.run(bridge_load.open_loop(bridge.port, tokens, bodies, 20))
+    assert (one["requests"], one["errors"]) == (8, 0) and one["p50_ms"] > 0
+    assert (closed["requests"], closed["errors"]) == (12, 0) and closed["p99_ms"] >= closed["p50_ms"]
+    assert point["errors"] == 0 and point["rate_rps"] == 20
+    sweep = [{"rate_rps": 1, "p50_ms": 2.0}, {"rate_rps": 2, "p50_ms": 3.0}, {"rate_rps": 4, "p50_ms": 5.0}]
+    assert bridge_load.doubling_rate(sweep) == 4
+    assert bridge_load.doubling_rate(sweep[:2]) is None

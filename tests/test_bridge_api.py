@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bridge_client import EXTENSION
-
-SO_DRAFT = {
-    "site": "stackoverflow",
-    "title": "How do I merge two dictionaries in Python?",
-    "body": "I have two dicts and want a single dict with the keys of both.",
-    "tags": [],
-    "limit": 5,
-}
+from tests.bridge_client import EXTENSION, SO_DRAFT
 
 
 def test_hello_names_the_app_without_secrets(raw: Any, bridge: Any) -> None:
@@ -41,3 +33,127 @@ def test_suggest_returns_ranked_tags_with_sources(raw: Any, token: str) -> None:
     assert {"tag", "score", "source", "reason"} == set(suggestions[0])
     scores = [s["score"] for s in suggestions]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_suggest_never_repeats_chosen_tags_and_honours_limit(raw: Any, token: str) -> None:
+    answer = raw.post("/v1/suggest", {**SO_DRAFT, "tags": ["Python"], "limit": 2}, token)
+    tags = [s["tag"] for s in answer.json["suggestions"]]
+    assert answer.status == 200 and len(tags) == 2 and "python" not in tags
+
+
+def test_suggest_picks_the_model_by_site_and_language(raw: Any, token: str) -> None:
+    weibo = {"site": "weibo", "title": "", "body": "今天的足球比赛太精彩了，梅西又进球了！", "limit": 3}
+    by_site = raw.post("/v1/suggest", weibo, token).json["suggestions"]
+    by_lang = raw.post("/v1/suggest", {**weibo, "site": "files", "lang": "zh"}, token).json["suggestions"]
+    assert by_site and by_site == by_lang
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in by_site[0]["tag"])  # a Chinese tag from the Weibo model
+
+
+def test_suggest_for_an_empty_draft_is_empty_not_an_error(raw: Any, token: str) -> None:
+    answer = raw.post("/v1/suggest", {"site": "stackoverflow", "title": "  ", "body": ""}, token)
+    assert answer.status == 200 and answer.json == {"suggestions": []}
+
+
+def test_feedback_is_learned_by_the_next_suggestion(raw: Any, bridge: Any) -> None:
+    _, tok = bridge.tokens.create(EXTENSION, user="feedback-user")
+    draft = {"site": "stackoverflow", "title": "Filing my tax-2025 receipts with pandas", "body": "tax receipts"}
+    before = [s["tag"] for s in raw.post("/v1/suggest", draft, tok, headers={"Origin": EXTENSION}).json["suggestions"]]
+    assert "tax-2025" not in before
+    for n in range(3):
+        event = {**draft, "item": f"q{n}", "shown": before, "accepted": ["tax-2025", "pandas"]}
+        answer = raw.post("/v1/feedback", event, tok, headers={"Origin": EXTENSION})
+        assert answer.status == 200 and answer.json["ok"] is True and answer.json["id"] > 0
+    after = [s["tag"] for s in raw.post("/v1/suggest", draft, tok, headers={"Origin": EXTENSION}).json["suggestions"]]
+    assert "tax-2025" in after
+    assert bridge.profile.user("feedback-user").clock == 3
+
+
+def test_feedback_for_another_user_is_refused(raw: Any, token: str) -> None:
+    event = {"site": "stackoverflow", "item": "q1", "user": "someone-else", "accepted": ["python"]}
+    answer = raw.post("/v1/feedback", event, token)
+    assert (answer.status, answer.code) == (403, "forbidden_user")
+
+
+def test_invalid_feedback_is_refused_with_the_reason_and_nothing_written(raw: Any, token: str, bridge: Any) -> None:
+    events = bridge.profile.stats()["feedback_events"]
+    answer = raw.post(
+        "/v1/feedback", {"site": "stackoverflow", "item": "q1", "accepted": ["a"], "rejected": ["a"]}, token
+    )
+    assert (answer.status, answer.code) == (400, "bad_feedback")
+    assert "both accepted and rejected" in answer.json["error"]["message"]
+    assert bridge.profile.stats()["feedback_events"] == events
+
+
+def test_vocab_autocompletes_from_the_users_own_tags(raw: Any, bridge: Any) -> None:
+    _, tok = bridge.tokens.create("cli", user="vocab-user")
+    for n, tags in enumerate([["python", "pandas"], ["python"], ["pytest"], ["java"]]):
+        assert raw.post("/v1/feedback", {"site": "files", "item": f"f{n}", "final": tags}, tok).status == 200
+    found = raw.get("/v1/vocab?prefix=Py&limit=5", tok).json["tags"]
+    assert [t["tag"] for t in found] == ["python", "pytest"]
+    assert found[0]["items"] == 2 and found[0]["last_used"]
+    assert [t["tag"] for t in raw.get("/v1/vocab?prefix=%25", tok).json["tags"]] == []  # LIKE wildcards are literal
+    assert len(raw.get("/v1/vocab", tok).json["tags"]) == 4
+
+
+def test_pairing_delivers_a_token_once_after_approval(raw: Any, bridge: Any) -> None:
+    headers = {"Origin": EXTENSION}
+    assert raw.post("/v1/pair", {"name": "Chrome"}, headers=headers).code == "pairing_closed"
+    bridge.pairing.open_window()
+    try:
+        started = raw.post("/v1/pair", {"name": "Chrome"}, headers=headers)
+        assert started.status == 202 and len(started.json["code"]) == 6
+        request = started.json["request"]
+        assert raw.get(f"/v1/pair/{request}", headers=headers).json == {"status": "pending", "token": None}
+        assert raw.get(f"/v1/pair/{request}", headers={"Origin": "chrome-extension://someoneelse"}).status == 404
+        (waiting,) = bridge.pairing.pending()
+        assert waiting.code == started.json["code"] and waiting.name == "Chrome"
+        bridge.pairing.approve(waiting.id)
+        approved = raw.get(f"/v1/pair/{request}", headers=headers).json
+        assert approved["status"] == "approved" and approved["token"].startswith("tgr_")
+        assert raw.get(f"/v1/pair/{request}", headers=headers).status == 404  # delivered once
+        token = approved["token"]
+        assert raw.post("/v1/suggest", SO_DRAFT, token, headers=headers).status == 200
+        assert raw.post("/v1/unpair", None, token, headers=headers).json == {"unpaired": True}
+        assert raw.post("/v1/suggest", SO_DRAFT, token, headers=headers).code == "invalid_token"
+    finally:
+        bridge.pairing.close_window()
+
+
+def test_a_denied_pairing_request_gets_no_token(raw: Any, bridge: Any) -> None:
+    headers = {"Origin": EXTENSION}
+    bridge.pairing.open_window()
+    try:
+        request = raw.post("/v1/pair", {"name": "Firefox"}, headers=headers).json["request"]
+        bridge.pairing.deny(bridge.pairing.pending()[0].id)
+        assert raw.get(f"/v1/pair/{request}", headers=headers).json["status"] == "denied"
+    finally:
+        bridge.pairing.close_window()
+
+
+def test_pairing_requests_are_capped_while_the_user_decides(raw: Any, bridge: Any) -> None:
+    from extension_bridge.pairing import MAX_PENDING
+
+    headers = {"Origin": EXTENSION}
+    bridge.pairing.open_window()
+    try:
+        codes = [raw.post("/v1/pair", {"name": f"x{n}"}, headers=headers).status for n in range(MAX_PENDING + 1)]
+        assert codes == [202] * MAX_PENDING + [429]
+    finally:
+        bridge.pairing.close_window()
+    assert bridge.pairing.pending() == []
+
+
+def test_scripts_cannot_pair_they_use_token_create(raw: Any, bridge: Any) -> None:
+    bridge.pairing.open_window()
+    try:
+        answer = raw.post("/v1/pair", {"name": "script"})
+        assert (answer.status, answer.code) == (403, "forbidden_origin")
+        assert "tagrec token create" in answer.json["error"]["message"]
+    finally:
+        bridge.pairing.close_window()
+
+
+def test_unknown_routes_and_methods_get_the_error_shape(raw: Any, token: str) -> None:
+    assert (raw.get("/v1/nothing", token).status, raw.get("/v1/nothing", token).code) == (404, "not_found")
+    answer = raw.request("DELETE", "/v1/suggest", headers={"Authorization": f"Bearer {token}"})
+    assert (answer.status, answer.code) == (405, "method_not_allowed") and "POST" in answer.headers["Allow"]

@@ -103,7 +103,7 @@ def test_a_rejected_suggestion_ranks_lower_afterwards(personal: Recommender, pro
     profile.record(parse_feedback({"user": "dave", "site": "files", "item": "g", "title": "roses in spring",
                                    "accepted": ["gardening"]}))  # fmt: skip
     before = personal.suggest(*TAX_QUERY, user="dave", k=10)
-    for n in range(2):
+    for n in range(3):
         profile.record(parse_feedback({
             "user": "dave", "site": "files", "item": f"d{n}", "title": f"a note {n}",
             "shown": ["linux", "postgresql"], "rejected": ["linux", "postgresql"],
@@ -234,3 +234,12 @@ def test_suggesting_while_feedback_is_written_is_safe(personal: Recommender, pro
         thread.join(timeout=120)
     assert not errors, errors
     assert "tax-2025" in tags(personal.suggest(*TAX_QUERY, user="alice"))
+
+
+def test_habits_only_come_to_posts_like_the_users_own(personal: Recommender, profile: Profile) -> None:
+    profile.record(parse_feedback({"user": "erin", "site": "stackoverflow", "item": "q", "title": PANDAS_POST[0],
+                                   "body": PANDAS_POST[1], "accepted": ["erins-dataframes"]}))  # fmt: skip
+    assert "erins-dataframes" in tags(personal.suggest(*PANDAS_POST, user="erin", k=5))
+    unlike = personal.suggest("今天的足球比赛太精彩了，梅西又进球了", "", user="erin", k=10)
+    assert "erins-dataframes" not in tags(unlike)
+    assert tags(unlike) == tags(personal.suggest("今天的足球比赛太精彩了，梅西又进球了", "", user="nobody", k=10))

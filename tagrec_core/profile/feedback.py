@@ -8,6 +8,7 @@ rejected with a ``FeedbackError`` that names the field, before anything is writt
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,6 +144,8 @@ def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
             raise FeedbackError(f"{name}[{position}] is too long ({len(tag)} characters; the limit is {MAX_TAG_CHARS})")
         if not is_unicode(tag):
             raise FeedbackError(f"{name}[{position}] is not valid Unicode text (it contains a lone surrogate)")
+        if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in tag):
+            raise FeedbackError(f"{name}[{position}] contains control characters")
         clean = normalize_tag(tag)
         if not clean or "\x00" in clean:
             raise FeedbackError(f"{name}[{position}] is an empty tag")

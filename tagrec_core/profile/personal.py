@@ -48,6 +48,7 @@ REJECT_PENALTY = 1.5  # logit units per (decayed) recent rejection
 BASE_CANDIDATES = 30
 NEIGHBOURS = 10
 HEAVIEST = 10
+MIN_FAMILIAR = 0.01  # cosine of the closest of the user's items below which the post is not like theirs
 _FLOOR = 1e-4
 
 
@@ -92,9 +93,14 @@ def candidates(
         if tag not in merged or s.score > merged[tag].score:
             merged[tag] = Scored(tag, s.score, s.source, s.reason)
     neighbours = user.neighbours(user.vector(query_terms(normalize(title), normalize(body))), NEIGHBOURS)
-    votes, best, carriers = _votes(neighbours, user.aliases)
-    tags = [t for t in dict.fromkeys([*merged, *votes, *user.top_tags(HEAVIEST)]) if t not in chosen_set]
     top_similarity = neighbours[0][0] if neighbours else 0.0
+    # The user's habits bring new candidates only for a post like the user's items: a Chinese post must not
+    # get the tags of someone's English questions just because they are their heaviest.
+    if top_similarity < MIN_FAMILIAR:
+        neighbours = []
+    votes, best, carriers = _votes(neighbours, user.aliases)
+    own = [*votes, *user.top_tags(HEAVIEST)] if neighbours else []
+    tags = [t for t in dict.fromkeys([*merged, *own]) if t not in chosen_set]
     likely = [(s.tag, s.score) for s in base[:3]]
     rows = [_features(user, t, merged.get(t), votes, best, top_similarity, likely, frequency) for t in tags]
     features = np.array(rows, dtype=np.float64).reshape(len(tags), len(FEATURES))

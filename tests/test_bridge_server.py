@@ -1,0 +1,190 @@
+"""The bridge server's life: model loading (503), a model that fails, the port taken, ``tagrec serve`` and
+``tagrec token`` as a user runs them, and the OpenAPI document kept in sync with the routes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extension_bridge.server import BridgeServer, PortInUse
+from tagrec_core import defaults
+from tests.bridge_client import EXTENSION, Raw
+
+TAGREC = [sys.executable, "-m", "tagrec_core"]
+DRAFT = {"site": "stackoverflow", "title": "How do I parse JSON in Python?", "body": "json.loads fails"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_suggest_answers_503_while_the_model_loads_then_200(tmp_path: Path) -> None:
+    server = BridgeServer(tmp_path, port=0, models={"so": defaults.model_path("stackoverflow")})
+    token = server.tokens.create("cli")[1]
+    server.start()
+    try:
+        raw = Raw(server.port)
+        first = raw.post("/v1/suggest", DRAFT, token)
+        assert (first.status, first.code) == (503, "model_loading")
+        assert first.headers["Retry-After"] == "1"
+        assert raw.get("/v1/hello").json["models"]["so"]["state"] == "loading"
+        assert server.service.wait(timeout=120)
+        assert raw.post("/v1/suggest", DRAFT, token).status == 200
+    finally:
+        server.stop()
+
+
+def test_a_model_that_cannot_load_is_a_clear_503(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.tagrec"
+    broken.write_bytes(b"not a model")
+    server = BridgeServer(tmp_path, port=0, models={"so": broken})
+    token = server.tokens.create("cli")[1]
+    server.start()
+    try:
+        server.service.wait(timeout=60)
+        answer = Raw(server.port).post("/v1/suggest", DRAFT, token)
+        assert (answer.status, answer.code) == (503, "bad_model")
+        assert Raw(server.port).get("/v1/hello").json["models"]["so"]["state"] == "failed"
+    finally:
+        server.stop()
+
+
+def test_a_port_taken_by_another_program_is_named(tmp_path: Path) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        with pytest.raises(PortInUse, match=r"used by another program.*--port"):
+            BridgeServer(tmp_path, port=other.getsockname()[1])
+
+
+def test_a_port_taken_by_another_tagrec_is_named(tmp_path: Path, bridge: Any) -> None:
+    with pytest.raises(PortInUse, match=r"tagrec .* is already running on port"):
+        BridgeServer(tmp_path / "other", port=bridge.port)
+
+
+def test_serve_runs_until_ctrl_c_and_refuses_a_taken_port(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TAGREC_HOME": str(tmp_path)}
+    made = subprocess.run(
+        [*TAGREC, "token", "create", "--origin", EXTENSION, "--name", "Chrome", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = json.loads(made.stdout)["token"]
+    server = subprocess.Popen([*TAGREC, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        raw = Raw(port, timeout=5)
+        for _ in range(600):
+            try:
+                if raw.post("/v1/suggest", DRAFT, token, headers={"Origin": EXTENSION}).status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        answer = raw.post("/v1/suggest", DRAFT, token, headers={"Origin": EXTENSION})
+        assert answer.status == 200 and answer.json["suggestions"]
+        second = subprocess.run([*TAGREC, "serve", "--port", str(port)], env=env, capture_output=True, text=True)
+        assert second.returncode == 1
+        assert "already running on port" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"http://127.0.0.1:{port}" in err
+
+
+def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*TAGREC, "token", *args, "--home", str(tmp_path)], capture_output=True, text=True)
+
+    made = json.loads(run("create", "--origin", EXTENSION, "--name", "Chrome", "--json").stdout)
+    assert made["token"].startswith("tgr_") and made["origin"] == EXTENSION and made["active"] is True
+    listed = json.loads(run("list", "--json").stdout)["tokens"]
+    assert [t["id"] for t in listed] == [made["id"]] and "token" not in listed[0]
+    assert made["token"] not in (tmp_path / "bridge.sqlite").read_bytes().decode("latin-1")  # stored hashed
+    assert run("revoke", made["id"]).returncode == 0
+    assert json.loads(run("list", "--json").stdout)["tokens"][0]["active"] is False
+    again = run("revoke", made["id"])
+    assert again.returncode == 1 and "no active token" in again.stderr
+    assert run("revoke").returncode == 1
+    web = run("create", "--origin", "https://evil.example")
+    assert web.returncode == 1 and "not an extension origin" in web.stderr and "Traceback" not in web.stderr
+    run("create", "--origin", "cli")
+    run("create", "--origin", "cli")
+    assert "revoked 2 token(s)" in run("revoke", "--all").stdout
+
+
+def test_the_openapi_document_matches_the_routes() -> None:
+    from extension_bridge import openapi
+
+    assert openapi.main(["--check"]) == 0, "run: python -m extension_bridge.openapi"
+    documented = {(m.upper(), p) for p, ops in json.loads(openapi.DOCUMENT.read_text())["paths"].items() for m in ops}
+    assert documented == {
+        ("GET", "/v1/hello"),
+        ("POST", "/v1/suggest"),
+        ("POST", "/v1/feedback"),
+        ("GET", "/v1/vocab"),
+        ("POST", "/v1/pair"),
+        ("GET", "/v1/pair/{request_id}"),
+        ("POST", "/v1/unpair"),
+    }
+
+
+def test_every_route_and_error_code_is_in_the_protocol_document() -> None:
+    from extension_bridge import openapi
+
+    text = (openapi.DOCUMENT.parent / "bridge.md").read_text()
+    for path in json.loads(openapi.DOCUMENT.read_text())["paths"]:
+        assert path in text, path
+    for code in [
+        "forbidden_host",
+        "forbidden_origin",
+        "missing_api_header",
+        "unsupported_api_version",
+        "token_in_query",
+        "unauthorized",
+        "invalid_token",
+        "rate_limited",
+        "unsupported_media_type",
+        "too_large",
+        "timeout",
+        "bad_json",
+        "bad_request",
+        "bad_feedback",
+        "bad_input",
+        "forbidden_user",
+        "model_loading",
+        "bad_model",
+        "busy",
+        "pairing_closed",
+        "too_many_requests",
+        "not_found",
+        "method_not_allowed",
+    ]:
+        assert f"`{code}`" in text, code
+
+
+def test_stopping_while_the_models_load_exits_cleanly(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from extension_bridge.server import BridgeServer\n"
+        "server = BridgeServer(sys.argv[1], port=0)\n"
+        "server.start()\n"
+        "server.stop()\n"  # at once: the models are still loading
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr
