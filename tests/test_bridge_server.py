@@ -188,3 +188,39 @@ def test_stopping_while_the_models_load_exits_cleanly(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "terminate called" not in done.stderr
+
+
+def test_serve_pair_approves_on_the_terminal(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TAGREC_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [*TAGREC, "serve", "--port", str(port), "--pair"],
+        env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        raw = Raw(port, timeout=5)
+        headers = {"Origin": EXTENSION}
+        for _ in range(600):
+            try:
+                if raw.get("/v1/hello").json["pairing"]:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        started = raw.post("/v1/pair", {"name": "Chrome"}, headers=headers).json
+        assert server.stderr is not None and server.stdin is not None
+        while f"code {started['code']}" not in (line := server.stderr.readline()):
+            assert line, "serve ended before announcing the request"
+        server.stdin.write("y\n")
+        server.stdin.flush()
+        for _ in range(100):
+            status = raw.get(f"/v1/pair/{started['request']}", headers=headers).json
+            if status["status"] != "pending":
+                break
+            time.sleep(0.1)
+        assert status["status"] == "approved"
+        assert raw.post("/v1/suggest", DRAFT, status["token"], headers=headers).status in (200, 503)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
