@@ -37,6 +37,7 @@ _TOKEN = re.compile(r"^tgr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 _EXTENSION_ORIGIN = re.compile(r"^(chrome|moz|safari-web|ms-browser)-extension://[A-Za-z0-9._-]{1,128}$")
 _LAST_USED_EVERY = 60.0  # seconds: record use at most this often, so checking a token is not a write
 MAX_NAME_CHARS = 100
+_BUSY_TIMEOUT_MS = 30_000
 
 migrations = Migrations("tagrec-bridge")
 
@@ -194,7 +195,7 @@ class TokenStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
         return conn
@@ -217,11 +218,16 @@ class TokenStore:
             if now - self._used.get(token_id, -_LAST_USED_EVERY) < _LAST_USED_EVERY:
                 return
             self._used[token_id] = now
+        conn = self._conn()
+        # Checking a token runs on the server's event loop: never wait long for another writer's lock.
+        conn.execute("PRAGMA busy_timeout = 100")
         try:
-            with self._connection() as conn:
-                conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (_now(), token_id))
+            with self._connection() as write:
+                write.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (_now(), token_id))
         except sqlite3.OperationalError:
-            pass  # a busy store must not fail a request; the next use records it
+            pass  # a busy store must not fail or stall a request; the next use records it
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
 
 def _digest(secret: str) -> str:

@@ -57,12 +57,11 @@ class SuggestRequest:
 
 @dataclass
 class _Slot:
-    """One domain's model: its source, loading state and, once ready, its recommender and worker."""
+    """One domain's model: its source, loading state and, once ready, the worker that runs it."""
 
     source: str | Path
     state: str = IDLE
     error: str = ""
-    recommender: Recommender | None = None
     batcher: Batcher[SuggestRequest, list[Suggestion]] | None = None
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -94,8 +93,11 @@ class Service:
             self._load(self._slot(domain))
 
     def wait(self, timeout: float | None = None, domains: Iterable[str] | None = None) -> bool:
-        """Wait until the models of ``domains`` (default: all) are loaded or failed; False on timeout."""
-        return all(self._slot(d).ready.wait(timeout) for d in (self.domains if domains is None else domains))
+        """Load the models of ``domains`` (default: all) if nobody asked yet, and wait until each is loaded or
+        failed; False on timeout."""
+        domains = list(self.domains if domains is None else domains)
+        self.start(domains)
+        return all(self._slot(d).ready.wait(timeout) for d in domains)
 
     def status(self) -> dict[str, dict[str, str]]:
         """Each domain's model state: ``idle``, ``loading``, ``ready`` or ``failed`` (with ``error``)."""
@@ -204,7 +206,7 @@ class Service:
                 if self._closed:
                     batcher.close()
                 else:
-                    slot.recommender, slot.batcher, slot.state = recommender, batcher, READY
+                    slot.batcher, slot.state = batcher, READY
         finally:
             slot.ready.set()
 
