@@ -188,9 +188,10 @@ def build_api() -> FastAPI:
         started = bridge.pairing.request(_extension_origin(request), body.name)
         return schemas.PairStarted(request=started.id, code=started.code, expires_in=int(started.expires_in))
 
-    @app.get("/v1/pair/{request_id}", response_model=schemas.PairStatus, responses=_errors(404), tags=["pairing"])
+    @app.post("/v1/pair/{request_id}", response_model=schemas.PairStatus, responses=_errors(404), tags=["pairing"])
     def pair_status(request_id: str, request: Request, x_tagrec_api: ApiHeader) -> schemas.PairStatus:
-        """A pairing request's state; once approved, the token, exactly once."""
+        """A pairing request's state; once approved, the token, exactly once (so: POST, not GET; browsers
+        also always send the Origin of a POST, which the request is bound to)."""
         bridge = _bridge(request)
         found = bridge.pairing.poll(request_id, _extension_origin(request))
         if found.status == "approved":

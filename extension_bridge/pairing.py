@@ -2,7 +2,7 @@
 
 The flow (docs/bridge.md): the extension ``POST /v1/pair`` → a request with a short code that both the
 extension and the app show; the user compares the codes and approves (or denies) in the app; the extension
-polls ``GET /v1/pair/{request}`` and receives the token exactly once. Requests are accepted only while the
+polls ``POST /v1/pair/{request}`` and receives the token exactly once. Requests are accepted only while the
 app's pairing window is open (``open_window``), expire after ``REQUEST_TTL`` seconds, and at most
 ``MAX_PENDING`` wait at once, so a hostile extension cannot flood the user with prompts.
 

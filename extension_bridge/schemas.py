@@ -115,7 +115,7 @@ class HelloAnswer(BaseModel):
 
 
 class PairStarted(BaseModel):
-    request: str = Field(description="Poll GET /v1/pair/{request} with it.")
+    request: str = Field(description="Poll POST /v1/pair/{request} with it.")
     code: str = Field(description="Six digits the extension shows; the user compares them with the app's.")
     expires_in: int = Field(description="Seconds left to approve.")
 

@@ -103,14 +103,14 @@ def test_pairing_delivers_a_token_once_after_approval(raw: Any, bridge: Any) -> 
         started = raw.post("/v1/pair", {"name": "Chrome"}, headers=headers)
         assert started.status == 202 and len(started.json["code"]) == 6
         request = started.json["request"]
-        assert raw.get(f"/v1/pair/{request}", headers=headers).json == {"status": "pending", "token": None}
-        assert raw.get(f"/v1/pair/{request}", headers={"Origin": "chrome-extension://someoneelse"}).status == 404
+        assert raw.post(f"/v1/pair/{request}", None, headers=headers).json == {"status": "pending", "token": None}
+        assert raw.post(f"/v1/pair/{request}", None, headers={"Origin": "chrome-extension://someoneelse"}).status == 404
         (waiting,) = bridge.pairing.pending()
         assert waiting.code == started.json["code"] and waiting.name == "Chrome"
         bridge.pairing.approve(waiting.id)
-        approved = raw.get(f"/v1/pair/{request}", headers=headers).json
+        approved = raw.post(f"/v1/pair/{request}", None, headers=headers).json
         assert approved["status"] == "approved" and approved["token"].startswith("tgr_")
-        assert raw.get(f"/v1/pair/{request}", headers=headers).status == 404  # delivered once
+        assert raw.post(f"/v1/pair/{request}", None, headers=headers).status == 404  # delivered once
         token = approved["token"]
         assert raw.post("/v1/suggest", SO_DRAFT, token, headers=headers).status == 200
         assert raw.post("/v1/unpair", None, token, headers=headers).json == {"unpaired": True}
@@ -125,7 +125,7 @@ def test_a_denied_pairing_request_gets_no_token(raw: Any, bridge: Any) -> None:
     try:
         request = raw.post("/v1/pair", {"name": "Firefox"}, headers=headers).json["request"]
         bridge.pairing.deny(bridge.pairing.pending()[0].id)
-        assert raw.get(f"/v1/pair/{request}", headers=headers).json["status"] == "denied"
+        assert raw.post(f"/v1/pair/{request}", None, headers=headers).json["status"] == "denied"
     finally:
         bridge.pairing.close_window()
 

@@ -214,7 +214,7 @@ ROUTES = [
     ("POST", "/v1/feedback", FEEDBACK),
     ("GET", "/v1/vocab", None),
     ("POST", "/v1/pair", {"name": "evil"}),
-    ("GET", "/v1/pair/abcdefabcdef", None),
+    ("POST", "/v1/pair/abcdefabcdef", None),
     ("POST", "/v1/unpair", None),
 ]
 
@@ -597,21 +597,21 @@ def test_pairing_token_is_delivered_once_to_its_origin_only(short_raw: Raw, brid
         request_id = started.json["request"]
         assert started.headers["Access-Control-Allow-Origin"] == origin
         poll = f"/v1/pair/{request_id}"
-        pending = short_raw.get(poll, headers={"Origin": origin})
+        pending = short_raw.post(poll, None, headers={"Origin": origin})
         assert pending.status == 200, pending.raw[:300]
         assert pending.json["status"] == "pending"
         assert pending.json.get("token") is None
-        _assert_error(short_raw.get(poll, headers={"Origin": other}), 404, "not_found")
-        _assert_error(short_raw.get(poll), 403, "forbidden_origin")
-        _assert_error(short_raw.get(poll, headers={"Origin": "https://evil.com"}), 403, "forbidden_origin")
+        _assert_error(short_raw.post(poll, None, headers={"Origin": other}), 404, "not_found")
+        _assert_error(short_raw.post(poll, None), 403, "forbidden_origin")
+        _assert_error(short_raw.post(poll, None, headers={"Origin": "https://evil.com"}), 403, "forbidden_origin")
         bridge.pairing.approve(request_id)
-        _assert_error(short_raw.get(poll, headers={"Origin": other}), 404, "not_found")  # no theft
-        approved = short_raw.get(poll, headers={"Origin": origin})
+        _assert_error(short_raw.post(poll, None, headers={"Origin": other}), 404, "not_found")  # no theft
+        approved = short_raw.post(poll, None, headers={"Origin": origin})
         assert approved.status == 200, approved.raw[:300]
         issued = approved.json["token"]
         assert approved.json["status"] == "approved"
         assert issued.startswith("tgr_")
-        _assert_error(short_raw.get(poll, headers={"Origin": origin}), 404, "not_found")  # only once
+        _assert_error(short_raw.post(poll, None, headers={"Origin": origin}), 404, "not_found")  # only once
     finally:
         bridge.pairing.close_window()
     assert short_raw.get("/v1/vocab", issued, headers={"Origin": origin}).status == 200
@@ -999,7 +999,7 @@ def test_logs_name_routes_but_never_content_or_tokens(short_raw: Raw, bridge: An
         assert short_raw.post("/v1/feedback", {**FEEDBACK, "title": marker, "item": marker}, token).status == 200
         assert short_raw.get(f"/v1/vocab?prefix={marker}", token).status == 200
         assert short_raw.get(f"/v1/vocab?token={token}", token).status == 400
-        assert short_raw.get(f"/v1/pair/{marker}", headers={"Origin": EXTENSION}).status == 404
+        assert short_raw.post(f"/v1/pair/{marker}", None, headers={"Origin": EXTENSION}).status == 404
         assert short_raw.get(f"/v1/{marker}", token).status == 404
         assert short_raw.post("/v1/suggest", {**draft, "limit": marker}, token).status == 400
         assert short_raw.post("/v1/suggest", {**draft, "title": f"\x00{marker}"}, token).status == 400

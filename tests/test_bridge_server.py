@@ -138,7 +138,7 @@ def test_the_openapi_document_matches_the_routes() -> None:
         ("POST", "/v1/feedback"),
         ("GET", "/v1/vocab"),
         ("POST", "/v1/pair"),
-        ("GET", "/v1/pair/{request_id}"),
+        ("POST", "/v1/pair/{request_id}"),
         ("POST", "/v1/unpair"),
     }
 
@@ -214,7 +214,7 @@ def test_serve_pair_approves_on_the_terminal(tmp_path: Path) -> None:
         server.stdin.write("y\n")
         server.stdin.flush()
         for _ in range(100):
-            status = raw.get(f"/v1/pair/{started['request']}", headers=headers).json
+            status = raw.post(f"/v1/pair/{started['request']}", None, headers=headers).json
             if status["status"] != "pending":
                 break
             time.sleep(0.1)
