@@ -57,16 +57,18 @@ class Browser:
         self.worker.evaluate("(s) => chrome.storage.local.set(s)", settings)
 
     def ask_page(self, fixture: str = "so-ask.html") -> Any:
+        return self.open(ASK_URL, "https://stackoverflow.com/**", fixture)
+
+    def open(self, url: str, pattern: str, fixture: str) -> Any:
+        """A new tab on ``url``, answered with the fixture page (``page.errors`` collects the page's errors)."""
         page = self.context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.errors = errors
-        self.context.unroute("https://stackoverflow.com/**")
+        self.context.unroute(pattern)
         body = (FIXTURES / fixture).read_text(encoding="utf-8")
-        self.context.route(
-            "https://stackoverflow.com/**", lambda route: route.fulfill(body=body, content_type="text/html")
-        )
-        page.goto(ASK_URL)
+        self.context.route(pattern, lambda route: route.fulfill(body=body, content_type="text/html"))
+        page.goto(url)
         return page
 
 
@@ -313,3 +315,83 @@ def test_english_and_chinese_messages_cover_every_text_the_extension_uses() -> N
         used |= set(re.findall(r'data-i18n="(\w+)"', text))
     used |= {"statusOffline", "statusForeign", "statusUnpaired", "statusRevoked", "statusVersion", "statusPermission"}
     assert used and used <= locales["en"], used - locales["en"]
+
+
+WEIBO_POST = "今天中国女排三比零获胜，朱婷拿下二十五分，太精彩了"
+
+
+def _weibo(browser: Browser) -> Any:
+    return browser.open("https://weibo.com/", "https://weibo.com/**", "weibo-compose.html")
+
+
+def _gone(page: Any, tag: str) -> None:
+    """Wait until the chip of ``tag`` is no longer shown."""
+    page.locator(f'{CHIP}[data-tag="{tag}"]').wait_for(state="detached", timeout=10_000)
+
+
+@needs_chromium
+def test_weibo_topics_are_inserted_at_the_caret_through_input_events(paired: tuple[Browser, str], bridge: Any) -> None:
+    browser, user = paired
+    page = _weibo(browser)
+    box = "textarea.Form_input_2gtXx"
+    page.click(box)
+    page.keyboard.insert_text(WEIBO_POST)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    tag = page.locator(CHIP).first.get_attribute("data-tag")
+    page.evaluate("document.querySelector('textarea').setSelectionRange(2, 2)")  # the caret after 今天
+    page.locator(f'{CHIP}[data-tag="{tag}"]').click()
+    value = page.input_value(box)
+    assert value == f"今天 #{tag}# {WEIBO_POST[2:]}"
+    assert page.text_content("#count") == str(len(value))  # the page heard one input event with the new text
+    _gone(page, tag)
+    for _ in range(100):
+        if bridge.profile.stats(user)["feedback_events"] >= 1:
+            break
+        page.wait_for_timeout(50)
+    (site, accepted) = (
+        bridge.profile.reader()
+        .execute("SELECT site, accepted FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,))
+        .fetchone()
+    )
+    assert site == "weibo" and tag in accepted
+    assert page.errors == []
+
+
+@needs_chromium
+def test_weibo_waits_while_an_input_method_composes(paired: tuple[Browser, str]) -> None:
+    browser, _ = paired
+    page = _weibo(browser)
+    page.click("textarea")
+    page.dispatch_event("textarea", "compositionstart")
+    page.keyboard.insert_text(WEIBO_POST)
+    page.wait_for_timeout(700)
+    assert page.locator(CHIP).count() == 0  # nothing while the text is not committed
+    page.dispatch_event("textarea", "compositionend")
+    page.wait_for_selector(CHIP, timeout=10_000)
+
+
+@needs_chromium
+def test_weibo_never_suggests_a_topic_already_in_the_text(paired: tuple[Browser, str]) -> None:
+    browser, _ = paired
+    page = _weibo(browser)
+    page.click("textarea")
+    page.keyboard.insert_text(WEIBO_POST)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    tag = page.locator(CHIP).first.get_attribute("data-tag")
+    page.keyboard.insert_text(f" #{tag}#")
+    _gone(page, tag)
+    assert page.input_value("textarea").count(f"#{tag}#") == 1
+
+
+@needs_chromium
+def test_the_newer_rich_editor_is_read_too(paired: tuple[Browser, str]) -> None:
+    browser, _ = paired
+    page = browser.ask_page("so-ask-editor.html")
+    page.click("#title")
+    page.keyboard.type("How do I read this file?", delay=2)
+    page.click("[role=textbox]")
+    page.keyboard.type("pandas read_csv gives me a dataframe with one column", delay=2)  # only the body says pandas
+    page.wait_for_selector(f'{CHIP}[data-tag="pandas"]', timeout=10_000)
+    page.locator(f'{CHIP}[data-tag="pandas"]').click()
+    assert page.locator(".js-tag-editor .s-tag").all_text_contents() == ["pandas"]
+    assert page.errors == []
