@@ -1,15 +1,11 @@
-// Stack Overflow's Ask page: read the draft, show suggestions next to the tag editor, add a clicked tag
-// through the page's own tag editor, and tell tagrec what the user did. All traffic goes through the
-// service worker (content scripts never call localhost). Field hooks: field-notes §4.
+// Stack Overflow's Ask page: the draft is the title, the body and the tags already chosen; chips follow the
+// tag editor; a clicked tag enters through the page's own tag editor; the final tags are reported when the
+// question is posted. Field hooks: field-notes §4.
 
-import { debounce, latestOnly } from "../lib/debounce.js";
-import { createChipBar } from "../lib/chips.js";
 import { stackOverflowChoices, stackOverflowTag } from "../lib/tags.js";
+import { runSuggestions } from "./suggestions.js";
 
-export const DEBOUNCE_MS = 150;
 const MAX_BODY_CHARS = 4000; // enough to suggest from; the rest of a long draft stays in the page
-const SITE = "stackoverflow";
-
 const TITLE = ["#title", "#post-title-input"];
 const BODY = ["textarea#wmd-input", 'textarea[name="post-text"]'];
 const BODY_EDITOR = [".js-stacks-editor-container [role=textbox]", "#problem-details [role=textbox]"];
@@ -53,77 +49,14 @@ export function addTag(document, tag) {
 }
 
 export function start(window, chrome) {
-  const document = window.document;
-  const item = `draft:${window.crypto.randomUUID()}`;
-  const shown = new Set();
-  const rejected = new Set();
-  let bar = null;
-
-  const send = (message) =>
-    new Promise((resolve) => chrome.runtime.sendMessage(message, (answer) => resolve(answer || { ok: false })));
-  const ask = latestOnly((draft) => send({ type: "suggest", draft }), null);
-
-  function ensureBar() {
-    const anchor = document.querySelector(".js-tag-editor") || first(document, TAG_INPUT);
-    if (!anchor) return null;
-    if (!bar || !bar.host.isConnected) {
-      bar = createChipBar(document, anchor, {
-        label: chrome.i18n.getMessage("chipsLabel") || "tagrec suggests",
-        dismissLabel: chrome.i18n.getMessage("dismiss") || "Dismiss",
-        onAccept: accept,
-        onDismiss: dismiss,
-      });
-    }
-    return bar;
-  }
-
-  function event(extra) {
-    const draft = readDraft(document);
-    return { site: SITE, item, url: window.location.href, title: draft.title, body: draft.body,
-             shown: [...shown], ...extra };
-  }
-
-  async function refresh() {
-    const draft = readDraft(document);
-    const target = ensureBar();
-    if (!target) return;
-    if (!draft.title.trim() && !draft.body.trim()) {
-      target.render([]);
-      return;
-    }
-    const answer = await ask({ site: SITE, url: window.location.href, ...draft, limit: 8 });
-    if (answer === null) return; // a newer request is on its way
-    if (!answer.ok) {
-      target.state(answer.status === "loading" ? chrome.i18n.getMessage("statusLoading") : "");
-      return;
-    }
-    const choices = stackOverflowChoices(answer.suggestions, draft.tags).filter((s) => !rejected.has(s.tag));
-    const visible = choices.slice(0, 5);
-    for (const s of visible) shown.add(s.tag);
-    target.render(visible);
-  }
-
-  const later = debounce(refresh, DEBOUNCE_MS);
-
-  function accept(tag) {
-    if (!addTag(document, tag)) return;
-    send({ type: "feedback", event: event({ accepted: [tag] }) });
-    refresh();
-  }
-
-  function dismiss(tag) {
-    rejected.add(tag);
-    send({ type: "feedback", event: event({ rejected: [tag] }) });
-    refresh();
-  }
-
-  document.addEventListener("input", (e) => {
-    if (bar && e.composedPath().includes(bar.host)) return;
-    later.call();
+  const { report } = runSuggestions(window, chrome, "stackoverflow", {
+    anchor: (document) => document.querySelector(".js-tag-editor") || first(document, TAG_INPUT),
+    draft: readDraft,
+    insert: addTag,
+    choices: (suggestions, draft) => stackOverflowChoices(suggestions, draft.tags),
+  });
+  window.document.addEventListener("submit", () => {
+    const final = readDraft(window.document).tags;
+    if (final.length) report({ final });
   }, true);
-  document.addEventListener("submit", () => {
-    const final = readDraft(document).tags;
-    if (final.length) send({ type: "feedback", event: event({ final }) });
-  }, true);
-  later.call();
 }
