@@ -113,6 +113,18 @@ def _type_draft(page: Any) -> float:
     return time.perf_counter()
 
 
+def _events(bridge: Any, page: Any, user: str, count: int, columns: str) -> list[tuple[Any, ...]]:
+    """The user's first ``count`` feedback events (``columns`` of ``events``), once they have arrived; waits
+    with Playwright's clock so the browser keeps running meanwhile."""
+    query = f"SELECT {columns} FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?) ORDER BY id"
+    for _ in range(200):
+        rows = bridge.profile.reader().execute(query, (user,)).fetchall()
+        if len(rows) >= count:
+            return rows[:count]
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{user} has {len(rows)} feedback events, not {count}")
+
+
 @needs_chromium
 def test_typing_shows_chips_and_a_click_adds_the_tag_through_the_tag_editor(
     paired: tuple[Browser, str], bridge: Any
@@ -127,36 +139,13 @@ def test_typing_shows_chips_and_a_click_adds_the_tag_through_the_tag_editor(
     page.locator(f'{CHIP}[data-tag="python"]').click()
     page.wait_for_function("document.getElementById('tagnames').value.split(' ').includes('python')")
     assert page.locator(".js-tag-editor .s-tag").all_text_contents() == ["python"]
-    page.wait_for_function(
-        "!document.querySelector('[data-tagrec-root]').shadowRoot.querySelector('[data-tag=python]')"
-    )
-    for _ in range(100):
-        if bridge.profile.stats(user)["feedback_events"] >= 1:
-            break
-        time.sleep(0.05)
-    events = (
-        bridge.profile.reader()
-        .execute(
-            "SELECT site, accepted, shown FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,)
-        )
-        .fetchall()
-    )
-    assert events and events[0][0] == "stackoverflow" and '"python"' in events[0][1] and '"python"' in events[0][2]
+    _gone(page, "python")
+    ((site, accepted, shown),) = _events(bridge, page, user, 1, "site, accepted, shown")
+    assert site == "stackoverflow" and '"python"' in accepted and '"python"' in shown
     page.click("#submit-button")
     assert page.get_attribute("body", "data-submitted") == "yes"
-    for _ in range(100):
-        if bridge.profile.stats(user)["feedback_events"] >= 2:
-            break
-        time.sleep(0.05)
-    rows = (
-        bridge.profile.reader()
-        .execute(
-            "SELECT accepted, rejected, final FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)",
-            (user,),
-        )
-        .fetchall()
-    )
-    assert len(rows) == 2 and rows[1][2] == '["python"]', rows  # the final tags when the question is posted
+    final = _events(bridge, page, user, 2, "final")[1][0]
+    assert final == '["python"]'  # the final tags when the question is posted
     assert page.errors == []
     print(f"chips appeared {appeared_ms:.0f} ms after the last keystroke")  # reported in the issue note
     assert appeared_ms < 1500
@@ -170,18 +159,8 @@ def test_a_dismissed_chip_is_sent_as_rejected_and_goes_away(paired: tuple[Browse
     page.wait_for_selector(CHIP, timeout=10_000)
     first = page.locator(CHIP).first.get_attribute("data-tag")
     page.locator(f'{CHIP}[data-tag="{first}"] [data-dismiss]').click()
-    page.wait_for_function(
-        f"!document.querySelector('[data-tagrec-root]').shadowRoot.querySelector('[data-tag=\"{first}\"]')"
-    )
-    for _ in range(100):
-        if bridge.profile.stats(user)["feedback_events"] >= 1:
-            break
-        time.sleep(0.05)
-    (rejected,) = (
-        bridge.profile.reader()
-        .execute("SELECT rejected FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,))
-        .fetchone()
-    )
+    _gone(page, first)
+    ((rejected,),) = _events(bridge, page, user, 1, "rejected")
     assert f'"{first}"' in rejected
     assert page.locator(".js-tag-editor .s-tag").count() == 0
 
@@ -344,15 +323,7 @@ def test_weibo_topics_are_inserted_at_the_caret_through_input_events(paired: tup
     assert value == f"今天 #{tag}# {WEIBO_POST[2:]}"
     assert page.text_content("#count") == str(len(value))  # the page heard one input event with the new text
     _gone(page, tag)
-    for _ in range(100):
-        if bridge.profile.stats(user)["feedback_events"] >= 1:
-            break
-        page.wait_for_timeout(50)
-    (site, accepted) = (
-        bridge.profile.reader()
-        .execute("SELECT site, accepted FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)", (user,))
-        .fetchone()
-    )
+    ((site, accepted),) = _events(bridge, page, user, 1, "site, accepted")
     assert site == "weibo" and tag in accepted
     assert page.errors == []
 
