@@ -63,7 +63,12 @@ def resolve_port(port: int | None = None) -> int:
 
 class BridgeServer:
     """The bridge over a home's profile and tokens. ``run`` blocks until Ctrl-C; ``start``/``stop`` run it on a
-    thread. Binding happens in the constructor, so a taken port fails at once."""
+    thread. Binding happens in the constructor, so a taken port fails at once.
+
+    By default the server opens the home's profile and builds its own ``Service`` (``tagrec serve``). An app that
+    already has a service (the desktop) passes it as ``service``: the bridge then shares its models and profile
+    and leaves closing them to the app.
+    """
 
     def __init__(
         self,
@@ -73,16 +78,18 @@ class BridgeServer:
         models: Mapping[str, str | Path] | None = None,
         limits: Limits | None = None,
         on_pairing_request: Callable[[PairingRequest], None] | None = None,
+        service: Service | None = None,
     ) -> None:
         self._socket = _bind(resolve_port(port))
         self.port: int = self._socket.getsockname()[1]
+        self._owns_service = service is None
         try:
-            self.profile = Profile.open(profile_path(home), recover=True)
+            self.profile = Profile.open(profile_path(home), recover=True) if service is None else service.profile
             self.tokens = TokenStore.for_home(home)
         except BaseException:
             self._socket.close()
             raise
-        self.service = Service(self.profile, models)
+        self.service = Service(self.profile, models) if service is None else service
         self.pairing = Pairing(self.tokens, on_pairing_request)
         self.bridge = Bridge(self.service, self.tokens, self.pairing, port=lambda: self.port, limits=limits)
         config = uvicorn.Config(
@@ -132,9 +139,10 @@ class BridgeServer:
         self.close()
 
     def close(self) -> None:
-        self.service.close()
+        if self._owns_service:
+            self.service.close()
+            self.profile.close()
         self.tokens.close()
-        self.profile.close()
         with contextlib.suppress(OSError):
             self._socket.close()
 

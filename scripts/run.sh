@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job: set up, then suggest tags for a sample Stack Overflow question and a sample Weibo post
-# with the shipped default models. (The desktop app takes over this role once it exists.)
+# The main job: set up, then start the desktop app with the shipped default models. Where there is no display,
+# suggest tags for a sample Stack Overflow question and a sample Weibo post on the command line instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  exec .venv/bin/tagrec-desktop
+fi
+echo "(no display: the desktop app needs one; showing the command line instead)"
 for sample in examples/stackoverflow-question.txt examples/weibo-post.txt; do
   echo "== $sample"
   cat "$sample"

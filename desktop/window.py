@@ -1,0 +1,46 @@
+"""The main window: the drafting pane and the browser bridge panel as tabs; a tray icon keeps the app (and the
+bridge) running when the window is closed, where the desktop has a tray."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemTrayIcon, QTabWidget
+
+from desktop.bridge_panel import BridgePanel
+from desktop.drafting import DraftingPane
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, drafting: DraftingPane, bridge: BridgePanel) -> None:
+        super().__init__()
+        self.setWindowTitle("tagrec")
+        self.resize(900, 640)
+        self.drafting = drafting
+        self.bridge = bridge
+        self.tabs = QTabWidget()
+        self.tabs.addTab(drafting, self.tr("Draft"))
+        self.tabs.addTab(bridge, self.tr("Browser bridge"))
+        self.setCentralWidget(self.tabs)
+        self.tray = self._tray() if QSystemTrayIcon.isSystemTrayAvailable() else None
+
+    def _tray(self) -> QSystemTrayIcon:
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
+        tray = QSystemTrayIcon(QIcon(icon), self)
+        tray.setToolTip(self.tr("tagrec: tag suggestions and the browser bridge"))
+        menu = QMenu()
+        show = QAction(self.tr("Show tagrec"), menu)
+        quit_ = QAction(self.tr("Quit"), menu)
+        show.triggered.connect(self.showNormal)
+        quit_.triggered.connect(QApplication.quit)
+        menu.addAction(show)
+        menu.addAction(quit_)
+        tray.setContextMenu(menu)
+        tray.show()
+        return tray
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray is not None and self.tray.isVisible():
+            self.hide()  # the bridge keeps serving the browser; Quit is in the tray menu
+            event.ignore()
+            return
+        super().closeEvent(event)

@@ -1,0 +1,140 @@
+"""The desktop app on real widgets (Qt offscreen, pytest-qt), with a real profile, the shipped models and the
+real bridge it hosts: type → chips; accept → profile; reject; copy; the pairing dialog approves a real
+pairing request from a real client; a taken port leaves drafting working; no display → a clear message."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from desktop.app import Desktop
+from tests.bridge_client import EXTENSION, Raw
+
+DRAFT = "How do I merge two dictionaries in Python?"
+
+
+@pytest.fixture
+def desktop(qtbot: Any, tmp_path: Path) -> Iterator[Desktop]:
+    app = Desktop(tmp_path, port=0)
+    qtbot.addWidget(app.window)
+    app.window.show()
+    assert app.service.wait(timeout=120)
+    yield app
+    app.close()
+
+
+def _events(app: Desktop, qtbot: Any, count: int) -> list[tuple[str, str, str]]:
+    query = "SELECT accepted, rejected, final FROM events ORDER BY id"
+    qtbot.waitUntil(lambda: len(app.profile.reader().execute(query).fetchall()) >= count, timeout=10_000)
+    return app.profile.reader().execute(query).fetchall()
+
+
+def _suggested(app: Desktop, qtbot: Any, tag: str) -> Any:
+    qtbot.waitUntil(lambda: tag in app.drafting.chips.tags(), timeout=10_000)
+    return next(chip for chip in app.drafting.chips.chips if chip.property("tag") == tag)
+
+
+def test_typing_shows_chips_with_reasons_and_a_click_accepts(desktop: Desktop, qtbot: Any) -> None:
+    qtbot.keyClicks(desktop.drafting.title, DRAFT)
+    chip = _suggested(desktop, qtbot, "python")
+    assert "·" in chip.toolTip() and "%" in chip.toolTip()  # source · score — reason
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    assert desktop.drafting.chosen == ["python"]
+    assert desktop.drafting.chosen_label.text() == "python"
+    ((accepted, _, _),) = _events(desktop, qtbot, 1)
+    assert accepted == '["python"]'
+    qtbot.waitUntil(lambda: "python" not in desktop.drafting.chips.tags(), timeout=10_000)
+
+
+def test_right_click_rejects_and_the_chip_goes_away(desktop: Desktop, qtbot: Any) -> None:
+    qtbot.keyClicks(desktop.drafting.title, DRAFT)
+    qtbot.waitUntil(lambda: bool(desktop.drafting.chips.tags()), timeout=10_000)
+    first = desktop.drafting.chips.chips[0]
+    tag = first.property("tag")
+    first.customContextMenuRequested.emit(first.rect().center())  # what a right-click on the chip sends
+    ((_, rejected, _),) = _events(desktop, qtbot, 1)
+    assert rejected == f'["{tag}"]'
+    qtbot.waitUntil(lambda: tag not in desktop.drafting.chips.tags(), timeout=10_000)
+
+
+def test_copy_writes_the_sites_format_and_new_draft_saves_the_final_tags(desktop: Desktop, qtbot: Any) -> None:
+    drafting = desktop.drafting
+    drafting.site.setCurrentIndex(drafting.site.findData("weibo"))
+    drafting.body.setPlainText("今天中国女排三比零获胜，朱婷拿下二十五分")
+    qtbot.waitUntil(lambda: bool(drafting.chips.tags()), timeout=10_000)
+    tag = drafting.chips.tags()[0]
+    qtbot.mouseClick(drafting.chips.chips[0], Qt.MouseButton.LeftButton)
+    drafting.copy_tags()
+    assert QGuiApplication.clipboard().text() == f"#{tag}#"
+    drafting.new_draft()
+    assert drafting.chosen == [] and drafting.body.toPlainText() == ""
+    rows = _events(desktop, qtbot, 2)
+    assert rows[1][2] == f'["{tag}"]'
+
+
+def test_the_pairing_dialog_approves_a_real_request(desktop: Desktop, qtbot: Any) -> None:
+    assert desktop.server is not None
+    raw = Raw(desktop.server.port)
+    headers = {"Origin": EXTENSION}
+    assert raw.post("/v1/pair", {"name": "Chrome"}, headers=headers).code == "pairing_closed"
+    desktop.bridge_panel.open_pairing()
+    dialog = desktop.bridge_panel.dialog
+    started = raw.post("/v1/pair", {"name": "Chrome"}, headers=headers).json
+    qtbot.waitUntil(lambda: len(dialog.rows) == 1, timeout=5_000)
+    row = next(iter(dialog.rows.values()))
+    assert started["code"] in " ".join(label.text() for label in row.findChildren(QLabel))
+    qtbot.mouseClick(row.findChild(QPushButton, "approve"), Qt.MouseButton.LeftButton)
+    answer = raw.post(f"/v1/pair/{started['request']}", None, headers=headers).json
+    assert answer["status"] == "approved"
+    dialog.accept()
+    assert not desktop.server.pairing.is_open
+    desktop.bridge_panel.refresh()
+    assert desktop.bridge_panel.browsers.rowCount() == 1
+    assert desktop.bridge_panel.browsers.item(0, 1).text() == EXTENSION
+    token = answer["token"]
+    assert raw.post("/v1/suggest", {"site": "stackoverflow", "title": DRAFT}, token, headers=headers).status == 200
+    qtbot.mouseClick(desktop.bridge_panel.browsers.cellWidget(0, 3), Qt.MouseButton.LeftButton)  # Revoke
+    assert raw.post("/v1/suggest", {"site": "stackoverflow", "title": DRAFT}, token, headers=headers).status == 401
+    report = desktop.bridge_panel.report()
+    assert report["bridge"] == desktop.server.url and token not in str(report)
+
+
+def test_a_taken_port_leaves_drafting_working(qtbot: Any, tmp_path: Path) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        app = Desktop(tmp_path, port=other.getsockname()[1])
+        try:
+            qtbot.addWidget(app.window)
+            assert app.server is None
+            assert "used by another program" in app.bridge_panel.status.text()
+            assert app.service.wait(timeout=120)
+            qtbot.keyClicks(app.drafting.title, DRAFT)
+            _suggested(app, qtbot, "python")
+        finally:
+            app.close()
+
+
+def test_without_a_display_it_says_what_to_use_instead() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
+    done = subprocess.run(
+        [sys.executable, "-c", "from desktop.app import main; main()"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "needs a display" in done.stderr and "tagrec serve" in done.stderr
