@@ -19,6 +19,7 @@ class Desktop:
     def __init__(self, home: str | Path | None = None, *, port: int | None = None, user: str | None = None) -> None:
         from desktop.bridge_panel import BridgePanel, PairingSignals
         from desktop.drafting import DraftingPane
+        from desktop.profile_view import ProfileView
         from desktop.relay import Relay
         from desktop.window import MainWindow
         from extension_bridge.server import BridgeServer
@@ -39,8 +40,9 @@ class Desktop:
         except TagrecError as failure:  # e.g. the port is taken: drafting still works
             error = str(failure)
         self.drafting = DraftingPane(self.service, self.relay, user or DEFAULT_USER)
+        self.profile_view = ProfileView(self.profile, self.relay, user or DEFAULT_USER, home)
         self.bridge_panel = BridgePanel(self.service, self.server, error, self.signals)
-        self.window = MainWindow(self.drafting, self.bridge_panel)
+        self.window = MainWindow(self.drafting, self.profile_view, self.bridge_panel)
         if self.profile.recovered:
             self.drafting.status.setText(self.profile.recovered)
 
@@ -68,14 +70,15 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     app = QApplication(sys.argv)
     app.setApplicationName("tagrec")
     try:
         desktop = Desktop()
-    except TagrecError as error:
+    except TagrecError as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
         print(f"error: {error}", file=sys.stderr)
+        QMessageBox.critical(None, "tagrec", str(error))
         sys.exit(1)
     desktop.window.show()
     code = app.exec()

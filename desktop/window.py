@@ -8,18 +8,22 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemT
 
 from desktop.bridge_panel import BridgePanel
 from desktop.drafting import DraftingPane
+from desktop.profile_view import ProfileView
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, drafting: DraftingPane, bridge: BridgePanel) -> None:
+    def __init__(self, drafting: DraftingPane, profile: ProfileView, bridge: BridgePanel) -> None:
         super().__init__()
         self.setWindowTitle("tagrec")
         self.resize(900, 640)
         self.drafting = drafting
+        self.profile = profile
         self.bridge = bridge
         self.tabs = QTabWidget()
         self.tabs.addTab(drafting, self.tr("Draft"))
+        self.tabs.addTab(profile, self.tr("Profile"))
         self.tabs.addTab(bridge, self.tr("Browser bridge"))
+        self.tabs.currentChanged.connect(lambda _index: self.tabs.currentWidget() is profile and profile.refresh())
         self.setCentralWidget(self.tabs)
         self.tray = self._tray() if QSystemTrayIcon.isSystemTrayAvailable() else None
 

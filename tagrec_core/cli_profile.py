@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,7 +142,9 @@ def export_cmd(
     if out is None:
         sys.stdout.write(text)
     else:
-        _write_atomically(out, text)
+        from tagrec_core.profile.transfer import write_text_atomically
+
+        write_text_atomically(out, text)
         typer.echo(f"wrote {out}", err=True)
 
 
@@ -176,11 +177,12 @@ def forget(
 ) -> None:
     """Forget an item (--item) or a tag everywhere (--tag); a backup export is written first."""
     from tagrec_core.profile import DEFAULT_USER
+    from tagrec_core.profile.transfer import backup_profile
 
     if (item is None) == (tag is None):
         raise InputError("give exactly one of --item or --tag")
     with open_profile(home) as profile:
-        backup = _backup(profile, home)
+        backup = backup_profile(profile, home)
         if item is not None:
             gone = profile.forget_item(site, item, user or DEFAULT_USER)
             what = f"item {item!r}"
@@ -204,8 +206,10 @@ def reset(
         if not sys.stdin.isatty():
             raise InputError("reset deletes the profile: confirm with --yes")
         typer.confirm(f"Delete the profile of {user or 'every user'}?", abort=True)
+    from tagrec_core.profile.transfer import backup_profile
+
     with open_profile(home) as profile:
-        backup = _backup(profile, home)
+        backup = backup_profile(profile, home)
         removed = profile.reset(user)
     typer.echo(f"reset {removed} user{'' if removed == 1 else 's'}; undo with: {_undo_command(backup, home)}")
 
@@ -252,30 +256,9 @@ def imply(
     typer.echo(f"{tag} => {implies}")
 
 
-def _backup(profile: Any, home: Path | None) -> Path:
-    """Export the whole profile to ``<home>/backups/`` before a destructive change; returns the file."""
-    from tagrec_core.home import resolve_home
-    from tagrec_core.profile.transfer import export_profile
-
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
-    _write_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
-    return path
-
-
 def _undo_command(backup: Path, home: Path | None) -> str:
     """The shell command that imports ``backup`` back into this home (named, so it works without the
     ``--home`` or ``$TAGREC_HOME`` that chose it)."""
     from tagrec_core.home import resolve_home
 
     return shlex.join(["tagrec", "profile", "import", str(backup), "--home", str(resolve_home(home))])
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        part.write_text(text, encoding="utf-8")
-        part.replace(path)
-    except OSError as error:
-        raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -138,3 +138,31 @@ def test_without_a_display_it_says_what_to_use_instead() -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "needs a display" in done.stderr and "tagrec serve" in done.stderr
+
+
+def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot: Any) -> None:
+    view = desktop.profile_view
+    for n, tags in enumerate([["python", "pandas"], ["python"]]):
+        desktop.service.feedback({"site": "files", "item": f"f{n}", "final": tags})
+    view.refresh()
+    assert [view.vocabulary.item(r, 0).text() for r in range(view.vocabulary.rowCount())] == ["python", "pandas"]
+    assert view.vocabulary.item(0, 1).text() == "2"
+    view.filter.setText("pa")
+    assert view.vocabulary.rowCount() == 1 and view.vocabulary.item(0, 0).text() == "pandas"
+
+    view.rule_a.setText("py")
+    view.rule_b.setText("python")
+    view.findChild(QPushButton, "add_alias").click()
+    qtbot.waitUntil(lambda: view.aliases.rowCount() == 1, timeout=5_000)
+    assert (view.aliases.item(0, 0).text(), view.aliases.item(0, 1).text()) == ("py", "python")
+    view.aliases.selectRow(0)
+    view.remove_selected_rule()
+    qtbot.waitUntil(lambda: view.aliases.rowCount() == 0, timeout=5_000)
+
+    view.filter.clear()
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 0, timeout=5_000)
+    assert view.undo_button.isEnabled() and view.last_backup is not None and view.last_backup.exists()
+    view.undo_reset()
+    qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 2, timeout=5_000)
+    assert desktop.profile.stats("local")["feedback_events"] == 2

@@ -276,6 +276,23 @@ class Profile:
         )
         return [VocabEntry(tag, int(items), last_used or "") for tag, items, last_used in rows]
 
+    def aliases(self, user: str) -> dict[str, str]:
+        """The user's aliases: ``alias`` -> ``tag``, by alias."""
+        rows = self.reader().execute(
+            "SELECT alias, tag FROM aliases WHERE user_id = (SELECT id FROM users WHERE name = ?) ORDER BY alias",
+            (user,),
+        )
+        return dict(rows.fetchall())
+
+    def implications(self, user: str) -> list[tuple[str, str]]:
+        """The user's implied tags: (``tag``, ``implies``) pairs, sorted."""
+        rows = self.reader().execute(
+            "SELECT tag, implies FROM implied WHERE user_id = (SELECT id FROM users WHERE name = ?)"
+            " ORDER BY tag, implies",
+            (user,),
+        )
+        return [(tag, implies) for tag, implies in rows.fetchall()]
+
     def integrity(self) -> str:
         """``PRAGMA integrity_check`` of the database (``"ok"`` when sound)."""
         return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from tagrec_core.errors import InputError
+from tagrec_core.errors import InputError, TagrecError
+from tagrec_core.home import resolve_home
 from tagrec_core.profile import learning
 from tagrec_core.profile.feedback import DEFAULT_USER, Feedback, parse_feedback
 from tagrec_core.profile.store import Profile
 from tagrec_core.records import Record
 
-__all__ = ["EXPORT_FORMAT", "export_profile", "import_profile", "learn_records", "record_feedback"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "backup_profile",
+    "export_profile",
+    "import_profile",
+    "learn_records",
+    "record_feedback",
+    "write_text_atomically",
+]
 
 EXPORT_FORMAT = "tagrec-profile"
 EXPORT_VERSION = 1
@@ -201,3 +212,23 @@ def _is_tags(value: Any) -> bool:
 def _is_count(value: Any) -> bool:
     """A whole number (not a boolean)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def backup_profile(profile: Profile, home: str | Path | None = None) -> Path:
+    """Export the whole profile to ``<home>/backups/profile-<time>.json`` (the undo of a destructive change:
+    ``import_profile`` of it restores those users); returns the file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
+    write_text_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
+    return path
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed over it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + ".part")
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError as error:
+        raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,224 @@
+"""The profile view: what tagrec learned from the user — counts and accept rate, the vocabulary (filterable),
+aliases and implied tags (editable) — and export, import and reset. Reset asks first, writes a backup, and
+can be undone from the same view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.relay import Relay
+from tagrec_core.errors import TagrecError
+from tagrec_core.profile import Profile
+from tagrec_core.profile.transfer import backup_profile, export_profile, import_profile, write_text_atomically
+
+VOCABULARY_ROWS = 1000
+
+
+class ProfileView(QWidget):
+    """One user's profile. ``refresh`` re-reads it (the tab calls it when shown)."""
+
+    def __init__(self, profile: Profile, relay: Relay, user: str, home: str | Path | None = None) -> None:
+        super().__init__()
+        self.profile = profile
+        self.relay = relay
+        self.user = user
+        self.home = home
+        self.last_backup: Path | None = None
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(self.tr("Filter tags"))
+        self.vocabulary = _table([self.tr("Tag"), self.tr("Items"), self.tr("Last used")])
+        self.aliases = _table([self.tr("Alias"), self.tr("Tag")])
+        self.implied = _table([self.tr("Tag"), self.tr("Implies")])
+        self.rule_a = QLineEdit()
+        self.rule_b = QLineEdit()
+        self.rule_a.setPlaceholderText(self.tr("js / pandas"))
+        self.rule_b.setPlaceholderText(self.tr("javascript / python"))
+        add_alias = QPushButton(self.tr("Add alias"))
+        add_implied = QPushButton(self.tr("Add implied tag"))
+        remove = QPushButton(self.tr("Remove selected rule"))
+        export = QPushButton(self.tr("Export…"))
+        import_ = QPushButton(self.tr("Import…"))
+        self.reset_button = QPushButton(self.tr("Reset…"))
+        self.undo_button = QPushButton(self.tr("Undo reset"))
+        self.undo_button.setEnabled(False)
+        for button, name in ((add_alias, "add_alias"), (add_implied, "add_implied"), (remove, "remove_rule")):
+            button.setObjectName(name)
+
+        rules = QHBoxLayout()
+        rules.addWidget(self.rule_a)
+        rules.addWidget(self.rule_b)
+        rules.addWidget(add_alias)
+        rules.addWidget(add_implied)
+        rules.addWidget(remove)
+        tables = QHBoxLayout()
+        tables.addWidget(self.vocabulary, 2)
+        tables.addWidget(self.aliases, 1)
+        tables.addWidget(self.implied, 1)
+        actions = QHBoxLayout()
+        for button in (export, import_, self.reset_button, self.undo_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.filter)
+        layout.addLayout(tables, 1)
+        layout.addLayout(rules)
+        layout.addLayout(actions)
+
+        self.filter.textChanged.connect(self._show_vocabulary)
+        add_alias.clicked.connect(lambda: self._edit(lambda a, b: self.profile.set_alias(a, b, self.user)))
+        add_implied.clicked.connect(lambda: self._edit(lambda a, b: self.profile.set_implied(a, b, self.user)))
+        remove.clicked.connect(self.remove_selected_rule)
+        export.clicked.connect(self.export)
+        import_.clicked.connect(self.import_)
+        self.reset_button.clicked.connect(self.reset)
+        self.undo_button.clicked.connect(self.undo_reset)
+        self.refresh()
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        stats = self.profile.stats(self.user)
+        rate = stats["accept_rate"]
+        self.summary.setText(
+            self.tr(
+                "{events} feedback events, {items} items, {tags} tags; accepted {rate} of the suggestions shown"
+            ).format(
+                events=stats["feedback_events"],
+                items=stats["items"],
+                tags=stats["tags"],
+                rate="–" if rate is None else f"{rate:.0%}",
+            )
+        )
+        self._show_vocabulary()
+        _fill(self.aliases, sorted(self.profile.aliases(self.user).items()))
+        _fill(self.implied, self.profile.implications(self.user))
+
+    def _show_vocabulary(self) -> None:
+        entries = self.profile.vocabulary(self.user, self.filter.text(), VOCABULARY_ROWS)
+        _fill(self.vocabulary, [(e.tag, str(e.items), e.last_used[:10]) for e in entries])
+
+    # --- editing ---------------------------------------------------------------------------------------------
+
+    def _edit(self, change: Callable[[str, str], object]) -> None:
+        first, second = self.rule_a.text().strip(), self.rule_b.text().strip()
+        if not first or not second:
+            self._warn(self.tr("Give both tags."))
+            return
+        self._write(lambda: change(first, second))
+        self.rule_a.clear()
+        self.rule_b.clear()
+
+    def remove_selected_rule(self) -> None:
+        for table, remove in (
+            (self.aliases, lambda a, _b: self.profile.remove_alias(a, self.user)),
+            (self.implied, lambda a, b: self.profile.remove_implied(a, b, self.user)),
+        ):
+            row = table.currentRow()
+            if row >= 0 and table.item(row, 0) is not None:
+                a, b = table.item(row, 0).text(), table.item(row, 1).text()
+                self._write(lambda remove=remove, a=a, b=b: remove(a, b))
+                return
+
+    def export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export the profile"), "tagrec-profile.json", "JSON (*.json)"
+        )
+        if path:
+            document = export_profile(self.profile)
+            self._write(lambda: write_text_atomically(Path(path), json.dumps(document, ensure_ascii=False, indent=1)))
+
+    def import_(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a profile"), "", "JSON (*.json)")
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> None:
+        def work() -> None:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise TagrecError(f"cannot read {path}: {error}") from None
+            import_profile(self.profile, document)
+
+        self._write(work)
+
+    def reset(self, *, confirmed: bool = False) -> None:
+        """Delete what the profile learned about this user, after asking; a backup makes it undoable."""
+        if not confirmed:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Reset the profile"),
+                self.tr("Delete everything tagrec learned from your feedback? You can undo it here."),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+
+        def work() -> Path:
+            backup = backup_profile(self.profile, self.home)
+            self.profile.reset(self.user)
+            return backup
+
+        self.relay.run(work, self._after_reset)
+
+    def _after_reset(self, backup: Path | None, error: BaseException | None) -> None:
+        if error is not None:
+            self._warn(str(error))
+            return
+        self.last_backup = backup
+        self.undo_button.setEnabled(True)
+        self.refresh()
+
+    def undo_reset(self) -> None:
+        if self.last_backup is not None:
+            self.import_file(self.last_backup)
+            self.last_backup = None
+            self.undo_button.setEnabled(False)
+
+    def _write(self, work: Callable[[], object]) -> None:
+        """Run a profile write off the UI thread, then show the result (or say what went wrong)."""
+
+        def done(_result: object, error: BaseException | None) -> None:
+            if error is not None:
+                self._warn(str(error))
+            self.refresh()
+
+        self.relay.run(work, done)
+
+    def _warn(self, message: str) -> None:
+        QMessageBox.warning(self, "tagrec", message)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(value))
