@@ -19,10 +19,12 @@ class Desktop:
     def __init__(self, home: str | Path | None = None, *, port: int | None = None, user: str | None = None) -> None:
         from desktop.bridge_panel import BridgePanel, PairingSignals
         from desktop.drafting import DraftingPane
+        from desktop.folders_view import FolderView
         from desktop.profile_view import ProfileView
         from desktop.relay import Relay
         from desktop.window import MainWindow
         from extension_bridge.server import BridgeServer
+        from tagrec_core.folders import FolderIndex
         from tagrec_core.home import profile_path
         from tagrec_core.profile import DEFAULT_USER, Profile
         from tagrec_core.service import Service
@@ -41,15 +43,19 @@ class Desktop:
             error = str(failure)
         self.drafting = DraftingPane(self.service, self.relay, user or DEFAULT_USER)
         self.profile_view = ProfileView(self.profile, self.relay, user or DEFAULT_USER, home)
+        self.folder_index = FolderIndex.for_home(home)
+        self.folders = FolderView(self.folder_index, self.service, self.profile, self.relay, user or DEFAULT_USER)
         self.bridge_panel = BridgePanel(self.service, self.server, error, self.signals)
-        self.window = MainWindow(self.drafting, self.profile_view, self.bridge_panel)
+        self.window = MainWindow(self.drafting, self.folders, self.profile_view, self.bridge_panel)
         if self.profile.recovered:
             self.drafting.status.setText(self.profile.recovered)
 
     def close(self) -> None:
+        self.folders.close_jobs()
         if self.server is not None:
             self.server.stop()
         self.relay.close()
+        self.folder_index.close()
         self.service.close()
         self.profile.close()
 

@@ -8,19 +8,22 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemT
 
 from desktop.bridge_panel import BridgePanel
 from desktop.drafting import DraftingPane
+from desktop.folders_view import FolderView
 from desktop.profile_view import ProfileView
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, drafting: DraftingPane, profile: ProfileView, bridge: BridgePanel) -> None:
+    def __init__(self, drafting: DraftingPane, folders: FolderView, profile: ProfileView, bridge: BridgePanel) -> None:
         super().__init__()
         self.setWindowTitle("tagrec")
         self.resize(900, 640)
         self.drafting = drafting
+        self.folders = folders
         self.profile = profile
         self.bridge = bridge
         self.tabs = QTabWidget()
         self.tabs.addTab(drafting, self.tr("Draft"))
+        self.tabs.addTab(folders, self.tr("Folders"))
         self.tabs.addTab(profile, self.tr("Profile"))
         self.tabs.addTab(bridge, self.tr("Browser bridge"))
         self.tabs.currentChanged.connect(lambda _index: self.tabs.currentWidget() is profile and profile.refresh())

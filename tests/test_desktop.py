@@ -166,3 +166,39 @@ def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot
     view.undo_reset()
     qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 2, timeout=5_000)
     assert desktop.profile.stats("local")["feedback_events"] == 2
+
+
+def _rows(view: Any) -> dict[str, tuple[str, str]]:
+    table = view.table
+    return {
+        Path(table.item(r, 0).data(Qt.ItemDataRole.UserRole)).name: (table.item(r, 1).text(), table.item(r, 2).text())
+        for r in range(table.rowCount())
+    }
+
+
+def test_folders_are_indexed_watched_and_tagged(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:
+    view = desktop.folders
+    docs = tmp_path / "notes"
+    docs.mkdir()
+    (docs / "merge.md").write_text("How do I merge two pandas dataframes in Python on a column?", encoding="utf-8")
+    (docs / "sort.txt").write_text("Sorting a list of dictionaries by a key in Python", encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    assert set(_rows(view)) == {"merge.md", "sort.txt"}
+    assert "python" in _rows(view)["merge.md"][0] or "pandas" in _rows(view)["merge.md"][0]
+
+    (docs / "new.md").write_text("javascript react component state hooks", encoding="utf-8")  # the watcher sees it
+    qtbot.waitUntil(lambda: "new.md" in _rows(view), timeout=30_000)
+
+    view.select(str(docs / "merge.md"))
+    qtbot.waitUntil(lambda: bool(view.chips.tags()), timeout=5_000)
+    tag = view.chips.tags()[0]
+    qtbot.mouseClick(view.chips.chips[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _rows(view)["merge.md"][1] == tag, timeout=10_000)
+    assert desktop.profile.item_tags("local", "files", [str(docs / "merge.md")]) == {str(docs / "merge.md"): [tag]}
+    assert tag not in view.chips.tags()
+
+    (docs / "sort.txt").unlink()
+    qtbot.waitUntil(lambda: "sort.txt" not in _rows(view), timeout=30_000)
+    view.search.setText("merge")
+    assert set(_rows(view)) == {"merge.md"}

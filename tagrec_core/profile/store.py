@@ -16,6 +16,7 @@ user; with ``recover=False`` opening raises ``ProfileError``.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -275,6 +276,19 @@ class Profile:
             .fetchall()
         )
         return [VocabEntry(tag, int(items), last_used or "") for tag, items, last_used in rows]
+
+    def item_tags(self, user: str, site: str, items: list[str]) -> dict[str, list[str]]:
+        """The current tags of the user's ``items`` of ``site`` (items the profile does not know are left out)."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(items), 500):  # bounded statements, whatever the number of items
+            part = items[start : start + 500]
+            rows = self.reader().execute(
+                "SELECT item, tags FROM items WHERE user_id = (SELECT id FROM users WHERE name = ?) AND site = ?"
+                f" AND item IN ({','.join('?' * len(part))})",
+                (user, site, *part),
+            )
+            found.update((item, json.loads(tags)) for item, tags in rows.fetchall())
+        return found
 
     def aliases(self, user: str) -> dict[str, str]:
         """The user's aliases: ``alias`` -> ``tag``, by alias."""

@@ -1,0 +1,257 @@
+"""The folder organizer's index: which folders the user added, and per file its size, time, kind and the tags
+suggested for it, in ``<home>/folders.sqlite``. The tags the user gives a file live in the profile (site
+``files``, item = the file's path), like every other feedback.
+
+``index_files`` reads files (``documents``) and asks the ``Service`` for suggestions; it reports progress and
+stops between batches when its cancel event is set. ``stale_files`` lists what a scan must (re)index: new
+files, and files whose size or modification time changed. Thread-safe: one connection behind a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from tagrec_core.documents import is_document, read_document
+from tagrec_core.errors import Cancelled, InputError, TagrecError
+from tagrec_core.home import resolve_home
+from tagrec_core.profile.feedback import DEFAULT_USER
+from tagrec_core.service import Service, SuggestRequest
+
+__all__ = ["FOLDERS_FILE", "FileEntry", "FolderIndex", "index_files", "stale_files"]
+
+FOLDERS_FILE = "folders.sqlite"
+BATCH = 32
+SUGGESTIONS = 8
+MAX_BODY_CHARS = 4_000  # of a document, sent for suggestions
+
+migrations = Migrations("tagrec-folders")
+
+
+@migrations()
+def m001_folders(db: Database) -> None:
+    db["folders"].create({"path": str, "added": str}, pk="path")
+    db["files"].create(
+        {
+            "path": str,
+            "folder": str,
+            "size": int,
+            "mtime": float,
+            "title": str,
+            "kind": str,
+            "problem": str,
+            "suggested": str,
+            "indexed": str,
+        },
+        pk="path",
+    )
+    db["files"].create_index(["folder"])
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One indexed file and the tags suggested for it (best first)."""
+
+    path: str
+    folder: str
+    title: str
+    kind: str
+    problem: str
+    suggested: list[dict[str, Any]]
+
+
+class FolderIndex:
+    """The index file of a home. Close it when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                migrations.apply(Database(self._conn))
+                self._conn.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise TagrecError(f"the folder index {path} cannot be used: {error}") from None
+
+    @classmethod
+    def for_home(cls, home: str | Path | None = None) -> FolderIndex:
+        return cls(resolve_home(home) / FOLDERS_FILE)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- folders ---------------------------------------------------------------------------------------------
+
+    def add_folder(self, folder: Path) -> str:
+        """Remember ``folder`` (absolute, resolved); returns its key. A missing folder is an ``InputError``."""
+        resolved = folder.expanduser().resolve()
+        if not resolved.is_dir():
+            raise InputError(f"{folder} is not a folder")
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO folders (path, added) VALUES (?, ?)", (str(resolved), _now()))
+        return str(resolved)
+
+    def remove_folder(self, folder: str) -> None:
+        """Forget a folder and its files' suggestions (the user's tags stay in the profile)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM files WHERE folder = ?", (folder,))
+            conn.execute("DELETE FROM folders WHERE path = ?", (folder,))
+
+    def folders(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT path FROM folders ORDER BY path")]
+
+    # --- files -----------------------------------------------------------------------------------------------
+
+    def files(self, folder: str | None = None, search: str = "", limit: int = 100_000) -> list[FileEntry]:
+        """Indexed files (of ``folder``), whose path, title or suggested tags contain ``search``."""
+        where, args = ["1"], []
+        if folder is not None:
+            where.append("folder = ?")
+            args.append(folder)
+        if search.strip():
+            where.append("(path LIKE ? OR title LIKE ? OR suggested LIKE ?)")
+            args += [f"%{search.strip()}%"] * 3
+        query = f"SELECT path, folder, title, kind, problem, suggested FROM files WHERE {' AND '.join(where)}"
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY path LIMIT ?", (*args, limit)).fetchall()
+        return [FileEntry(p, f, t, k, pr or "", json.loads(s or "[]")) for p, f, t, k, pr, s in rows]
+
+    def entry(self, path: str) -> FileEntry | None:
+        """The indexed file at ``path``, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT path, folder, title, kind, problem, suggested FROM files WHERE path = ?", (path,)
+            ).fetchone()
+        if row is None:
+            return None
+        p, f, t, k, pr, s = row
+        return FileEntry(p, f, t, k, pr or "", json.loads(s or "[]"))
+
+    def known(self, folder: str) -> dict[str, tuple[int, float]]:
+        """Size and modification time of each indexed file of ``folder``."""
+        with self._lock:
+            rows = self._conn.execute("SELECT path, size, mtime FROM files WHERE folder = ?", (folder,)).fetchall()
+        return {p: (s, m) for p, s, m in rows}
+
+    def store(self, folder: str, path: Path, stat: os.stat_result, title: str, kind: str, problem: str,
+              suggested: list[dict[str, Any]]) -> None:  # fmt: skip
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO files (path, folder, size, mtime, title, kind, problem, suggested, indexed)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(path), folder, stat.st_size, stat.st_mtime, title, kind, problem,
+                 json.dumps(suggested, ensure_ascii=False), _now()),
+            )  # fmt: skip
+
+    def forget(self, path: str) -> bool:
+        """Drop a file that went away; True when it was indexed."""
+        with self._write() as conn:
+            return conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._conn, self._lock)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        try:
+            self._conn.execute("ROLLBACK" if kind else "COMMIT")
+        finally:
+            self._lock.release()
+
+
+def walk(folder: str) -> Iterator[Path]:
+    """Every document below ``folder`` (hidden folders and temporary files left out), in a stable order."""
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(root) / name
+            if is_document(path):
+                yield path
+
+
+def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]:
+    """What a scan of ``folder`` must do: files to (re)index, and indexed paths that are gone."""
+    known = index.known(folder)
+    todo: list[Path] = []
+    seen: set[str] = set()
+    for path in walk(folder):
+        seen.add(str(path))
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if known.get(str(path)) != (stat.st_size, stat.st_mtime):
+            todo.append(path)
+    return todo, [p for p in known if p not in seen]
+
+
+def index_files(
+    index: FolderIndex,
+    service: Service,
+    folder: str,
+    paths: Iterable[Path],
+    *,
+    user: str = DEFAULT_USER,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Read ``paths`` (files of ``folder``), suggest tags for each and store them; returns how many.
+
+    Suggestions for a batch are asked at once, so the service's worker batches them. ``progress(done, total)``
+    is called after each batch; ``Cancelled`` is raised between batches once ``cancel`` is set (what was
+    stored stays). A file that vanished meanwhile is skipped.
+    """
+    todo = list(paths)
+    done = 0
+    for start in range(0, len(todo), BATCH):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"indexing stopped after {done} of {len(todo)} files")
+        batch = []
+        for path in todo[start : start + BATCH]:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            batch.append((path, stat, read_document(path)))
+        futures = [
+            service.submit(
+                SuggestRequest(doc.title, doc.body[:MAX_BODY_CHARS], site="files", limit=SUGGESTIONS, user=user)
+            )
+            for _, _, doc in batch
+        ]
+        for (path, stat, doc), future in zip(batch, futures, strict=True):
+            suggested = [s.to_dict() for s in future.result(120)]
+            index.store(folder, path, stat, doc.title, doc.kind, doc.problem, suggested)
+        done += len(todo[start : start + BATCH])
+        if progress is not None:
+            progress(done, len(todo))
+    return done
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
