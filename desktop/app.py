@@ -78,8 +78,11 @@ def main() -> None:
         sys.exit(2)
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from desktop.translations import install
+
     app = QApplication(sys.argv)
     app.setApplicationName("tagrec")
+    install(app)
     try:
         desktop = Desktop()
     except TagrecError as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop

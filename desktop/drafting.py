@@ -33,7 +33,7 @@ from tagrec_core.service import ModelLoading, Service, SuggestRequest
 DEBOUNCE_MS = 150
 RETRY_MS = 500  # while the model loads
 LIMIT = 8
-SITES = (("Stack Overflow", "stackoverflow"), ("Weibo", "weibo"), ("Notes", "files"))
+SITES = ("stackoverflow", "weibo", "files")
 
 
 def site_format(site: str, tags: list[str]) -> str:
@@ -58,8 +58,9 @@ class DraftingPane(QWidget):
         self._generation = 0
 
         self.site = QComboBox()
-        for label, site in SITES:
-            self.site.addItem(self.tr(label), site)
+        labels = {"stackoverflow": self.tr("Stack Overflow"), "weibo": self.tr("Weibo"), "files": self.tr("Notes")}
+        for site in SITES:
+            self.site.addItem(labels[site], site)
         self.title = QLineEdit()
         self.title.setPlaceholderText(self.tr("Title"))
         self.body = QPlainTextEdit()

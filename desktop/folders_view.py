@@ -30,7 +30,7 @@ from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, TagrecError
 from tagrec_core.folders import FileEntry, FolderIndex, index_files, stale_files
-from tagrec_core.profile import Profile
+from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.recommender import Suggestion
 from tagrec_core.service import Service
 
@@ -59,6 +59,10 @@ class FolderView(QWidget):
 
         add = QPushButton(self.tr("Add folder…"))
         rescan = QPushButton(self.tr("Rescan"))
+        self.apply_button = QPushButton(self.tr("Apply top suggestion to selected"))
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setEnabled(False)
+        self._undo: list[tuple[str, list[str]]] = []
         self.search = QLineEdit()
         self.search.setPlaceholderText(self.tr("Search files and tags"))
         self.progress = QProgressBar()
@@ -77,6 +81,8 @@ class FolderView(QWidget):
         top.addWidget(add)
         top.addWidget(rescan)
         top.addWidget(self.search, 1)
+        top.addWidget(self.apply_button)
+        top.addWidget(self.undo_button)
         busy = QHBoxLayout()
         busy.addWidget(self.progress, 1)
         busy.addWidget(self.cancel_button)
@@ -89,6 +95,8 @@ class FolderView(QWidget):
 
         add.clicked.connect(lambda: self.add_folder())
         rescan.clicked.connect(self.rescan)
+        self.apply_button.clicked.connect(self.apply_top)
+        self.undo_button.clicked.connect(self.undo)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.search.textChanged.connect(self.refresh)
         self.table.itemSelectionChanged.connect(self._show_chips)
@@ -211,8 +219,49 @@ class FolderView(QWidget):
                 self.table.selectRow(row)
 
     def selected_path(self) -> str | None:
+        paths = self.selected_paths()
+        return paths[0] if paths else None
+
+    def selected_paths(self) -> list[str]:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
+        return [row.data(Qt.ItemDataRole.UserRole) for row in sorted(rows, key=lambda r: r.row())]
+
+    # --- bulk apply, with undo -------------------------------------------------------------------------------
+
+    def apply_top(self) -> None:
+        """Give each selected file its best suggestion (one transaction); ``undo`` puts the old tags back."""
+        paths = self.selected_paths()
+        before = self.profile.item_tags(self.user, SITE, paths)
+        events = []
+        for path in paths:
+            entry = self.index.entry(path)
+            if entry is None or not entry.suggested or entry.suggested[0]["tag"] in before.get(path, []):
+                continue
+            events.append({"site": SITE, "item": path, "title": entry.title, "accepted": [entry.suggested[0]["tag"]]})
+        if not events:
+            return
+        undo = [(event["item"], before.get(event["item"], [])) for event in events]
+
+        def applied(_ids: object, error: BaseException | None) -> None:
+            if error is None:
+                self._undo = undo
+                self.undo_button.setEnabled(True)
+                self.status.setText(self.tr("Tagged {count} files").format(count=len(events)))
+            else:
+                self.status.setText(str(error))
+            self.refresh()
+
+        self.relay.run(lambda: self._record(events), applied)
+
+    def undo(self) -> None:
+        """Put back the tags the files had before the last bulk apply."""
+        events = [{"site": SITE, "item": path, "final": tags} for path, tags in self._undo]
+        self._undo = []
+        self.undo_button.setEnabled(False)
+        self.relay.run(lambda: self._record(events), lambda _ids, _error: self.refresh())
+
+    def _record(self, events: list[dict[str, object]]) -> list[int]:
+        return self.profile.record_many([parse_feedback(e, default_user=self.user) for e in events])
 
     def select(self, path: str) -> None:
         for row in range(self.table.rowCount()):

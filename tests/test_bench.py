@@ -136,3 +136,13 @@ def test_bridge_load_runs_against_a_real_bridge(bridge, monkeypatch: pytest.Monk
     sweep = [{"rate_rps": 1, "p50_ms": 2.0}, {"rate_rps": 2, "p50_ms": 3.0}, {"rate_rps": 4, "p50_ms": 5.0}]
     assert bridge_load.doubling_rate(sweep) == 4
     assert bridge_load.doubling_rate(sweep[:2]) is None
+
+
+def test_desktop_bench_indexes_files_and_counts_a_burst() -> None:
+    from bench import desktop
+
+    texts = [(f"How do I sort a list {i} in Python?", "sorted with a key") for i in range(40)]
+    indexed = desktop.indexing(texts)
+    assert indexed["files"] == 40 and indexed["files_per_s"] > 0 and indexed["peer_in_memory_per_s"] > 0
+    counted = desktop.burst(30)
+    assert (counted["written"], counted["picked_up"], counted["missed"]) == (30, 30, 0)

@@ -202,3 +202,60 @@ def test_folders_are_indexed_watched_and_tagged(desktop: Desktop, qtbot: Any, tm
     qtbot.waitUntil(lambda: "sort.txt" not in _rows(view), timeout=30_000)
     view.search.setText("merge")
     assert set(_rows(view)) == {"merge.md"}
+
+
+def test_bulk_apply_tags_the_selected_files_and_undo_restores_them(
+    desktop: Desktop, qtbot: Any, tmp_path: Path
+) -> None:
+    view = desktop.folders
+    docs = tmp_path / "bulk"
+    docs.mkdir()
+    for name, text in [("a.md", "pandas dataframe merge"), ("b.md", "python list sort"), ("c.md", "java spring")]:
+        (docs / name).write_text(text, encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    a, b = str(docs / "a.md"), str(docs / "b.md")
+    desktop.service.feedback({"site": "files", "item": b, "final": ["mine"]})  # b already has a tag of its own
+    view.refresh()
+    view.table.selectAll()
+    view.apply_button.click()
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=10_000)
+    tagged = desktop.profile.item_tags("local", "files", [a, b])
+    assert tagged[a] == [view.index.entry(a).suggested[0]["tag"]]
+    assert tagged[b] == ["mine", view.index.entry(b).suggested[0]["tag"]]
+    view.undo_button.click()
+    qtbot.waitUntil(lambda: desktop.profile.item_tags("local", "files", [b]) == {b: ["mine"]}, timeout=10_000)
+    assert desktop.profile.item_tags("local", "files", [a]) in ({}, {a: []})
+    assert not view.undo_button.isEnabled()
+
+
+def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_path: Path) -> None:
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.translations import I18N, install
+
+    fresh = tmp_path / "fresh.ts"
+    shutil.copy(I18N / "tagrec_zh_CN.ts", fresh)
+    lupdate = Path(sys.executable).parent / "pyside6-lupdate"
+    sources = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "desktop").glob("*.py"))
+    subprocess.run([str(lupdate), *sources, "-ts", str(fresh), "-no-obsolete"], check=True, capture_output=True)
+    messages = list(ET.parse(fresh).iter("message"))
+    unfinished = [m.find("source").text for m in messages if m.find("translation").get("type") == "unfinished"]
+    assert messages and unfinished == [], f"translate these in desktop/i18n/tagrec_zh_CN.ts: {unfinished}"
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    built = tmp_path / "built.qm"
+    subprocess.run([str(lrelease), str(I18N / "tagrec_zh_CN.ts"), "-qm", str(built)], check=True, capture_output=True)
+    assert built.read_bytes() == (I18N / "tagrec_zh_CN.qm").read_bytes(), "run pyside6-lrelease (see translations.py)"
+    translator = install(QApplication.instance(), "zh_CN")
+    try:
+        app = Desktop(tmp_path / "home", port=0)
+        try:
+            assert app.window.tabs.tabText(0) == "草稿"
+            assert app.drafting.site.itemText(1) == "微博"
+        finally:
+            app.close()
+    finally:
+        QApplication.instance().removeTranslator(translator)
