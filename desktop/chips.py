@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from tagrec_core.recommender import Suggestion
+from tagrec_core.suggestion import Suggestion
 
 
 class ChipBar(QWidget):

@@ -32,8 +32,8 @@ from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, TagrecError
 from tagrec_core.folders import FileEntry, FolderIndex, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
-from tagrec_core.recommender import Suggestion
 from tagrec_core.service import Service
+from tagrec_core.suggestion import Suggestion
 
 SITE = "files"
 SHOWN_SUGGESTIONS = 3

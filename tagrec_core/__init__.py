@@ -15,11 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagrec_core.errors import TagrecError
-from tagrec_core.recommender import Recommender, Suggestion
 from tagrec_core.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from tagrec_core.profile import Profile
+    from tagrec_core.recommender import Recommender, Suggestion
+
+
+def __getattr__(name: str) -> object:
+    """``Recommender`` and ``Suggestion`` on first use: importing tagrec_core must not import torch (about 1 s
+    and 220 MB), so front-ends show a window or answer ``--version`` before any model is needed."""
+    if name in {"Recommender", "Suggestion"}:
+        from tagrec_core import recommender
+
+        return getattr(recommender, name)
+    raise AttributeError(f"module 'tagrec_core' has no attribute {name!r}")
+
 
 __all__ = ["Recommender", "Suggestion", "TagrecError", "__version__", "load"]
 
@@ -35,12 +46,18 @@ def load(model_or_domain: str | Path, profile: Profile | None = None) -> Recomme
 
     if isinstance(model_or_domain, str) and model_or_domain in defaults.DOMAINS:
         shared = _load_default(model_or_domain)
-        return shared if profile is None else Recommender(shared.model, profile)
-    return Recommender(modelfile.load(model_or_domain), profile)
+        return shared if profile is None else _recommender()(shared.model, profile)
+    return _recommender()(modelfile.load(model_or_domain), profile)
 
 
 @cache
 def _load_default(domain: str) -> Recommender:
     from tagrec_core import defaults, modelfile
 
-    return Recommender(modelfile.load(defaults.model_path(domain)))
+    return _recommender()(modelfile.load(defaults.model_path(domain)))
+
+
+def _recommender() -> type[Recommender]:
+    from tagrec_core.recommender import Recommender
+
+    return Recommender

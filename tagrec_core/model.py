@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,11 +19,6 @@ from tagrec_core.tokenizer import Tokenizer
 
 if TYPE_CHECKING:
     from tagrec_core.ranker import Ranking
-
-
-def normalize_tag(tag: str) -> str:
-    """The canonical form of a tag: NFKC, trimmed, lowercased, inner whitespace as hyphens (``c#`` stays)."""
-    return "-".join(unicodedata.normalize("NFKC", tag).strip().lower().split())
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from tagrec_core.arrays import top_indices
 from tagrec_core.fusion import FEATURES, Fusion
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.related import Related
-from tagrec_core.retrieval import NeighbourVotes, PostIndex, post_terms
+from tagrec_core.retrieval import NeighbourVotes, PostIndex, query_terms
 from tagrec_core.tagmatch import Match, TagMatcher
 from tagrec_core.text import normalize
 
@@ -32,12 +32,6 @@ _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 _NO_VOTES = NeighbourVotes(
     np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0, 0
 )
-
-
-def query_terms(clean_title: str, clean_body: str) -> list[int]:
-    """The retrieval terms of a post from its normalised title and body: the one form used to index posts
-    and to query the index."""
-    return post_terms(f"{clean_title}\n{clean_body}")
 
 
 @dataclass(frozen=True)

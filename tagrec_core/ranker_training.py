@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tagrec_core.fusion import Fusion, fit_fusion
-from tagrec_core.model import Model, TagVocab, normalize_tag
-from tagrec_core.ranker import Ranking, RankingConfig, query_terms
+from tagrec_core.model import Model, TagVocab
+from tagrec_core.ranker import Ranking, RankingConfig
 from tagrec_core.related import Related
-from tagrec_core.retrieval import TERM_BUCKETS, PostIndex
+from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, query_terms
 from tagrec_core.tagmatch import TagMatcher
-from tagrec_core.text import normalize
+from tagrec_core.text import normalize, normalize_tag
 from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spread, train
 
 if TYPE_CHECKING:

@@ -9,11 +9,10 @@ preferences re-rank those suggestions (``profile.personal``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from tagrec_core.model import Model, normalize_tag
+from tagrec_core.model import Model
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.profile.personal import BASE_CANDIDATES, Scored
 from tagrec_core.profile.personalizer import Personalizer
@@ -21,22 +20,11 @@ from tagrec_core.profile.store import Profile
 from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
 from tagrec_core.retrieval import TERM_BUCKETS
+from tagrec_core.suggestion import Suggestion
+from tagrec_core.text import normalize_tag
 
 # Source words (one per method, the same in every UI): see ``ranker.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """One suggested tag. ``score`` is a calibrated probability in [0, 1]; ``source`` names the method."""
-
-    tag: str
-    score: float
-    source: str
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 class Recommender:

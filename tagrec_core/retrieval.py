@@ -224,6 +224,12 @@ def post_terms(text: str) -> list[int]:
     return [zlib.crc32(g.encode("utf-8")) % TERM_BUCKETS for g in grams]
 
 
+def query_terms(clean_title: str, clean_body: str) -> list[int]:
+    """The retrieval terms of a post from its normalised title and body: the one form used to index posts
+    and to query the index."""
+    return post_terms(f"{clean_title}\n{clean_body}")
+
+
 def _count_matrix(terms: Sequence[Sequence[int]], n_terms: int) -> sp.csr_matrix:
     """posts x terms raw counts (duplicates within a post summed)."""
     indptr = np.zeros(len(terms) + 1, np.int64)

@@ -13,15 +13,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagrec_core import defaults
 from tagrec_core.batching import Batcher
 from tagrec_core.errors import InputError, ModelFileError, TagrecError
 from tagrec_core.profile.feedback import DEFAULT_USER, MAX_BODY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, parse_feedback
 from tagrec_core.profile.store import Profile, VocabEntry
-from tagrec_core.recommender import Recommender, Suggestion
+from tagrec_core.suggestion import Suggestion
 from tagrec_core.text import detect_lang, is_unicode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tagrec_core.recommender import Recommender
 
 __all__ = ["MAX_LIMIT", "ModelLoading", "Service", "SuggestRequest", "check_request"]
 

@@ -33,7 +33,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["CODE_KEEP_CHARS", "cjk_ratio", "detect_lang", "is_unicode", "normalize"]
+__all__ = ["CODE_KEEP_CHARS", "cjk_ratio", "detect_lang", "is_unicode", "normalize", "normalize_tag"]
 
 # Code says which language a post is about, but a long listing would drown the prose in identifiers.
 CODE_KEEP_CHARS = 200
@@ -161,6 +161,11 @@ def normalize(text: str, *, max_chars: int = 20_000) -> str:
         finished = [_finish(code) for code in codes]
         text = " ".join(_STASH_RE.sub(lambda m: finished[int(m.group(1))], text).split())
     return text[:max_chars].rstrip()
+
+
+def normalize_tag(tag: str) -> str:
+    """The canonical form of a tag: NFKC, trimmed, lowercased, inner whitespace as hyphens (``c#`` stays)."""
+    return "-".join(unicodedata.normalize("NFKC", tag).strip().lower().split())
 
 
 def is_unicode(text: str) -> bool:

@@ -28,9 +28,9 @@ from torch import nn
 from tagrec_core.arch import arch_class
 from tagrec_core.errors import Cancelled, TrainingError
 from tagrec_core.metrics import evaluate
-from tagrec_core.model import Calibration, Model, TagVocab, network_inputs, normalize_tag
+from tagrec_core.model import Calibration, Model, TagVocab, network_inputs
 from tagrec_core.quantize import quantize
-from tagrec_core.text import normalize
+from tagrec_core.text import normalize, normalize_tag
 from tagrec_core.tokenizer import Tokenizer
 from tagrec_core.version import __version__
 

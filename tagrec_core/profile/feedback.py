@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tagrec_core.errors import FeedbackError
-from tagrec_core.model import normalize_tag
-from tagrec_core.text import is_unicode
+from tagrec_core.text import is_unicode, normalize_tag
 
 __all__ = ["DEFAULT_USER", "Feedback", "parse_feedback"]
 

@@ -20,10 +20,9 @@ from itertools import permutations
 import numpy as np
 
 from tagrec_core.errors import InputError
-from tagrec_core.model import normalize_tag
 from tagrec_core.profile.feedback import Feedback
-from tagrec_core.ranker import query_terms
-from tagrec_core.text import normalize
+from tagrec_core.retrieval import query_terms
+from tagrec_core.text import normalize, normalize_tag
 
 HALF_LIFE_SHORT = 10.0  # items
 HALF_LIFE_LONG = 50.0

@@ -22,7 +22,7 @@ import numpy as np
 
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT
 from tagrec_core.profile.user_model import UserModel
-from tagrec_core.ranker import query_terms
+from tagrec_core.retrieval import query_terms
 from tagrec_core.text import normalize
 
 __all__ = ["FEATURES", "Candidates", "Scored", "candidates", "personalize"]

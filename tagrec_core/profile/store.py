@@ -28,10 +28,10 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from tagrec_core.errors import ProfileError
-from tagrec_core.model import normalize_tag
 from tagrec_core.profile import learning
 from tagrec_core.profile.feedback import Feedback
 from tagrec_core.profile.schema import migrations, newer_than_us
+from tagrec_core.text import normalize_tag
 
 __all__ = ["Profile", "UserRow"]
 
