@@ -259,3 +259,26 @@ def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_pa
             app.close()
     finally:
         QApplication.instance().removeTranslator(translator)
+
+
+def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) -> None:
+    """PySide6 6.12.0 lost a reference to True or False on each signal emitted from a Python thread, and the
+    app aborted after a few hundred (the relay, the watcher and the bridge all emit from threads)."""
+    import threading
+
+    from desktop.relay import Relay
+
+    relay = Relay()
+    delivered: list[int] = []
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for _ in range(3):
+        workers = [threading.Thread(target=lambda: [relay._done.emit(lambda r, e: delivered.append(r), 1, None)
+                                                    for _ in range(500)]) for _ in range(2)]  # fmt: skip
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    qtbot.waitUntil(lambda: len(delivered) == 3000, timeout=10_000)
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    assert all(abs(a - b) < 100 for a, b in zip(after, before, strict=True)), (before, after)
+    relay.close()
