@@ -92,6 +92,7 @@ class DraftingPane(QWidget):
         self.title.textChanged.connect(self._typed)
         self.body.textChanged.connect(self._typed)
         self.site.currentIndexChanged.connect(self._typed)
+        self.site.currentIndexChanged.connect(self._show_chosen)
         self.chips.accepted.connect(self.accept)
         self.chips.rejected.connect(self.reject)
         copy.clicked.connect(self.copy_tags)

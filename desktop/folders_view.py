@@ -141,7 +141,7 @@ class FolderView(QWidget):
         folders = self.index.folders()
         by_folder: dict[str, list[Path]] = {}
         for raw in paths:
-            owner = next((f for f in folders if raw.startswith(f.rstrip("/") + "/")), None)
+            owner = next((f for f in folders if Path(raw).is_relative_to(f)), None)
             if owner is not None:
                 by_folder.setdefault(owner, []).append(Path(raw))
         for folder, files in by_folder.items():

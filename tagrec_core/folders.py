@@ -123,9 +123,9 @@ class FolderIndex:
         if folder is not None:
             where.append("folder = ?")
             args.append(folder)
-        if search.strip():
-            where.append("(path LIKE ? OR title LIKE ? OR suggested LIKE ?)")
-            args += [f"%{search.strip()}%"] * 3
+        if search.strip():  # instr, not LIKE: % and _ in what the user types are literal
+            where.append("(instr(lower(path), ?) OR instr(lower(title), ?) OR instr(lower(suggested), ?))")
+            args += [search.strip().lower()] * 3
         query = f"SELECT path, folder, title, kind, problem, suggested FROM files WHERE {' AND '.join(where)}"
         with self._lock:
             rows = self._conn.execute(query + " ORDER BY path LIMIT ?", (*args, limit)).fetchall()
