@@ -27,6 +27,8 @@ class Relay(QObject):
 
     def watch(self, future: Future[Any], callback: Callable[[Any, BaseException | None], None]) -> None:
         def finished(done: Future[Any]) -> None:
+            if done.cancelled():
+                return  # nobody waits for cancelled work
             error = done.exception()
             self._done.emit(callback, None if error else done.result(), error)
 
