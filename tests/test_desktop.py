@@ -280,5 +280,6 @@ def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) 
             worker.join()
     qtbot.waitUntil(lambda: len(delivered) == 3000, timeout=10_000)
     after = sys.getrefcount(True), sys.getrefcount(False)
-    assert all(abs(a - b) < 100 for a, b in zip(after, before, strict=True)), (before, after)
+    # The bug loses one reference per emit (3,000 here); other work moves the counts by a few hundred at most.
+    assert all(a > b - 1_500 for a, b in zip(after, before, strict=True)), (before, after)
     relay.close()
