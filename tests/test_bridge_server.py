@@ -18,8 +18,8 @@ import pytest
 from extension_bridge.server import BridgeServer, PortInUse
 from tagrec_core import defaults
 from tests.bridge_client import EXTENSION, Raw
+from tests.cli_support import TAGREC
 
-TAGREC = [sys.executable, "-m", "tagrec_core"]
 DRAFT = {"site": "stackoverflow", "title": "How do I parse JSON in Python?", "body": "json.loads fails"}
 
 

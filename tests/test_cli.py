@@ -12,12 +12,10 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,37 +23,9 @@ import pytest
 
 from tagrec_core import modelfile
 from tagrec_core.recommender import Recommender
+from tests.cli_support import TAGREC, Run, run
 
-_SCRIPT = Path(sys.executable).parent / "tagrec"
-TAGREC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "tagrec_core"]
 PANDAS_POST = "How do I merge two pandas dataframe?\nmerge on a column with groupby"
-
-
-@dataclass
-class Run:
-    args: list[str]
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run(args: list[str], stdin: bytes | None = None, timeout: float = 300) -> Run:
-    started = time.monotonic()
-    done = subprocess.run(
-        [*TAGREC, *args], input=stdin if stdin is not None else b"", capture_output=True, timeout=timeout
-    )
-    return Run(
-        args,
-        done.returncode,
-        done.stdout.decode("utf-8", "replace"),
-        done.stderr.decode("utf-8", "replace"),
-        time.monotonic() - started,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,30 +25,14 @@ import pytest
 
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.profile.transfer import export_profile
+from tests.cli_support import TAGREC, Run, run
 
-_SCRIPT = Path(sys.executable).parent / "tagrec"
-TAGREC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "tagrec_core"]
 TAX_TEXTS = [
     "Income tax return deduction form\nwhich receipts count for the deduction",
     "Tax deduction receipts for my income return\nhome office and travel",
     "Filing the income tax return online\nthe deduction form asks for receipts",
 ]
 TAX_QUERY = "How do I claim an income tax deduction on my return?\nreceipts from the home office"
-
-
-@dataclass
-class Run:
-    args: list[str]
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def json_lines(self) -> list[Any]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 
 class Cli:
@@ -62,12 +45,7 @@ class Cli:
         self.env = env
 
     def __call__(self, args: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> Run:
-        done = subprocess.run(
-            [*TAGREC, *args], input=stdin, capture_output=True, timeout=180, env={**self.env, **(env or {})}
-        )
-        return Run(
-            args, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-        )
+        return run(args, stdin, timeout=180, env={**self.env, **(env or {})})
 
 
 def lines(*events: Any) -> bytes:
