@@ -18,8 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +28,7 @@ from sqlite_utils import Database, Migrations
 from tagrec_core.errors import InputError, TagrecError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
+from tagrec_core.transactions import immediate
 
 __all__ = ["TOKENS_FILE", "Token", "TokenError", "TokenStore", "check_origin", "is_extension_origin"]
 
@@ -200,17 +200,9 @@ class TokenStore:
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
         """This thread's connection inside one write transaction."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return immediate(self._conn())
 
     def _note_use(self, token_id: str) -> None:
         now = time.monotonic()

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from tagrec_core.errors import Cancelled, InputError, TagrecError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.service import Service, SuggestRequest
+from tagrec_core.transactions import immediate
 
 __all__ = ["FOLDERS_FILE", "FileEntry", "FolderIndex", "index_files", "stale_files"]
 
@@ -79,10 +81,8 @@ class FolderIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            with self._lock:
-                self._conn.execute("BEGIN IMMEDIATE")
-                migrations.apply(Database(self._conn))
-                self._conn.execute("COMMIT")
+            with self._write() as conn:
+                migrations.apply(Database(conn))
         except sqlite3.DatabaseError as error:
             raise TagrecError(f"the folder index {path} cannot be used: {error}") from None
 
@@ -163,29 +163,8 @@ class FolderIndex:
         with self._write() as conn:
             return conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self._conn, self._lock)
-
-
-class _Transaction:
-    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._conn = conn
-        self._lock = lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-        return self._conn
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        try:
-            self._conn.execute("ROLLBACK" if kind else "COMMIT")
-        finally:
-            self._lock.release()
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._conn, self._lock)
 
 
 def walk(folder: str) -> Iterator[Path]:
