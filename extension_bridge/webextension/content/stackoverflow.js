@@ -3,21 +3,13 @@
 // question is posted. Field hooks: field-notes §4.
 
 import { stackOverflowChoices, stackOverflowTag } from "../lib/tags.js";
-import { runSuggestions } from "./suggestions.js";
+import { firstOf as first, runSuggestions } from "./suggestions.js";
 
 const MAX_BODY_CHARS = 4000; // enough to suggest from; the rest of a long draft stays in the page
 const TITLE = ["#title", "#post-title-input"];
 const BODY = ["textarea#wmd-input", 'textarea[name="post-text"]'];
 const BODY_EDITOR = [".js-stacks-editor-container [role=textbox]", "#problem-details [role=textbox]"];
 const TAG_INPUT = ["#tageditor-replacing-tagnames--input", ".js-tag-editor input[type=text]"];
-
-function first(document, selectors) {
-  for (const selector of selectors) {
-    const found = document.querySelector(selector);
-    if (found) return found;
-  }
-  return null;
-}
 
 /** The draft as the page holds it now: title, body, tags already chosen. */
 export function readDraft(document) {

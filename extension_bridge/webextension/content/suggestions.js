@@ -9,6 +9,15 @@ import { debounce, latestOnly } from "../lib/debounce.js";
 export const DEBOUNCE_MS = 150;
 export const MAX_CHIPS = 5;
 
+/** The first element that matches one of `selectors`, tried in order (sites change markup: layered hooks). */
+export function firstOf(document, selectors) {
+  for (const selector of selectors) {
+    const found = document.querySelector(selector);
+    if (found) return found;
+  }
+  return null;
+}
+
 /**
  * Run suggestions on a page. `site` is the bridge's site word; `adapter` has:
  *   anchor(document) -> element the chips follow, or null (then nothing is shown: unknown markup)

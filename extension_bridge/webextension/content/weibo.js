@@ -3,7 +3,7 @@
 // Field hooks: field-notes §4.
 
 import { topicsIn, weiboTopic } from "../lib/tags.js";
-import { runSuggestions } from "./suggestions.js";
+import { firstOf, runSuggestions } from "./suggestions.js";
 
 const COMPOSER = [
   'textarea[placeholder^="有什么新鲜事"]',
@@ -13,11 +13,7 @@ const COMPOSER = [
 const MAX_TEXT_CHARS = 2000;
 
 function composer(document) {
-  for (const selector of COMPOSER) {
-    const found = document.querySelector(selector);
-    if (found) return found;
-  }
-  return null;
+  return firstOf(document, COMPOSER);
 }
 
 /** Insert `topic` at the caret (replacing a selection) as one edit the page hears about. */
