@@ -7,10 +7,13 @@ whose speed does not wander like the working disk's).
 * **indexing**: ``--files`` text files (default 10,000, so-titles valid titles and bodies) indexed by
   ``folders.index_files`` through the ``Service``: files per second and memory. Side by side, the floor:
   ``Recommender.suggest_many`` on the same texts in memory (no files, no index).
+* **table**: the folder organizer's table with ``--rows`` indexed files (default 50,000): reloading it from the
+  index and the profile, and one keystroke of search. Side by side, the peer: the same rows put into a
+  ``QTableWidget`` (one item per cell, as the table was built before), in the same process.
 * **burst**: ``--burst`` files (default 2,000) written at once into a watched folder: how many the watcher
   handed on, and how long until the last one.
 
-    python -m bench.desktop [--files 10000] [--burst 2000] [--out bench/results/desktop.json]
+    python -m bench.desktop [--files 10000] [--rows 50000] [--burst 2000] [--out bench/results/desktop.json]
 """
 
 from __future__ import annotations
@@ -141,6 +144,68 @@ os._exit(0)  # the measurement is out; skip Qt's teardown at interpreter exit
 """
 
 
+_TABLE = r"""
+import json, os, sys, tempfile, time
+from pathlib import Path
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication, QTableView, QTableWidget, QTableWidgetItem
+from desktop.file_table import FileTableModel, file_row
+from tagrec_core.folders import FolderIndex
+from tagrec_core.profile import Profile, parse_feedback
+n, parent = int(sys.argv[1]), sys.argv[2]
+app = QApplication([])
+tmp = Path(tempfile.mkdtemp(dir=parent))
+index = FolderIndex(tmp / "folders.sqlite")
+folder = index.add_folder(tmp)
+stat = os.stat(tmp)
+suggested = [{"tag": t, "score": 0.5, "source": "model", "why": ""} for t in ("python", "pandas", "numpy")]
+for i in range(n):
+    index.store(folder, tmp / f"notes/{i:06d}.md", stat, f"note {i}", "markdown", "", suggested)
+profile = Profile.open(tmp / "profile.sqlite")
+profile.record_many([parse_feedback({"site": "files", "item": str(tmp / f"notes/{i:06d}.md"), "final": ["mine"]})
+                     for i in range(0, n, 10)])
+def ours():
+    entries = index.summaries()
+    mine = profile.item_tags("local", "files", [e.path for e in entries])
+    model.load([file_row(e, mine.get(e.path, [])) for e in entries])
+    app.processEvents()
+def peer():
+    entries = index.summaries()
+    mine = profile.item_tags("local", "files", [e.path for e in entries])
+    widget.setRowCount(len(entries))
+    for r, e in enumerate(entries):
+        row = file_row(e, mine.get(e.path, []))
+        widget.setItem(r, 0, QTableWidgetItem(row.name))
+        widget.setItem(r, 1, QTableWidgetItem(row.suggested))
+        widget.setItem(r, 2, QTableWidgetItem(row.mine))
+    app.processEvents()
+def best(fn, runs=3):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter(); fn(); times.append(time.perf_counter() - started)
+    return min(times)
+model = FileTableModel(["File", "Suggested", "Your tags"])
+view = QTableView(); view.setModel(model); view.resize(900, 600); view.show()
+widget = QTableWidget(0, 3); widget.resize(900, 600); widget.show()
+reload_ours, reload_peer = best(ours), best(peer)
+search = best(lambda: (model.search("0042"), app.processEvents(), model.search(""), app.processEvents()))
+rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+print(json.dumps({"rows": n, "reload_s": round(reload_ours, 3), "peer_table_widget_s": round(reload_peer, 3),
+                  "vs_table_widget": round(reload_ours / reload_peer, 2), "search_keystroke_s": round(search / 2, 3),
+                  "rss_mb": round(rss, 1)}))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def table(n: int) -> dict[str, Any]:
+    """In a fresh process: the organizer's table with ``n`` files against a ``QTableWidget`` of the same rows."""
+    done = subprocess.run([sys.executable, "-c", _TABLE, str(n), str(SHM)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def burst(n: int) -> dict[str, Any]:
     """In a fresh process: ``n`` files written at once into a watched folder, and what the watcher handed on."""
     done = subprocess.run([sys.executable, "-c", _BURST, str(n), str(SHM)], capture_output=True, text=True)
@@ -150,6 +215,7 @@ def burst(n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=50_000, help="files in the organizer's table")
     parser.add_argument("--burst", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3, help="startup runs (the best is reported)")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
@@ -162,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         "bench": "desktop",
         "startup": startup(args.runs),
         "indexing": indexing(texts),
+        "table": table(args.rows),
         "burst": burst(args.burst),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.service import Service, SuggestRequest
 from tagrec_core.transactions import immediate
 
-__all__ = ["FOLDERS_FILE", "FileEntry", "FolderIndex", "index_files", "stale_files"]
+__all__ = ["FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "index_files", "stale_files"]
 
 FOLDERS_FILE = "folders.sqlite"
 BATCH = 32
@@ -69,6 +69,21 @@ class FileEntry:
     kind: str
     problem: str
     suggested: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    """What a list of files shows of one: no full suggestions, only the ``top`` suggested tags (best first)."""
+
+    path: str
+    folder: str
+    title: str
+    problem: str
+    top: tuple[str, ...]
+
+
+# A tag never holds a control character (the profile refuses them), so one can join a row's top tags in SQL.
+_JOIN = "\x1f"
 
 
 class FolderIndex:
@@ -130,6 +145,18 @@ class FolderIndex:
         with self._lock:
             rows = self._conn.execute(query + " ORDER BY path LIMIT ?", (*args, limit)).fetchall()
         return [FileEntry(p, f, t, k, pr or "", json.loads(s or "[]")) for p, f, t, k, pr, s in rows]
+
+    def summaries(self, top: int = 3) -> list[FileSummary]:
+        """Every indexed file, by path, with its ``top`` suggested tags: a few times cheaper than ``files``
+        (the suggestions are cut in SQL, not decoded in Python), for lists of tens of thousands of files."""
+        query = (
+            "SELECT path, folder, title, problem, (SELECT group_concat(t, char(31)) FROM"
+            " (SELECT json_extract(value, '$.tag') AS t FROM json_each(files.suggested) LIMIT ?))"
+            " FROM files ORDER BY path"
+        )
+        with self._lock:
+            rows = self._conn.execute(query, (top,)).fetchall()
+        return [FileSummary(p, f, t, pr or "", tuple(tags.split(_JOIN)) if tags else ()) for p, f, t, pr, tags in rows]
 
     def entry(self, path: str) -> FileEntry | None:
         """The indexed file at ``path``, or ``None``."""

@@ -169,11 +169,13 @@ def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot
 
 
 def _rows(view: Any) -> dict[str, tuple[str, str]]:
-    table = view.table
-    return {
-        Path(table.item(r, 0).data(Qt.ItemDataRole.UserRole)).name: (table.item(r, 1).text(), table.item(r, 2).text())
-        for r in range(table.rowCount())
-    }
+    """What the table shows, read through the model the view draws from: file name -> (suggested, yours)."""
+    model = view.table.model()
+
+    def cell(row: int, column: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> str:
+        return model.data(model.index(row, column), role)
+
+    return {Path(cell(r, 0, Qt.ItemDataRole.UserRole)).name: (cell(r, 1), cell(r, 2)) for r in range(model.rowCount())}
 
 
 def test_folders_are_indexed_watched_and_tagged(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:
@@ -264,12 +266,14 @@ def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_pa
 def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) -> None:
     """PySide6 6.12.0 lost a reference to True or False on each signal emitted from a Python thread, and the
     app aborted after a few hundred (the relay, the watcher and the bridge all emit from threads)."""
+    import gc
     import threading
 
     from desktop.relay import Relay
 
     relay = Relay()
     delivered: list[int] = []
+    gc.collect()  # what earlier tests left for the collector would otherwise free references during the count
     before = sys.getrefcount(True), sys.getrefcount(False)
     for _ in range(3):
         workers = [threading.Thread(target=lambda: [relay._done.emit(lambda r, e: delivered.append(r), 1, None)
@@ -279,6 +283,7 @@ def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) 
         for worker in workers:
             worker.join()
     qtbot.waitUntil(lambda: len(delivered) == 3000, timeout=10_000)
+    gc.collect()
     after = sys.getrefcount(True), sys.getrefcount(False)
     # The bug loses one reference per emit (3,000 here); other work moves the counts by a few hundred at most.
     assert all(a > b - 1_500 for a, b in zip(after, before, strict=True)), (before, after)
