@@ -177,7 +177,7 @@ def peer():
         row = file_row(e, mine.get(e.path, []))
         widget.setItem(r, 0, QTableWidgetItem(row.name))
         widget.setItem(r, 1, QTableWidgetItem(row.suggested))
-        widget.setItem(r, 2, QTableWidgetItem(row.mine))
+        widget.setItem(r, 2, QTableWidgetItem(", ".join(row.mine)))
     app.processEvents()
 def best(fn, runs=3):
     times = []

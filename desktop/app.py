@@ -2,53 +2,144 @@
 browser bridge, and shows the window before any model is ready.
 
 Without a display it says so and points to ``tagrec serve`` (the bridge alone) and ``tagrec suggest``.
+
+``tagrec-desktop --minimized`` starts in the tray with the window hidden (how autostart runs it; where the
+desktop has no tray, the window starts minimized instead). ``--version`` prints the version. The hidden
+``--smoke-test`` builds everything as usual, shows the window, then prints one JSON line (how the window was
+shown, whether Qt reports it visible, its tabs, the seconds since ``main`` began) and quits: the packaging
+smoke test and ``bench.bundle`` run it.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagrec_core.errors import TagrecError
+from tagrec_core.version import __version__
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from desktop.window import MainWindow
+    from extension_bridge.server import BridgeServer
+    from tagrec_core.settings import Settings
 
 
 class Desktop:
     """Everything the app runs, built in order and closed in reverse: profile → service → bridge → window."""
 
     def __init__(self, home: str | Path | None = None, *, port: int | None = None, user: str | None = None) -> None:
+        """``port`` and ``user`` override the settings for this run (tests, ``--port``); they are not saved."""
         from desktop.bridge_panel import BridgePanel, PairingSignals
         from desktop.drafting import DraftingPane
         from desktop.folders_view import FolderView
         from desktop.profile_view import ProfileView
         from desktop.relay import Relay
         from desktop.window import MainWindow
-        from extension_bridge.server import BridgeServer
         from tagrec_core.folders import FolderIndex
         from tagrec_core.home import profile_path
-        from tagrec_core.profile import DEFAULT_USER, Profile
+        from tagrec_core.profile import Profile
         from tagrec_core.service import Service
+        from tagrec_core.settings import load_settings
 
+        self.home = home
+        self.settings, settings_problem = load_settings(home)
+        user = user or self.settings.user
         self.profile = Profile.open(profile_path(home), recover=True)
         self.service = Service(self.profile)
         self.service.start()  # in the background: the window does not wait
         self.relay = Relay()
         self.signals = PairingSignals()
-        self.server: BridgeServer | None = None
-        error = ""
-        try:
-            self.server = BridgeServer(home, port=port, service=self.service, on_pairing_request=self.signals.notify)
-            self.server.start()
-        except TagrecError as failure:  # e.g. the port is taken: drafting still works
-            error = str(failure)
-        self.drafting = DraftingPane(self.service, self.relay, user or DEFAULT_USER)
-        self.profile_view = ProfileView(self.profile, self.relay, user or DEFAULT_USER, home)
+        self.server, error = self._start_bridge(port)
+        self.drafting = DraftingPane(self.service, self.relay, user)
+        self.profile_view = ProfileView(self.profile, self.relay, user, home)
         self.folder_index = FolderIndex.for_home(home)
-        self.folders = FolderView(self.folder_index, self.service, self.profile, self.relay, user or DEFAULT_USER)
+        self.folders = FolderView(self.folder_index, self.service, self.profile, self.relay, user)
+        self.folders.set_file_tags(xattr=self.settings.write_xattr, sidecar=self.settings.write_sidecar)
         self.bridge_panel = BridgePanel(self.service, self.server, error, self.signals)
         self.window = MainWindow(self.drafting, self.folders, self.profile_view, self.bridge_panel)
-        if self.profile.recovered:
-            self.drafting.status.setText(self.profile.recovered)
+        self.window.settings_requested.connect(self.open_settings)
+        problems = [p for p in (self.profile.recovered, settings_problem) if p]
+        if problems:
+            self.drafting.status.setText("; ".join(problems))
+
+    def _start_bridge(self, port: int | None) -> tuple[BridgeServer | None, str]:
+        """The bridge on ``port`` (else the settings' port), and ``""``; or ``None`` and why it cannot run."""
+        from extension_bridge.server import BridgeServer
+
+        try:
+            server = BridgeServer(self.home, port=port, service=self.service, on_pairing_request=self.signals.notify)
+            server.start()
+        except TagrecError as failure:  # e.g. the port is taken: drafting still works
+            return None, str(failure)
+        return server, ""
+
+    # --- settings ----------------------------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        """Show the Settings dialog; apply and save what the user accepts, and tell what could not be done."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from desktop import autostart
+        from desktop.settings_dialog import SettingsDialog
+        from extension_bridge.server import DEFAULT_PORT
+
+        dialog = SettingsDialog(
+            self.settings, self.profile.users(), DEFAULT_PORT, _autostart_is_on(autostart), self.window
+        )
+        if not dialog.exec():
+            return
+        notes = self.apply_settings(dialog.chosen(), autostart=dialog.autostart.isChecked())
+        if notes:
+            QMessageBox.information(self.window, "tagrec", "\n\n".join(notes))
+
+    def apply_settings(self, new: Settings, *, autostart: bool | None = None) -> list[str]:
+        """Save ``new`` and apply it at once: the user of every view, the bridge's port (restarted), the copies
+        of file tags (turning one on writes the tags of every tagged file), autostart (``None``: unchanged).
+        Returns what the user should know: what waits for a restart, what failed."""
+        from PySide6.QtCore import QCoreApplication
+
+        from desktop import autostart as autostart_entry
+        from tagrec_core.settings import save_settings
+
+        old, notes = self.settings, []
+        try:
+            save_settings(new, self.home)
+        except TagrecError as error:
+            notes.append(str(error))
+        self.settings = new
+        if new.user != old.user:
+            for view in (self.drafting, self.profile_view, self.folders):
+                view.user = new.user
+            self.profile_view.refresh()
+            self.folders.refresh()
+        if new.port != old.port:
+            if self.server is not None:
+                self.server.stop()
+            self.server, error = self._start_bridge(None)
+            self.bridge_panel.set_server(self.server, error)
+            if error:
+                notes.append(error)
+        self.folders.set_file_tags(xattr=new.write_xattr, sidecar=new.write_sidecar)
+        if (new.write_xattr and not old.write_xattr) or (new.write_sidecar and not old.write_sidecar):
+            self.folders.write_all_file_tags()
+        if new.language != old.language:
+            notes.append(QCoreApplication.translate("Desktop", "The language changes when tagrec starts again."))
+        if autostart is not None:
+            try:
+                if autostart and not _autostart_is_on(autostart_entry):
+                    autostart_entry.enable()
+                elif not autostart:
+                    autostart_entry.disable()
+            except TagrecError as error:
+                notes.append(str(error))
+        return notes
 
     def close(self) -> None:
         self.folders.close_jobs()
@@ -60,6 +151,13 @@ class Desktop:
         self.profile.close()
 
 
+def _autostart_is_on(autostart: ModuleType) -> bool:
+    try:
+        return bool(autostart.is_enabled())
+    except TagrecError:  # an unreadable entry: show the box unticked; ticking it writes a good one
+        return False
+
+
 def has_display() -> bool:
     """Whether Qt can show a window here (an X or Wayland display, or a platform plugin chosen explicitly)."""
     if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
@@ -67,7 +165,51 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def main() -> None:
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The app's own options, and the arguments left for Qt (e.g. ``-platform offscreen``)."""
+    parser = argparse.ArgumentParser(prog="tagrec-desktop", description="tagrec's desktop app and browser bridge.")
+    parser.add_argument("--version", action="version", version=f"tagrec-desktop {__version__}")
+    parser.add_argument(
+        "--minimized", action="store_true", help="start in the tray, the window hidden (autostart runs this)"
+    )
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_known_args(argv)
+
+
+def show(window: MainWindow, *, minimized: bool) -> str:
+    """Show ``window`` as asked; returns how: ``shown``, ``tray`` (hidden; the tray menu shows it) or
+    ``minimized`` (asked to start minimized where there is no tray: a minimized window is the way back)."""
+    if not minimized:
+        window.show()
+        return "shown"
+    if window.tray is not None:
+        return "tray"
+    window.showMinimized()
+    return "minimized"
+
+
+def _smoke_report(desktop: Desktop, how: str, started: float) -> int:
+    """Print what the smoke test checks, as one JSON line; 0 when the window (or the tray icon) is up. The
+    window is rendered into a pixmap (``grab``), so every widget has really painted."""
+    window = desktop.window
+    visible = window.tray.isVisible() if how == "tray" and window.tray is not None else window.isVisible()
+    painted = window.grab()
+    report = {
+        "version": __version__,
+        "window": how,
+        "visible": visible,
+        "minimized": window.isMinimized(),
+        "painted": [painted.width(), painted.height()],
+        "tabs": [window.tabs.tabText(i) for i in range(window.tabs.count())],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 0 if visible else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    started = time.perf_counter()
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     if not has_display():
         print(
             "tagrec-desktop needs a display, and there is none here.\n"
@@ -76,20 +218,25 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from desktop.translations import install
 
-    app = QApplication(sys.argv)
+    app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("tagrec")
-    install(app)
+    from tagrec_core.settings import load_settings
+
+    install(app, load_settings()[0].language or None)
     try:
         desktop = Desktop()
     except TagrecError as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
         print(f"error: {error}", file=sys.stderr)
         QMessageBox.critical(None, "tagrec", str(error))
         sys.exit(1)
-    desktop.window.show()
+    how = show(desktop.window, minimized=args.minimized)
+    if args.smoke_test:  # once the event loop has drawn the window
+        QTimer.singleShot(0, lambda: app.exit(_smoke_report(desktop, how, started)))
     code = app.exec()
     desktop.close()
     sys.exit(code)

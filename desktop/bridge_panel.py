@@ -134,13 +134,13 @@ class BridgePanel(QWidget):
         self.browsers = QTableWidget(0, 4)
         self.browsers.setHorizontalHeaderLabels([self.tr("Browser"), self.tr("Origin"), self.tr("Last used"), ""])
         self.browsers.horizontalHeader().setStretchLastSection(True)
-        pair = QPushButton(self.tr("Pair a browser…"))
+        self.pair_button = QPushButton(self.tr("Pair a browser…"))
         report = QPushButton(self.tr("Copy debug report"))
-        pair.setEnabled(server is not None)
-        pair.clicked.connect(self.open_pairing)
+        self.pair_button.setEnabled(server is not None)
+        self.pair_button.clicked.connect(self.open_pairing)
         report.clicked.connect(self.copy_report)
         buttons = QHBoxLayout()
-        buttons.addWidget(pair)
+        buttons.addWidget(self.pair_button)
         buttons.addWidget(report)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -152,6 +152,12 @@ class BridgePanel(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(REFRESH_MS)
+        self.refresh()
+
+    def set_server(self, server: BridgeServer | None, error: str) -> None:
+        """The bridge was restarted (on another port) or could not be: show the new one, or why."""
+        self.server, self.error = server, error
+        self.pair_button.setEnabled(server is not None)
         self.refresh()
 
     def refresh(self) -> None:

@@ -25,12 +25,13 @@ class FileRow:
     name: str
     title: str
     suggested: str
-    mine: str
+    mine: tuple[str, ...]
     tooltip: str
 
     def matches(self, needle: str) -> bool:
         """Whether ``needle`` (lower-case) is in the path, the title, a suggested tag or one of the user's tags."""
-        return any(needle in text.lower() for text in (self.path, self.title, self.suggested, self.mine))
+        texts = (self.path, self.title, self.suggested, *self.mine)
+        return any(needle in text.lower() for text in texts)
 
 
 def file_row(summary: FileSummary, mine: list[str]) -> FileRow:
@@ -40,7 +41,7 @@ def file_row(summary: FileSummary, mine: list[str]) -> FileRow:
         name=_relative(summary),
         title=summary.title,
         suggested=", ".join(summary.top),
-        mine=", ".join(mine),
+        mine=tuple(mine),
         tooltip=summary.problem or summary.path,
     )
 
@@ -52,6 +53,7 @@ class FileTableModel(QAbstractTableModel):
         super().__init__()
         self._headers = headers
         self._all: list[FileRow] = []
+        self._by_path: dict[str, FileRow] = {}
         self._rows: list[FileRow] = []
         self._needle = ""
         self._sort: tuple[int, bool] = (0, False)
@@ -69,7 +71,7 @@ class FileTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, row.suggested, row.mine)[index.column()]
+            return (row.name, row.suggested, ", ".join(row.mine))[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return row.path
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
@@ -90,6 +92,7 @@ class FileTableModel(QAbstractTableModel):
     def load(self, rows: list[FileRow]) -> None:
         """Show these files (all indexed files; the current search and sort apply)."""
         self._all = rows
+        self._by_path = {row.path: row for row in rows}
         self._show()
 
     def search(self, text: str) -> None:
@@ -99,12 +102,23 @@ class FileTableModel(QAbstractTableModel):
 
     def set_tags(self, tags: dict[str, list[str]]) -> None:
         """The user's tags of these files changed: update their rows in place (no reload, no re-sort)."""
-        changed = {path: ", ".join(value) for path, value in tags.items()}
-        self._all = [replace(r, mine=changed[r.path]) if r.path in changed else r for r in self._all]
+        changed = {path: tuple(value) for path, value in tags.items() if path in self._by_path}
+        for path, value in changed.items():
+            self._by_path[path] = replace(self._by_path[path], mine=value)
+        self._all = [self._by_path[r.path] for r in self._all]
         for i, row in enumerate(self._rows):
             if row.path in changed:
-                self._rows[i] = replace(row, mine=changed[row.path])
+                self._rows[i] = self._by_path[row.path]
                 self.dataChanged.emit(self.index(i, 2), self.index(i, 2))
+
+    def tags(self, path: str) -> tuple[str, ...]:
+        """The user's tags of ``path`` as shown (none for a file the table does not hold)."""
+        row = self._by_path.get(path)
+        return row.mine if row is not None else ()
+
+    def tagged(self) -> dict[str, tuple[str, ...]]:
+        """Every file (shown or filtered out) that has tags of the user's, with them."""
+        return {row.path: row.mine for row in self._all if row.mine}
 
     def path(self, row: int) -> str:
         return self._rows[row].path
@@ -116,8 +130,8 @@ class FileTableModel(QAbstractTableModel):
     def _show(self) -> None:
         column, descending = self._sort
         rows = [r for r in self._all if r.matches(self._needle)] if self._needle else list(self._all)
-        field = ("name", "suggested", "mine")[column]
-        rows.sort(key=lambda r: (getattr(r, field).lower(), r.path), reverse=descending)
+        key = (lambda r: r.name.lower(), lambda r: r.suggested.lower(), lambda r: ", ".join(r.mine).lower())[column]
+        rows.sort(key=lambda r: (key(r), r.path), reverse=descending)
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()

@@ -30,6 +30,7 @@ from desktop.file_table import FileTableModel, file_row
 from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, TagrecError
+from tagrec_core.file_tags import FileTagsError, sync
 from tagrec_core.folders import FolderIndex, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
@@ -42,6 +43,7 @@ class FolderView(QWidget):
     """Folders, their files and tags. ``indexed`` fires after each indexing job (tests and views wait on it)."""
 
     indexed = Signal(int)
+    copies_written = Signal(int)  # files whose tags were copied where other tools see them
     _progress = Signal(int, int)
     _finished = Signal(object, object)  # result, error
 
@@ -56,6 +58,8 @@ class FolderView(QWidget):
         self._cancel = threading.Event()
         self._queued: list[tuple[str, list[Path]]] = []
         self._running = False
+        self.write_xattr = False
+        self.write_sidecar = False
 
         add = QPushButton(self.tr("Add folder…"))
         rescan = QPushButton(self.tr("Rescan"))
@@ -218,9 +222,52 @@ class FolderView(QWidget):
         self._reselect(selected)
 
     def _update_tags(self, paths: list[str]) -> None:
-        """Show the user's current tags of ``paths`` (after feedback: cheaper than ``refresh`` at 50,000 files)."""
+        """Show the user's current tags of ``paths`` (after feedback: cheaper than ``refresh`` at 50,000 files),
+        and copy them where other tools see them, if the user chose so."""
         found = self.profile.item_tags(self.user, SITE, paths)
-        self.model.set_tags({path: found.get(path, []) for path in paths})
+        now = {path: found.get(path, []) for path in paths}
+        changes = [
+            (path, tags, [t for t in self.model.tags(path) if t not in tags])
+            for path, tags in now.items()
+            if tuple(tags) != self.model.tags(path)
+        ]
+        self.model.set_tags(now)
+        if changes and (self.write_xattr or self.write_sidecar):
+            self._write_copies(changes)
+
+    # --- tags where other tools see them (settings) ------------------------------------------------------------
+
+    def set_file_tags(self, *, xattr: bool, sidecar: bool) -> None:
+        """From now on, copy changed tags into the ``user.xdg.tags`` attribute and/or TagSpaces' sidecar."""
+        self.write_xattr, self.write_sidecar = xattr, sidecar
+
+    def write_all_file_tags(self) -> None:
+        """Copy the tags of every tagged file now (after the user turned copying on)."""
+        self._write_copies([(path, list(tags), []) for path, tags in self.model.tagged().items()])
+
+    def _write_copies(self, changes: list[tuple[str, list[str], list[str]]]) -> None:
+        xattr, sidecar = self.write_xattr, self.write_sidecar
+
+        def write() -> list[str]:
+            problems = []
+            for path, tags, removed in changes:
+                try:
+                    sync(Path(path), tags, removed, xattr=xattr, sidecar=sidecar)
+                except FileTagsError as error:
+                    problems.append(str(error))
+            return problems
+
+        def written(problems: object, error: BaseException | None) -> None:
+            failed = problems if isinstance(problems, list) else [str(error)]
+            if failed:
+                self.status.setText(
+                    self.tr("Could not write tags to {count} files: {first}").format(count=len(failed), first=failed[0])
+                )
+            else:
+                self.status.setText(self.tr("Tags written to {count} files").format(count=len(changes)))
+            self.copies_written.emit(len(changes) - len(failed))
+
+        self.relay.run(write, written)
 
     def _search(self, text: str) -> None:
         selected = self.selected_paths()

@@ -1,7 +1,7 @@
 """The app's languages: English in the code, Chinese from ``i18n/tagrec_zh_CN.qm`` (Qt Linguist).
 
-Chosen by ``$TAGREC_LANG`` (e.g. ``zh_CN``, ``en``), else the system's locale. To change or add texts:
-``pyside6-lupdate desktop/*.py -ts desktop/i18n/tagrec_zh_CN.ts``, translate, then
+Chosen by ``$TAGREC_LANG`` (e.g. ``zh_CN``, ``en``), else the Settings' language, else the system's locale.
+To change or add texts: ``pyside6-lupdate desktop/*.py -ts desktop/i18n/tagrec_zh_CN.ts``, translate, then
 ``pyside6-lrelease desktop/i18n/tagrec_zh_CN.ts -qm desktop/i18n/tagrec_zh_CN.qm`` (a test checks both are
 current).
 """
@@ -18,8 +18,9 @@ LANG_ENV = "TAGREC_LANG"
 
 
 def install(app: QCoreApplication, language: str | None = None) -> QTranslator | None:
-    """Install the Chinese translation when the language is Chinese; returns it (``None``: English)."""
-    chosen = language or os.environ.get(LANG_ENV) or QLocale.system().name()
+    """Install the Chinese translation when the language is Chinese; returns it (``None``: English).
+    The language: ``$TAGREC_LANG``, else ``language`` (the settings'), else the system's."""
+    chosen = os.environ.get(LANG_ENV) or language or QLocale.system().name()
     if not chosen.lower().startswith("zh"):
         return None
     translator = QTranslator(app)

@@ -2,8 +2,9 @@
 settled.
 
 A "created" event can arrive before a copy finishes, so a path is handed on only when its size and
-modification time have stayed the same for ``SETTLE_MS`` (field-notes §5). Temporary and partial files are
-ignored. Where inotify cannot watch (its limit reached, network drives), the watcher falls back to polling.
+modification time have stayed the same for ``SETTLE_MS`` (field-notes §5). Temporary and partial files, and
+files in hidden folders, are ignored. Where inotify cannot watch (its limit reached, network drives), the
+watcher falls back to polling.
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from tagrec_core.documents import is_document
+from tagrec_core.documents import in_hidden_folder, is_document
 
 SETTLE_MS = 700
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, seen: Signal) -> None:
+    def __init__(self, seen: Signal, folder: str) -> None:
         self._seen = seen
+        self._folder = Path(folder)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
-            if raw:
+            # Hidden folders (.git, TagSpaces' .ts sidecars, which tagrec may write itself) are never indexed.
+            if raw and not in_hidden_folder(Path(os.fsdecode(raw)), self._folder):
                 self._seen.emit(os.fsdecode(raw))
 
 
@@ -62,7 +65,7 @@ class FolderWatcher(QObject):
     def watch(self, folder: str) -> None:
         if folder in self._watches:
             return
-        handler = _Handler(self._seen)
+        handler = _Handler(self._seen, folder)
         try:
             self._watches[folder] = self._observer.schedule(handler, folder, recursive=True)
         except OSError:  # e.g. ENOSPC: the inotify limit; poll this folder instead

@@ -3,7 +3,8 @@ bridge) running when the window is closed, where the desktop has a tray."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemTrayIcon, QTabWidget
 
 from desktop.bridge_panel import BridgePanel
@@ -13,6 +14,10 @@ from desktop.profile_view import ProfileView
 
 
 class MainWindow(QMainWindow):
+    """The tabs, a menu (Settings…, Quit) and the tray icon. ``settings_requested`` fires for Settings…"""
+
+    settings_requested = Signal()
+
     def __init__(self, drafting: DraftingPane, folders: FolderView, profile: ProfileView, bridge: BridgePanel) -> None:
         super().__init__()
         self.setWindowTitle("tagrec")
@@ -28,6 +33,16 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(bridge, self.tr("Browser bridge"))
         self.tabs.currentChanged.connect(lambda _index: self.tabs.currentWidget() is profile and profile.refresh())
         self.setCentralWidget(self.tabs)
+        menu = self.menuBar().addMenu(self.tr("&tagrec"))
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.settings_requested)
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(QApplication.quit)
+        menu.addAction(self.settings_action)
+        menu.addSeparator()
+        menu.addAction(quit_action)
         self.tray = self._tray() if QSystemTrayIcon.isSystemTrayAvailable() else None
 
     def _tray(self) -> QSystemTrayIcon:

@@ -1,9 +1,9 @@
 """The bridge server: the API on ``127.0.0.1:<port>`` (uvicorn), headless (``tagrec serve``) or on a thread of
 the desktop app.
 
-The port is fixed (``DEFAULT_PORT``, ``--port``, ``$TAGREC_PORT``) and never silently moved: the extension
-looks for tagrec at one address. When the port is taken, ``PortInUse`` says whether by another tagrec or by
-another program. Port 0 picks a free port (tests).
+The port is fixed (``--port``, else ``$TAGREC_PORT``, else the settings, else ``DEFAULT_PORT``) and never
+silently moved: the extension looks for tagrec at one address. When the port is taken, ``PortInUse`` says
+whether by another tagrec or by another program. Port 0 picks a free port (tests).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tagrec_core.errors import TagrecError
 from tagrec_core.home import profile_path
 from tagrec_core.profile import Profile
 from tagrec_core.service import Service
+from tagrec_core.settings import load_settings
 
 __all__ = ["DEFAULT_PORT", "PORT_ENV", "BridgeServer", "PortInUse", "resolve_port"]
 
@@ -47,15 +48,16 @@ class PortInUse(TagrecError):
     code = "port_in_use"
 
 
-def resolve_port(port: int | None = None) -> int:
-    """``port`` if given, else ``$TAGREC_PORT``, else ``DEFAULT_PORT``."""
+def resolve_port(port: int | None = None, home: str | Path | None = None) -> int:
+    """``port`` if given, else ``$TAGREC_PORT``, else the home's settings (the desktop app's Settings dialog),
+    else ``DEFAULT_PORT``."""
     if port is not None:
         value = port
     else:
         raw = os.environ.get(PORT_ENV, "")
         if raw and not raw.isdigit():
             raise TagrecError(f"{PORT_ENV} must be a port number, not {raw!r}")
-        value = int(raw) if raw else DEFAULT_PORT
+        value = int(raw) if raw else (load_settings(home)[0].port or DEFAULT_PORT)
     if not 0 <= value <= 65535:
         raise TagrecError(f"the port must be between 0 and 65535, not {value}")
     return value
@@ -80,7 +82,7 @@ class BridgeServer:
         on_pairing_request: Callable[[PairingRequest], None] | None = None,
         service: Service | None = None,
     ) -> None:
-        self._socket = _bind(resolve_port(port))
+        self._socket = _bind(resolve_port(port, home))
         self.port: int = self._socket.getsockname()[1]
         self._owns_service = service is None
         try:

@@ -142,7 +142,7 @@ def export_cmd(
     if out is None:
         sys.stdout.write(text)
     else:
-        from tagrec_core.profile.transfer import write_text_atomically
+        from tagrec_core.atomic import write_text_atomically
 
         write_text_atomically(out, text)
         typer.echo(f"wrote {out}", err=True)

@@ -49,6 +49,16 @@ def is_document(path: Path) -> bool:
     return bool(name) and not name.startswith(".") and not _TEMPORARY.search(name)
 
 
+def in_hidden_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in a hidden folder below ``folder`` (``.git``, TagSpaces' ``.ts``), which a scan
+    never enters; a path outside ``folder`` is not."""
+    try:
+        parts = path.relative_to(folder).parts[:-1]
+    except ValueError:
+        return False
+    return any(part.startswith(".") for part in parts)
+
+
 def read_document(path: Path) -> Document:
     """The document of ``path``; name-only (with ``problem``) when its content cannot be read."""
     title = _title(path)

@@ -224,3 +224,18 @@ def test_serve_pair_approves_on_the_terminal(tmp_path: Path) -> None:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
     assert server.returncode == 0
+
+
+def test_the_port_comes_from_the_option_then_the_variable_then_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extension_bridge.server import DEFAULT_PORT, PORT_ENV, resolve_port
+    from tagrec_core.settings import Settings, save_settings
+
+    monkeypatch.delenv(PORT_ENV, raising=False)
+    assert resolve_port(None, tmp_path) == DEFAULT_PORT
+    save_settings(Settings(port=24600), tmp_path)
+    assert resolve_port(None, tmp_path) == 24600
+    monkeypatch.setenv(PORT_ENV, "24700")
+    assert resolve_port(None, tmp_path) == 24700
+    assert resolve_port(24800, tmp_path) == 24800

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tagrec_core.errors import InputError, TagrecError
+from tagrec_core.atomic import write_text_atomically
+from tagrec_core.errors import InputError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile import learning
 from tagrec_core.profile.feedback import DEFAULT_USER, Feedback, parse_feedback
@@ -221,14 +222,3 @@ def backup_profile(profile: Profile, home: str | Path | None = None) -> Path:
     path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
     write_text_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
     return path
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed over it)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        part.write_text(text, encoding="utf-8")
-        part.replace(path)
-    except OSError as error:
-        raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

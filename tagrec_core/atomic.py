@@ -1,0 +1,21 @@
+"""Writing a file whole or not at all: the profile's exports, the settings, the tag sidecars of other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tagrec_core.errors import TagrecError
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all: a temporary file beside it, renamed over it.
+
+    A crash or a full disk leaves the old file as it was. ``TagrecError`` names the path and the reason."""
+    part = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError as error:
+        part.unlink(missing_ok=True)
+        raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,143 @@
+"""A file's tags written where other tools see them, when the user chose so (settings): the ``user.xdg.tags``
+extended attribute (read by KDE's Dolphin and Baloo, GNOME's tracker; Linux only) and TagSpaces' sidecar file
+``<folder>/.ts/<name>.json``.
+
+The profile stays the source of tagrec's tags; these are copies. A copy may hold tags other tools put there:
+``sync`` only adds the file's tags and takes away the ones tagrec itself removed (``removed``), so nothing the
+user gave a file elsewhere is lost. A sidecar's other fields (description, colours, …) are kept, and a sidecar
+that is not valid JSON is left alone (``FileTagsError``), never overwritten.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tagrec_core.atomic import write_text_atomically
+from tagrec_core.errors import TagrecError
+from tagrec_core.version import __version__
+
+__all__ = ["XATTR", "FileTagsError", "read_sidecar", "read_xattr", "sidecar_path", "sync"]
+
+XATTR = "user.xdg.tags"
+SIDECAR_FOLDER = ".ts"
+
+
+class FileTagsError(TagrecError):
+    """A file's tags could not be written where another tool reads them; the file itself is untouched."""
+
+
+def merged(current: Sequence[str], tags: Sequence[str], removed: Iterable[str]) -> list[str]:
+    """``current`` without ``removed``, then ``tags`` not yet there (order kept, no duplicates)."""
+    gone = set(removed) - set(tags)
+    out = [t for t in current if t not in gone]
+    out += [t for t in tags if t not in out]
+    return list(dict.fromkeys(out))
+
+
+# --- the extended attribute ---------------------------------------------------------------------------------
+
+
+def read_xattr(path: Path) -> list[str]:
+    """The tags in ``path``'s ``user.xdg.tags`` (comma-separated, as KDE writes them); none if unset."""
+    try:
+        raw = os.getxattr(path, XATTR)
+    except OSError as error:
+        if error.errno in (errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)):
+            return []
+        raise _failure(path, "read the tags attribute of", error) from None
+    except AttributeError:  # not Linux: os has no xattr functions
+        return []
+    return [t.strip() for t in raw.decode("utf-8", "replace").split(",") if t.strip()]
+
+
+def write_xattr(path: Path, tags: Sequence[str]) -> None:
+    """Set ``user.xdg.tags`` to ``tags`` (removed when empty). Commas cannot be written: KDE splits on them."""
+    if not hasattr(os, "setxattr"):
+        raise FileTagsError("extended attributes can be written on Linux only")
+    try:
+        if tags:
+            os.setxattr(path, XATTR, ",".join(t.replace(",", " ") for t in tags).encode("utf-8"))
+        else:
+            try:
+                os.removexattr(path, XATTR)
+            except OSError as error:
+                if error.errno not in (errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)):
+                    raise
+    except OSError as error:
+        raise _failure(path, "write the tags attribute of", error) from None
+
+
+# --- TagSpaces' sidecar ------------------------------------------------------------------------------------
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where TagSpaces keeps ``path``'s tags: ``<folder>/.ts/<name>.json``."""
+    return path.parent / SIDECAR_FOLDER / (path.name + ".json")
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """The sidecar of ``path`` as a JSON object (``{}`` when there is none)."""
+    sidecar = sidecar_path(path)
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FileTagsError(f"{sidecar} is not a TagSpaces sidecar tagrec can read ({error}); left as it is") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tags", []), list):
+        raise FileTagsError(f"{sidecar} is not a TagSpaces sidecar tagrec can read; left as it is")
+    return data
+
+
+def write_sidecar(path: Path, tags: Sequence[str], data: dict[str, Any]) -> None:
+    """Write ``tags`` into the sidecar ``data`` (read before), keeping every other field and each kept tag's
+    own entry (its colour); a sidecar left with nothing but tagrec's bookkeeping is removed."""
+    entries = {e.get("title"): e for e in data.get("tags", []) if isinstance(e, dict)}
+    out = {**data, "tags": [entries.get(t) or {"title": t, "type": "sidecar"} for t in tags]}
+    sidecar = sidecar_path(path)
+    if not tags and not set(out) - {"tags", "appName", "appVersionCreated", "appVersionUpdated", "lastUpdated"}:
+        sidecar.unlink(missing_ok=True)
+        return
+    out.setdefault("appName", "tagrec")
+    out.setdefault("appVersionCreated", __version__)
+    out["appVersionUpdated"] = __version__
+    out["lastUpdated"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    write_text_atomically(sidecar, json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- both -------------------------------------------------------------------------------------------------
+
+
+def sync(path: Path, tags: Sequence[str], removed: Iterable[str] = (), *, xattr: bool, sidecar: bool) -> None:
+    """Make ``path``'s copies hold ``tags`` (and not ``removed``), as chosen. ``FileTagsError`` when a copy
+    could not be written (the other is still tried first)."""
+    removed = list(removed)
+    problems: list[str] = []
+    if not path.is_file():
+        raise FileTagsError(f"{path} is not a file (any more)")
+    if xattr:
+        try:
+            write_xattr(path, merged(read_xattr(path), tags, removed))
+        except FileTagsError as error:
+            problems.append(str(error))
+    if sidecar:
+        try:
+            data = read_sidecar(path)
+            current = [e.get("title") for e in data.get("tags", []) if isinstance(e, dict) and e.get("title")]
+            write_sidecar(path, merged(current, tags, removed), data)
+        except TagrecError as error:
+            problems.append(str(error))
+    if problems:
+        raise FileTagsError("; ".join(problems))
+
+
+def _failure(path: Path, doing: str, error: OSError) -> FileTagsError:
+    if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+        return FileTagsError(f"cannot {doing} {path}: its file system keeps no extended attributes")
+    return FileTagsError(f"cannot {doing} {path}: {error.strerror or error}")
