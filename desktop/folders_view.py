@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -37,6 +37,9 @@ from tagrec_core.service import Service
 from tagrec_core.suggestion import Suggestion
 
 SITE = "files"
+# A periodic rescan catches what the watcher cannot see: changes while tagrec was not running are caught at
+# start, but a network drive's polling can miss renames and inotify drops events when its queue overflows.
+RESCAN_MS = 15 * 60 * 1000
 
 
 class FolderView(QWidget):
@@ -123,6 +126,9 @@ class FolderView(QWidget):
             self.watcher.watch(folder)
         self.refresh()
         self.rescan()
+        self._rescan_timer = QTimer(self)
+        self._rescan_timer.timeout.connect(self._rescan_if_idle)
+        self._rescan_timer.start(RESCAN_MS)
 
     # --- folders and indexing --------------------------------------------------------------------------------
 
@@ -144,6 +150,10 @@ class FolderView(QWidget):
         """Look again at every folder: new and changed files are indexed, vanished ones forgotten."""
         for folder in self.index.folders():
             self._scan(folder)
+
+    def _rescan_if_idle(self) -> None:
+        if not self._running and not self._queued:
+            self.rescan()
 
     def index_paths(self, paths: list[str]) -> None:
         """Index these files (from the watcher), each under the folder that holds it."""
@@ -363,6 +373,7 @@ class FolderView(QWidget):
     def close_jobs(self) -> None:
         """Stop watching and indexing (the app is quitting)."""
         self._cancel.set()
+        self._rescan_timer.stop()
         self.watcher.stop()
         self._jobs.shutdown(wait=True)
 

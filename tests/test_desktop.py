@@ -288,3 +288,19 @@ def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) 
     # The bug loses one reference per emit (3,000 here); other work moves the counts by a few hundred at most.
     assert all(a > b - 1_500 for a, b in zip(after, before, strict=True)), (before, after)
     relay.close()
+
+
+def test_the_periodic_rescan_finds_what_the_watcher_missed(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:
+    view = desktop.folders
+    docs = tmp_path / "unwatched"
+    docs.mkdir()
+    (docs / "a.md").write_text("pandas dataframe merge", encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    view.watcher.unwatch(str(docs.resolve()))  # as if inotify had dropped the events
+    (docs / "b.md").write_text("python list sort", encoding="utf-8")
+    qtbot.wait(1_000)
+    assert "b.md" not in _rows(view)
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view._rescan_timer.timeout.emit()  # what the timer does every RESCAN_MS
+    assert set(_rows(view)) == {"a.md", "b.md"}
