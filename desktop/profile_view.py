@@ -1,6 +1,6 @@
 """The profile view: what tagrec learned from the user — counts and accept rate, the vocabulary (filterable),
-aliases and implied tags (editable) — and export, import and reset. Reset asks first, writes a backup, and
-can be undone from the same view.
+aliases and implied tags (editable), plots of their tags and accept rate over time — and export, import and
+reset. Reset asks first, writes a backup, and can be undone from the same view.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -18,20 +19,25 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.plots import ProfilePlots
 from desktop.relay import Relay
 from tagrec_core.errors import TagrecError
-from tagrec_core.profile import Profile
+from tagrec_core.profile import Profile, Timeline
 from tagrec_core.profile.transfer import backup_profile, export_profile, import_profile, write_text_atomically
 
 VOCABULARY_ROWS = 1000
 
 
 class ProfileView(QWidget):
-    """One user's profile. ``refresh`` re-reads it (the tab calls it when shown)."""
+    """One user's profile. ``refresh`` re-reads it (the tab calls it when shown): the counts and tables at once,
+    the plots' history in the background (``plots_loaded`` is emitted when they show it)."""
+
+    plots_loaded = Signal()
 
     def __init__(self, profile: Profile, relay: Relay, user: str, home: str | Path | None = None) -> None:
         super().__init__()
@@ -40,6 +46,7 @@ class ProfileView(QWidget):
         self.user = user
         self.home = home
         self.last_backup: Path | None = None
+        self._timeline_request = 0  # the latest history read; answers to older ones are dropped
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -77,11 +84,18 @@ class ProfileView(QWidget):
         for button in (export, import_, self.reset_button, self.undo_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        tags_page = QWidget()
+        tags_layout = QVBoxLayout(tags_page)
+        tags_layout.addWidget(self.filter)
+        tags_layout.addLayout(tables, 1)
+        tags_layout.addLayout(rules)
+        self.plots = ProfilePlots()
+        self.sections = QTabWidget()
+        self.sections.addTab(tags_page, self.tr("Tags and rules"))
+        self.sections.addTab(self.plots, self.tr("Over time"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.filter)
-        layout.addLayout(tables, 1)
-        layout.addLayout(rules)
+        layout.addWidget(self.sections, 1)
         layout.addLayout(actions)
 
         self.filter.textChanged.connect(self._show_vocabulary)
@@ -112,6 +126,26 @@ class ProfileView(QWidget):
         self._show_vocabulary()
         _fill(self.aliases, sorted(self.profile.aliases(self.user).items()))
         _fill(self.implied, self.profile.implications(self.user))
+        self._read_timeline()
+
+    def _read_timeline(self) -> None:
+        """Read the history for the plots on the relay's worker: it scans every event (about 0.5 s for 100k),
+        and after the writes queued before it, so it sees them. The plots keep what they show until it comes."""
+        self._timeline_request += 1
+        request = self._timeline_request
+        self.relay.run(
+            lambda: self.profile.timeline(self.user),
+            lambda timeline, error: self._show_timeline(request, timeline, error),
+        )
+
+    def _show_timeline(self, request: int, timeline: Timeline | None, error: BaseException | None) -> None:
+        if request != self._timeline_request:
+            return  # a newer refresh is on its way
+        if error is not None or timeline is None:
+            self.plots.show_message(self.tr("The history could not be read: {error}").format(error=error))
+        else:
+            self.plots.show_timeline(timeline)
+        self.plots_loaded.emit()
 
     def _show_vocabulary(self) -> None:
         entries = self.profile.vocabulary(self.user, self.filter.text(), VOCABULARY_ROWS)

@@ -3,18 +3,46 @@
 
 It runs the real app (shipped models, a temporary home with a little history and a small folder) on whatever
 display it is given (Xvfb, or the offscreen platform), fills a Weibo draft, indexes the folder and grabs each
-tab. Chinese shows as boxes until a CJK font is installed (Debian: fonts-wqy-zenhei).
+tab, then the profile's plots (four months of feedback, Chinese and English tags). Chinese shows as boxes
+until a CJK font is installed (Debian: fonts-wqy-zenhei).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# The sample history's tags and how often each is accepted when shown.
+HISTORY_TAGS = {"中国女排": 0.8, "python": 0.7, "排球": 0.6, "pandas": 0.5, "装修日记": 0.4, "docker": 0.2}
+
+
+def sample_history(days: int = 120, seed: int = 7) -> list[dict[str, Any]]:
+    """Feedback events spread over the last ``days`` days: a few tags shown per item, some accepted and some
+    rejected, tags drifting from English to Chinese over time, so the plots have something to show."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    tags = list(HISTORY_TAGS)
+    events = []
+    for n in range(days * 2):
+        age = rng.uniform(0, days)
+        chinese_share = 1 - age / days  # the older the event, the more English
+        weights = [(1 - chinese_share if t.isascii() else chinese_share) + 0.2 for t in tags]
+        shown = list(dict.fromkeys(rng.choices(tags, weights, k=3)))
+        accepted = [t for t in shown if rng.random() < HISTORY_TAGS[t]]
+        rejected = [t for t in shown if t not in accepted and rng.random() < 0.5]
+        events.append({
+            "site": "files", "item": f"history{n}", "shown": shown, "accepted": accepted, "rejected": rejected,
+            "created": (now - timedelta(days=age)).isoformat(timespec="seconds"),
+        })  # fmt: skip
+    return sorted(events, key=lambda e: e["created"])
 
 
 def main() -> None:
@@ -43,6 +71,8 @@ def main() -> None:
 
     for n, tags in enumerate([["中国女排", "排球"], ["python", "pandas"], ["python"]]):
         desktop.service.feedback({"site": "files", "item": f"note{n}", "final": tags})
+    for event in sample_history():
+        desktop.service.feedback(event)
     desktop.profile.set_alias("js", "javascript", "local")
     docs = home / "笔记"
     docs.mkdir()
@@ -60,6 +90,13 @@ def main() -> None:
         target = args.out / f"{index}-{desktop.window.tabs.widget(index).__class__.__name__}-{args.lang}.png"
         desktop.window.grab().save(str(target))
         print(target)
+    profile = desktop.profile_view
+    desktop.window.tabs.setCurrentWidget(profile)
+    profile.sections.setCurrentWidget(profile.plots)
+    settle(1.5)  # the history is read in the background
+    target = args.out / f"{desktop.window.tabs.indexOf(profile)}-ProfileView-plots-{args.lang}.png"
+    desktop.window.grab().save(str(target))
+    print(target)
     desktop.close()
 
 

@@ -31,6 +31,8 @@ from tagrec_core.errors import ProfileError
 from tagrec_core.profile import learning
 from tagrec_core.profile.feedback import Feedback
 from tagrec_core.profile.schema import migrations, newer_than_us
+from tagrec_core.profile.timeline import DEFAULT_TOP, PeriodKind, Timeline, accept_rate
+from tagrec_core.profile.timeline import timeline as _timeline  # the method of the same name delegates
 from tagrec_core.text import normalize_tag
 
 __all__ = ["Profile", "UserRow"]
@@ -253,7 +255,7 @@ class Profile:
             "shown": int(shown),
             "accepted": int(accepted),
             "rejected": int(rejected),
-            "accept_rate": round(hits / shown, 4) if shown else None,  # of the tags shown, the share accepted
+            "accept_rate": None if (rate := accept_rate(hits, shown)) is None else round(rate, 4),
             "top_tags": [{"tag": t, "items": int(n)} for t, n in top],
         }
 
@@ -306,6 +308,14 @@ class Profile:
             (user,),
         )
         return [(tag, implies) for tag, implies in rows.fetchall()]
+
+    def timeline(self, user: str, *, period: PeriodKind | None = None, top: int = DEFAULT_TOP) -> Timeline:
+        """The user's feedback per ``period`` ("day", "week", "month"; ``None``: chosen from the span of the
+        history): events, shown/accepted/rejected tags, accept rate, and the uses of their ``top`` tags. For
+        the profile's plots; definitions in ``tagrec_core.profile.timeline``. Empty for an unknown user or no
+        events; ``ValueError`` for another period. One scan of the user's events (about 0.5 s for 100k)."""
+        row = self.user(user)
+        return _timeline(self.reader(), None if row is None else row.id, user, period=period, top=top)
 
     def integrity(self) -> str:
         """``PRAGMA integrity_check`` of the database (``"ok"`` when sound)."""
