@@ -97,6 +97,17 @@ def main() -> None:
     target = args.out / f"{desktop.window.tabs.indexOf(profile)}-ProfileView-plots-{args.lang}.png"
     desktop.window.grab().save(str(target))
     print(target)
+
+    from desktop.settings_dialog import SettingsDialog
+    from extension_bridge.server import DEFAULT_PORT
+
+    dialog = SettingsDialog(desktop.settings, desktop.profile.users(), DEFAULT_PORT, False, desktop.window)
+    dialog.show()
+    settle(0.5)
+    target = args.out / f"{desktop.window.tabs.count()}-SettingsDialog-{args.lang}.png"
+    dialog.grab().save(str(target))
+    print(target)
+    dialog.close()
     desktop.close()
 
 
