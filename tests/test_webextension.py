@@ -366,3 +366,19 @@ def test_the_newer_rich_editor_is_read_too(paired: tuple[Browser, str]) -> None:
     page.locator(f'{CHIP}[data-tag="pandas"]').click()
     assert page.locator(".js-tag-editor .s-tag").all_text_contents() == ["pandas"]
     assert page.errors == []
+
+
+@needs_chromium
+def test_the_guided_forms_two_body_editors_are_read_together(paired: tuple[Browser, str]) -> None:
+    browser, _ = paired
+    page = browser.ask_page("so-ask-guided.html")
+    page.click("#post-title-input")
+    page.keyboard.type("How do I read this file?", delay=2)
+    page.click("#problem-details [role=textbox]")
+    page.keyboard.type("It has one row per line.", delay=2)
+    page.click("#problem-results [role=textbox]")
+    page.keyboard.type("I tried pandas read_csv and expected a dataframe", delay=2)  # only "what I tried" says pandas
+    page.wait_for_selector(f'{CHIP}[data-tag="pandas"]', timeout=10_000)
+    page.locator(f'{CHIP}[data-tag="pandas"]').click()
+    assert page.locator(".js-tag-editor .s-tag").all_text_contents() == ["pandas"]
+    assert page.errors == []

@@ -8,20 +8,28 @@ import { firstOf as first, runSuggestions } from "./suggestions.js";
 const MAX_BODY_CHARS = 4000; // enough to suggest from; the rest of a long draft stays in the page
 const TITLE = ["#title", "#post-title-input"];
 const BODY = ["textarea#wmd-input", 'textarea[name="post-text"]'];
-const BODY_EDITOR = [".js-stacks-editor-container [role=textbox]", "#problem-details [role=textbox]"];
+// The newer editor's surface; the guided form splits the body into two such editors ("what are the details of
+// your problem?", "what did you try and what were you expecting?"), read together in page order.
+const BODY_EDITORS = [
+  ".js-stacks-editor-container [role=textbox]",
+  "#problem-details [role=textbox]",
+  "#problem-results [role=textbox]",
+].join(", ");
 const TAG_INPUT = ["#tageditor-replacing-tagnames--input", ".js-tag-editor input[type=text]"];
 
 /** The draft as the page holds it now: title, body, tags already chosen. */
 export function readDraft(document) {
   const title = first(document, TITLE);
   const body = first(document, BODY);
-  const editor = body ? null : first(document, BODY_EDITOR);
+  // querySelectorAll gives each editor once, in document order, whichever selectors it matches.
+  const editors = body ? [] : [...document.querySelectorAll(BODY_EDITORS)];
+  const text = body ? body.value : editors.map((el) => el.textContent.trim()).filter(Boolean).join("\n\n");
   const chips = [...document.querySelectorAll(".js-tag-editor .s-tag")].map((el) => el.textContent.trim());
   const hidden = document.querySelector("#tagnames");
   const tags = chips.length ? chips : (hidden && hidden.value ? hidden.value.split(/\s+/) : []);
   return {
     title: title ? title.value : "",
-    body: (body ? body.value : editor ? editor.textContent : "").slice(0, MAX_BODY_CHARS),
+    body: text.slice(0, MAX_BODY_CHARS),
     tags: tags.map(stackOverflowTag).filter(Boolean),
   };
 }
