@@ -15,6 +15,12 @@ const MESSAGES = {
   [STATUS.permission]: "statusPermission",
   [STATUS.loading]: "statusLoading",
 };
+// What the extension needs to reach: tagrec's address (host_permissions) and the pages its content scripts
+// read. Chrome grants them at install. Firefox's Manifest V3 leaves them to the user: granted at install since
+// Firefox 127, revocable in about:addons (and withheld on 121-126), so this page checks them and asks.
+const MANIFEST = chrome.runtime.getManifest();
+const NEEDED = [...(MANIFEST.host_permissions || []), ...MANIFEST.content_scripts.flatMap((s) => s.matches)];
+let missing = [];
 let last = { status: "", hello: null, error: "" };
 
 async function settings() {
@@ -24,6 +30,12 @@ async function settings() {
 
 async function client() {
   return createBridge({ ...(await settings()), fetch: (...args) => fetch(...args) });
+}
+
+/** The needed origins the browser does not grant now. */
+async function missingOrigins() {
+  const granted = await Promise.all(NEEDED.map((origin) => chrome.permissions.contains({ origins: [origin] })));
+  return NEEDED.filter((_, i) => !granted[i]);
 }
 
 async function refresh() {
@@ -36,6 +48,12 @@ async function refresh() {
     status = error.status || STATUS.offline;
     last = { status, hello: null, error: String(error.message) };
   }
+  // A missing permission comes first: without it the browser may block the bridge (an unpaired Firefox gets
+  // a bare network error, which would read as "not running") or never run the extension on the sites.
+  missing = await missingOrigins();
+  if (missing.length) status = last.status = STATUS.permission;
+  $("access").hidden = !missing.length;
+  $("missing").textContent = missing.length ? t("accessMissing", missing.map((o) => o.split("/")[2]).join(", ")) : "";
   const box = $("status");
   box.dataset.status = status;
   box.textContent = status === STATUS.ready ? t("statusReady", last.hello.version) : t(MESSAGES[status]);
@@ -84,6 +102,7 @@ async function report() {
     browser: navigator.userAgent,
     bridgeUrl: url,
     hasToken: Boolean(token),
+    missingPermissions: missing,
     status: last.status,
     hello: last.hello,
     error: last.error,
@@ -99,5 +118,11 @@ $("save").addEventListener("click", async () => {
   refresh();
 });
 $("pair").addEventListener("click", pair);
+$("grant").addEventListener("click", () => {
+  // Firefox accepts a request only while it handles the click: ask before awaiting anything.
+  chrome.permissions.request({ origins: missing }).then(refresh, (error) => {
+    $("missing").textContent = String(error.message);
+  });
+});
 $("report").addEventListener("click", report);
 refresh();
