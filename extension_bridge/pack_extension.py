@@ -6,6 +6,11 @@ One source folder serves both: its manifest names the background script both way
 key its browser uses (Chrome: ``background.service_worker``; Firefox: ``background.scripts`` and
 ``browser_specific_settings``), and leaves out what the browser does not need (``package.json`` is for node's
 tests only).
+
+The version is stamped at pack time from tagrec's own (``tagrec_core.version``, i.e. pyproject.toml's): the
+source manifest holds ``0.0.0``, which marks an unpacked development copy, and no release ever carries it.
+Browsers want one to four dot-separated numbers, so a pre-release such as ``0.2.0rc1`` is packed as
+``0.2.0`` with Chrome's ``version_name`` set to the full string (Firefox has no such key).
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from tagrec_core.version import __version__
 
 SOURCE = Path(__file__).resolve().parent / "webextension"
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "dist"
@@ -24,9 +32,21 @@ LEFT_OUT = {"package.json"}
 EPOCH = (2026, 1, 1, 0, 0, 0)
 
 
-def manifest_for(browser: str, manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest as ``browser`` (``chrome`` or ``firefox``) wants it."""
+def browser_version(version: str) -> str:
+    """The part of a Python version (PEP 440) a browser accepts as an extension's version: its release
+    numbers, at most four (``0.2.0rc1`` -> ``0.2.0``, ``1!2.0`` -> ``2.0``)."""
+    found = re.match(r"^(?:\d+!)?(\d+(?:\.\d+){0,3})", version)
+    if found is None:
+        raise ValueError(f"not a release version: {version!r}")
+    return ".".join(str(int(part)) for part in found.group(1).split("."))
+
+
+def manifest_for(browser: str, manifest: dict[str, Any], version: str = __version__) -> dict[str, Any]:
+    """The manifest as ``browser`` (``chrome`` or ``firefox``) wants it, stamped with ``version``."""
     out = copy.deepcopy(manifest)
+    out["version"] = browser_version(version)
+    if browser == "chrome" and out["version"] != version:
+        out["version_name"] = version
     background = out["background"]
     if browser == "chrome":
         background.pop("scripts", None)
@@ -38,17 +58,19 @@ def manifest_for(browser: str, manifest: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def pack(browser: str, out_dir: Path, source: Path = SOURCE) -> Path:
-    """Write the zip for ``browser`` into ``out_dir``; returns its path."""
+def pack(browser: str, out_dir: Path, source: Path = SOURCE, version: str = __version__) -> Path:
+    """Write the zip for ``browser`` into ``out_dir``, stamped with ``version``; returns its path."""
+    if browser_version(version) == "0.0.0":  # the source manifest's marker, or tagrec_core.version's "unknown"
+        raise ValueError(f"no release version to stamp ({version!r}): install tagrec (pip install -e .) first")
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-    target = out_dir / f"tagrec-{browser}-{manifest['version']}.zip"
+    target = out_dir / f"tagrec-{browser}-{version}.zip"
     out_dir.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in source.rglob("*") if p.is_file() and p.name not in LEFT_OUT)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             name = path.relative_to(source).as_posix()
             data = (
-                json.dumps(manifest_for(browser, manifest), indent=2, ensure_ascii=False).encode()
+                json.dumps(manifest_for(browser, manifest, version), indent=2, ensure_ascii=False).encode()
                 if name == "manifest.json"
                 else path.read_bytes()
             )

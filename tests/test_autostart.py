@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import plistlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,13 @@ def test_enable_writes_an_xdg_entry_whose_exec_gives_back_the_command(config_hom
     assert exec_argv(values["Exec"]) == AWKWARD
     assert autostart.is_enabled()
     assert not list(path.parent.glob(".*tmp"))  # written atomically, nothing left beside it
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="needs desktop-file-utils")
+def test_the_entry_is_a_valid_desktop_entry(config_home: Path) -> None:
+    autostart.enable(AWKWARD)
+    done = subprocess.run(["desktop-file-validate", str(autostart.entry_path())], capture_output=True)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout.decode()
 
 
 def test_disable_removes_the_entry_and_is_idempotent(config_home: Path) -> None:
