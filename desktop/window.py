@@ -3,6 +3,8 @@ bridge) running when the window is closed, where the desktop has a tray."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemTrayIcon, QTabWidget
@@ -11,6 +13,16 @@ from desktop.bridge_panel import BridgePanel
 from desktop.drafting import DraftingPane
 from desktop.folders_view import FolderView
 from desktop.profile_view import ProfileView
+
+ICONS = Path(__file__).resolve().parent / "icons"  # rendered from packaging/icon/tagrec.svg (make_icon.py)
+
+
+def app_icon() -> QIcon:
+    """tagrec's icon in every size shipped (Qt picks the nearest for the window, the tray, the task switcher)."""
+    icon = QIcon()
+    for path in sorted(ICONS.glob("tagrec-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 class MainWindow(QMainWindow):
@@ -21,6 +33,7 @@ class MainWindow(QMainWindow):
     def __init__(self, drafting: DraftingPane, folders: FolderView, profile: ProfileView, bridge: BridgePanel) -> None:
         super().__init__()
         self.setWindowTitle("tagrec")
+        self.setWindowIcon(app_icon())
         self.resize(900, 640)
         self.drafting = drafting
         self.folders = folders
@@ -46,8 +59,10 @@ class MainWindow(QMainWindow):
         self.tray = self._tray() if QSystemTrayIcon.isSystemTrayAvailable() else None
 
     def _tray(self) -> QSystemTrayIcon:
-        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
-        tray = QSystemTrayIcon(QIcon(icon), self)
+        icon = app_icon()
+        if icon.isNull():  # a source tree without the rendered icons
+            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
+        tray = QSystemTrayIcon(icon, self)
         tray.setToolTip(self.tr("tagrec: tag suggestions and the browser bridge"))
         menu = QMenu()
         show = QAction(self.tr("Show tagrec"), menu)

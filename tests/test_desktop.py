@@ -304,3 +304,8 @@ def test_the_periodic_rescan_finds_what_the_watcher_missed(desktop: Desktop, qtb
     with qtbot.waitSignal(view.indexed, timeout=30_000):
         view._rescan_timer.timeout.emit()  # what the timer does every RESCAN_MS
     assert set(_rows(view)) == {"a.md", "b.md"}
+
+
+def test_the_window_carries_tagrecs_own_icon(desktop: Desktop) -> None:
+    sizes = {size.width() for size in desktop.window.windowIcon().availableSizes()}
+    assert {16, 32, 64, 256} <= sizes  # desktop/icons, rendered from packaging/icon/tagrec.svg

@@ -1,5 +1,6 @@
 """Render the tagrec icon from ``tagrec.svg`` (the one hand-written source) into every file a platform wants:
-``tagrec-<size>.png`` (freedesktop hicolor sizes), ``tagrec.ico`` (Windows) and ``tagrec.icns`` (macOS).
+``tagrec-<size>.png`` (freedesktop hicolor sizes), ``tagrec.ico`` (Windows) and ``tagrec.icns`` (macOS), and
+the app's own window and tray icons (``desktop/icons/tagrec-<size>.png``, shipped inside the ``desktop`` package).
 
     python packaging/icon/make_icon.py
 
@@ -18,6 +19,8 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "tagrec.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+APP_SIZES = (16, 32, 64, 256)  # enough for a window, a tray and a task switcher; Qt scales between them
+APP_ICONS = HERE.parent.parent / "desktop" / "icons"
 ICNS_TYPES = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09"}
 
 
@@ -73,6 +76,9 @@ def main() -> None:
         (HERE / f"tagrec-{size}.png").write_bytes(png)
     (HERE / "tagrec.ico").write_bytes(ico({s: pngs[s] for s in ICO_SIZES}))
     (HERE / "tagrec.icns").write_bytes(icns({s: pngs[s] for s in ICNS_TYPES}))
+    APP_ICONS.mkdir(exist_ok=True)
+    for size in APP_SIZES:
+        (APP_ICONS / f"tagrec-{size}.png").write_bytes(pngs[size])
     print(f"wrote {len(pngs)} PNGs, tagrec.ico and tagrec.icns into {HERE}")
 
 
