@@ -32,9 +32,10 @@ class _Handler(FileSystemEventHandler):
         if event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
+            path = os.fsdecode(raw)
             # Hidden folders (.git, TagSpaces' .ts sidecars, which tagrec may write itself) are never indexed.
-            if raw and not in_hidden_folder(Path(os.fsdecode(raw)), self._folder):
-                self._seen.emit(os.fsdecode(raw))
+            if path and not in_hidden_folder(Path(path), self._folder):
+                self._seen.emit(path)
 
 
 class FolderWatcher(QObject):

@@ -26,6 +26,7 @@ __all__ = ["XATTR", "FileTagsError", "read_sidecar", "read_xattr", "sidecar_path
 
 XATTR = "user.xdg.tags"
 SIDECAR_FOLDER = ".ts"
+_UNSET = {errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)}  # "no such attribute" (Linux, BSD/macOS)
 
 
 class FileTagsError(TagrecError):
@@ -48,7 +49,7 @@ def read_xattr(path: Path) -> list[str]:
     try:
         raw = os.getxattr(path, XATTR)
     except OSError as error:
-        if error.errno in (errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)):
+        if error.errno in _UNSET:
             return []
         raise _failure(path, "read the tags attribute of", error) from None
     except AttributeError:  # not Linux: os has no xattr functions
@@ -67,7 +68,7 @@ def write_xattr(path: Path, tags: Sequence[str]) -> None:
             try:
                 os.removexattr(path, XATTR)
             except OSError as error:
-                if error.errno not in (errno.ENODATA, getattr(errno, "ENOATTR", errno.ENODATA)):
+                if error.errno not in _UNSET:
                     raise
     except OSError as error:
         raise _failure(path, "write the tags attribute of", error) from None
