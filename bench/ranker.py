@@ -7,9 +7,10 @@ Importing this module registers, for every set of ``python -m bench.quality``:
 * ``tagrec-no-<source>``     the same trained classifier and split, the ranker rebuilt and fusion refitted
                              without one source (``neighbours``, ``text``, ``related``, ``classifier``).
 
-Like every product contender it trains with ``valid=None``: the trainer holds out a hashed fold of train for
+It trains with cross-fitted fusion (``folds=None``: up to 5 folds, enough for 5,000 posts). Like every
+product contender it trains with ``valid=None``: the trainer holds out hashed folds of train for
 early stopping and for fitting fusion, so the set's valid split stays unseen. The ablations reuse the
-classifier (training it again per ablation would only add noise and time); their train time is the ranker's.
+classifiers (training them again per ablation would only add noise and time); their train time is the ranker's.
 ``TAGREC_BENCH_ABLATIONS=0`` leaves them out. Print the ablation table of a finished run with::
 
     python -m bench.ranker [--quality bench/results/quality.json]
@@ -31,6 +32,7 @@ from bench.quality import DEFAULT_OUT, BenchSet, Contender, register_contenders
 
 if TYPE_CHECKING:  # pragma: no cover
     from tagrec_core.model import Model
+    from tagrec_core.ranker_training import Fold
     from tagrec_core.records import Record
 
 ABLATIONS_ENV = "TAGREC_BENCH_ABLATIONS"
@@ -47,13 +49,14 @@ class _RankerRun:
         self.classifier: Model | None = None
         self.fit_part: list[Record] = []
         self.held_out: list[Record] = []
+        self.folds: list[Fold] = []
         self.index_held_out = True
         self.models: dict[str, Model] = {}
         self.seconds: dict[str, float] = {}
 
     def fit_full(self, records: Sequence[Record]) -> None:
         from tagrec_core.presets import config_for
-        from tagrec_core.ranker_training import hold_out
+        from tagrec_core.ranker_training import Fold, extra_folds, fold_count, hold_out
         from tagrec_core.records import read_tag_list
         from tagrec_core.training import train
 
@@ -65,6 +68,8 @@ class _RankerRun:
         # What ranker_training.train_ranker does with valid=None, keeping the pieces for the ablations.
         self.fit_part, self.held_out, self.index_held_out = hold_out(records, None, config.valid_fraction)
         self.classifier = train(self.fit_part, self.held_out, config)
+        parts = extra_folds(records, False, config.valid_fraction, fold_count(len(self.held_out)))
+        self.folds = [Fold(train(fit, held, config), fit, held) for fit, held in parts]
         self.seconds["classifier"] = time.perf_counter() - start
         self._fit_ranking(FULL, None)
 
@@ -87,6 +92,7 @@ class _RankerRun:
             site_tags=self.site_tags,
             ranking_config=RankingConfig(sources=sources),
             index_held_out=self.index_held_out,
+            folds=self.folds,
         )
         self.seconds[name] = time.perf_counter() - start
 

@@ -112,6 +112,15 @@ def train(
             help="Only the network: no similar-post index, text matches, co-occurrence or fusion.",
         ),
     ] = False,
+    folds: Annotated[
+        int,
+        typer.Option(
+            "--folds",
+            min=0,
+            help="Folds whose held-out posts fit the fusion, each training one more classifier "
+            "(0: enough for 5,000 posts, at most 5).",
+        ),
+    ] = 1,
     skip_bad: SkipBadOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -139,7 +148,9 @@ def train(
             if classifier_only:
                 model = run_training(records, valid_records, config, progress=bar.update)
             else:
-                model = train_ranker(records, valid_records, config, site_tags=site_tags, progress=bar.update)
+                model = train_ranker(
+                    records, valid_records, config, site_tags=site_tags, folds=folds or None, progress=bar.update
+                )
     except KeyboardInterrupt:
         raise Cancelled("interrupted; nothing was written") from None
     if _is_main_process():

@@ -33,12 +33,20 @@ FEATURES: tuple[str, ...] = (
     "has_chosen",  # the post already has tags
     "context_related",  # sum over the classifier's top tags s of p(s) * P(tag | s)
     "length",  # log of the post's length in terms
+    "classifier_relative",  # classifier_p / the post's highest classifier probability
+    "neighbour_rank",  # 1 / (1 + rank) of the tag in the neighbours' vote
+    "neighbour_share_near",  # share of the vote of the closest NEAR neighbours only
 )
 
 
 @dataclass(frozen=True)
 class Fusion:
-    """``score(features)`` -> probabilities. ``mean``/``scale`` standardise, then one tanh layer."""
+    """``score(features)`` -> probabilities. ``mean``/``scale`` standardise, then one tanh layer.
+
+    ``features`` rows always hold every column of ``FEATURES``; ``names`` are the columns this fusion was
+    trained on (all of them, unless it comes from a model file written before later columns were added:
+    such a file keeps working, reading only its own columns).
+    """
 
     mean: np.ndarray
     scale: np.ndarray
@@ -46,9 +54,15 @@ class Fusion:
     b1: np.ndarray
     w2: np.ndarray
     b2: float
+    names: tuple[str, ...] = FEATURES
+
+    def __post_init__(self) -> None:
+        columns = [FEATURES.index(name) for name in self.names]
+        # A slice, not a copy, when every column takes part (the usual case, on every suggestion).
+        object.__setattr__(self, "_columns", slice(None) if columns == list(range(len(FEATURES))) else columns)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
-        hidden = np.tanh(((features - self.mean) / self.scale) @ self.w1 + self.b1)
+        hidden = np.tanh(((features[:, self._columns] - self.mean) / self.scale) @ self.w1 + self.b1)  # type: ignore[attr-defined]
         return hidden @ self.w2 + self.b2
 
     def score(self, features: np.ndarray) -> np.ndarray:
@@ -62,7 +76,7 @@ class Fusion:
         import torch
 
         return {
-            "features": list(FEATURES),
+            "features": list(self.names),
             "mean": torch.from_numpy(self.mean),
             "scale": torch.from_numpy(self.scale),
             "w1": torch.from_numpy(self.w1),
@@ -73,10 +87,16 @@ class Fusion:
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> Fusion:
-        if list(state["features"]) != list(FEATURES):  # type: ignore[call-overload]
+        """``ValueError`` unless the stored feature names are known, distinct, in ``FEATURES`` order, and
+        match the weights."""
+        names = tuple(state["features"])  # type: ignore[call-overload]
+        known = [FEATURES.index(n) for n in names if n in FEATURES]
+        if not names or len(known) != len(names) or known != sorted(set(known)):
             raise ValueError("the fusion weights were trained on other features")
         arrays = {k: np.asarray(state[k].numpy(), np.float32) for k in ("mean", "scale", "w1", "b1", "w2")}  # type: ignore[union-attr]
-        return cls(b2=float(state["b2"]), **arrays)  # type: ignore[arg-type]
+        if arrays["mean"].shape != (len(names),) or arrays["w1"].shape[0] != len(names):
+            raise ValueError("the fusion weights do not match their feature names")
+        return cls(b2=float(state["b2"]), names=names, **arrays)  # type: ignore[arg-type]
 
 
 def fit_fusion(

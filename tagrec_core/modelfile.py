@@ -30,6 +30,7 @@ import torch
 from tagrec_core.arch import arch_class
 from tagrec_core.errors import ModelFileError
 from tagrec_core.fusion import Fusion
+from tagrec_core.memory import release_free_memory
 from tagrec_core.model import Calibration, Model, TagVocab
 from tagrec_core.quantize import quantize
 from tagrec_core.ranker import Ranking, RankingConfig
@@ -116,13 +117,16 @@ def load(path: str | Path) -> Model:
     payload = _read(source)
     _check_format(payload, source)
     try:
-        return _build(payload)
+        model = _build(payload)
     except ModelFileError as error:
         raise ModelFileError(f"model file {source}: {error}") from error
     except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
         raise ModelFileError(
             f"model file {source} is damaged or was written by an incompatible tagrec ({_short(error)})"
         ) from error
+    del payload  # the raw tensors: the model holds what it needs
+    release_free_memory()  # building the index freed more than the model keeps
+    return model
 
 
 def _read(source: Path) -> dict[str, Any]:

@@ -24,13 +24,24 @@ class TrainingBar:
         if self._bar is not None:
             self._bar.close()
 
+    def _restart(self) -> None:
+        """Close the bar of the previous classifier: the next one draws its own."""
+        if self._bar is not None:
+            self._bar.close()
+        self._bar, self._done = None, 0
+
     def update(self, p: Progress) -> None:
         if not self.enabled:
             return
         if p.stage == "tokenizer":
             tqdm.write("training the tokenizer ...")
             return
+        if p.stage == "fold":
+            self._restart()
+            tqdm.write(f"fold {p.epoch}/{p.epochs}: a classifier without these posts, to fit fusion on ...")
+            return
         if p.stage == "ranker":
+            self._restart()
             tqdm.write("building the ranker: similar-post index, co-occurrence, fusion ...")
             return
         if p.stage != "train":

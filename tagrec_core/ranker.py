@@ -162,6 +162,9 @@ class Ranking:
         context = self._context(tags, context_tags, probabilities)
         rows[:, _COLUMN["context_related"]] = context
         rows[:, _COLUMN["length"]] = np.log1p(len(terms)) / np.log(1024.0)
+        top_p = float(probabilities.max()) if len(probabilities) else 0.0
+        if top_p > 0:
+            rows[:, _COLUMN["classifier_relative"]] = rows[:, _COLUMN["classifier_p"]] / top_p
         related = np.array([related_to.get(t, (-1, 0.0))[0] for t in tags.tolist()], dtype=np.int64)
         return Candidates(tags, rows, votes, related)
 
@@ -183,6 +186,11 @@ class Ranking:
         rows[hit, _COLUMN["neighbour_share"]] = votes.share[position[hit]]
         rows[hit, _COLUMN["neighbour_count"]] = votes.count[position[hit]] / max(1, votes.neighbours)
         rows[hit, _COLUMN["neighbour_best"]] = votes.best[position[hit]]
+        vote_rank = np.empty(len(votes.tags), np.float32)
+        vote_rank[np.argsort(-votes.share, kind="stable")] = np.arange(len(votes.tags), dtype=np.float32)
+        rows[hit, _COLUMN["neighbour_rank"]] = 1.0 / (1.0 + vote_rank[position[hit]])
+        if votes.share_near is not None:
+            rows[hit, _COLUMN["neighbour_share_near"]] = votes.share_near[position[hit]]
 
     def _text_columns(self, rows: np.ndarray, tags: np.ndarray, matches: list[Match]) -> None:
         if not matches:

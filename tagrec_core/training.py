@@ -75,8 +75,9 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Progress:
-    """A snapshot of training for a progress display. ``stage`` is "tokenizer", "train", "done", or
-    "ranker" (``ranker_training``: the classifier is done, the rest of the ranker is being built)."""
+    """A snapshot of training for a progress display. ``stage`` is "tokenizer", "train", "done", "fold"
+    (``ranker_training``: another classifier, fold ``epoch`` of ``epochs``, is trained to collect fusion rows)
+    or "ranker" (the classifiers are done, the rest of the ranker is being built)."""
 
     stage: str
     epoch: int = 0
@@ -164,13 +165,15 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _split(records: Sequence[Record], fraction: float) -> tuple[list[Record], list[Record]]:
-    """A deterministic hold-out by a hash of the record id (independent of file order)."""
+def _split(records: Sequence[Record], fraction: float, *, fold: int = 0) -> tuple[list[Record], list[Record]]:
+    """A deterministic hold-out by a hash of the record id (independent of file order): slice ``fold`` of
+    the ``1 / fraction`` slices is held out."""
     cut = max(1, int(fraction * 1000))
+    low, high = fold * cut, (fold + 1) * cut
     train_part, valid_part = [], []
     for record in records:
         bucket = int(hashlib.sha1(record.id.encode("utf-8")).hexdigest()[:8], 16) % 1000
-        (valid_part if bucket < cut else train_part).append(record)
+        (valid_part if low <= bucket < high else train_part).append(record)
     if not train_part or not valid_part:
         # Too few records to hold any out: stop and calibrate on the training data itself.
         return list(records), list(records)

@@ -203,10 +203,13 @@ def test_train_builds_the_full_ranker_with_a_site_tag_list(files: dict[str, Path
     tag_list = folder / "tags.tsv"
     tag_list.write_text("tag\tcount\nmatplotlib\t900\npython\t5000\n", encoding="utf-8")
     out = folder / "r.tagrec"
-    r = ok(run(["train", "--data", str(files["train"]), "--tags", str(tag_list), "--out", str(out), "-q"]))
+    r = ok(
+        run(["train", "--data", str(files["train"]), "--tags", str(tag_list), "--out", str(out), "--folds", "2", "-q"])
+    )
     assert "17 tags" in r.stderr  # the 16 training tags and the listed matplotlib
     info = json.loads(ok(run(["info", str(out)])).stdout)
     assert info["ranker"] is True and info["ranking"]["site_tags"] == 2
+    assert info["ranking"]["fusion_folds"] == 2
     line = ok(run(["suggest", "-m", str(out), "--json", "Plot a pandas dataframe with matplotlib"])).stdout
     suggestions = json.loads(line)["suggestions"]
     assert {"python", "pandas", "matplotlib"} <= {s["tag"] for s in suggestions}

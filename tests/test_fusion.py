@@ -135,11 +135,34 @@ def test_state_round_trip(fitted: Fusion) -> None:
 
 @pytest.mark.parametrize(
     "features",
-    [list(FEATURES)[:-1], [*FEATURES, "extra"], list(reversed(FEATURES)), []],
-    ids=["missing", "extra", "reordered", "none"],
+    [list(FEATURES)[:-1], [*FEATURES, "extra"], list(reversed(FEATURES)), [*FEATURES[:2], FEATURES[0]], []],
+    ids=["fewer-than-the-weights", "extra", "reordered", "repeated", "none"],
 )
 def test_from_state_with_other_features_raises(fitted: Fusion, features: list[str]) -> None:
     state = fitted.state()
     state["features"] = features
     with pytest.raises(ValueError):
         Fusion.from_state(state)
+
+
+def test_fusion_of_an_older_model_reads_only_its_own_columns() -> None:
+    """A model file written before the last columns existed: its fusion scores full rows by its columns."""
+    older = FEATURES[:-3]
+    features, labels, groups = _problem(200, 8, seed=4)
+    fitted = fit_fusion(features, labels, groups, epochs=50)
+    keep = [FEATURES.index(n) for n in older]
+    state = {
+        **fitted.state(),
+        "features": list(older),
+        "mean": torch.from_numpy(fitted.mean[keep]),
+        "scale": torch.from_numpy(fitted.scale[keep]),
+        "w1": torch.from_numpy(fitted.w1[keep]),
+    }
+    loaded = Fusion.from_state(state)
+    assert loaded.names == older
+    changed = features.copy()
+    changed[:, len(older) :] = 123.0  # the columns it never saw change nothing
+    np.testing.assert_array_equal(loaded.score(changed), loaded.score(features))
+    x = (features[:, keep].astype(np.float64) - fitted.mean[keep]) / fitted.scale[keep]
+    logits = np.tanh(x @ fitted.w1[keep] + fitted.b1) @ fitted.w2 + fitted.b2
+    np.testing.assert_allclose(loaded.score(features), 1.0 / (1.0 + np.exp(-logits)), rtol=1e-5)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tagrec_core.retrieval import TERM_BUCKETS, NeighbourVotes, PostIndex, post_terms
+from tagrec_core.retrieval import NEAR, TERM_BUCKETS, NeighbourVotes, PostIndex, post_terms
 
 POSTS = [
     # (text, tag ids)
@@ -214,6 +214,22 @@ def test_votes_computed_by_hand() -> None:
     assert votes.share.dtype == votes.best.dtype == np.float32
     assert votes.count.dtype == np.int32
     assert votes.tags.dtype == np.int64
+    np.testing.assert_allclose(votes.share_near, votes.share, rtol=1e-6)  # 3 neighbours: all are near
+
+
+def test_near_share_counts_only_the_closest_neighbours() -> None:
+    # Post i shares term 0 with the query and i extra terms of its own, so post 0 is the closest, post 1
+    # the next, and so on; post i carries tag i % 2.
+    n = NEAR + 5
+    terms = [[0, *range(100 + 10 * i, 100 + 10 * i + i)] for i in range(n)]
+    index = PostIndex.build(terms, [[i % 2] for i in range(n)], 1000, 2)
+    posts, sims = index.neighbours([0], n)
+    assert posts.tolist() == list(range(n))
+    votes = index.votes([0], n)
+    near = sims[:NEAR]
+    expected = [near[0::2].sum() / near.sum(), near[1::2].sum() / near.sum()]
+    np.testing.assert_allclose(votes.share_near, expected, rtol=1e-5)
+    assert not np.allclose(votes.share_near, votes.share)
 
 
 def test_votes_shares_within_unit_interval() -> None:

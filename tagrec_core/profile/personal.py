@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT
-from tagrec_core.profile.user_model import UserModel
+from tagrec_core.profile.user_model import UserModel, VocabEntry
 from tagrec_core.retrieval import query_terms
 from tagrec_core.text import normalize
 
@@ -99,10 +99,13 @@ def candidates(
     if top_similarity < MIN_FAMILIAR:
         neighbours = []
     votes, best, carriers = _votes(neighbours, user.aliases)
-    own = [*votes, *user.top_tags(HEAVIEST)] if neighbours else []
+    own = [*votes, *(user.aliases.get(t, t) for t in user.top_tags(HEAVIEST))] if neighbours else []
     tags = [t for t in dict.fromkeys([*merged, *own]) if t not in chosen_set]
     likely = [(s.tag, s.score) for s in base[:3]]
-    rows = [_features(user, t, merged.get(t), votes, best, top_similarity, likely, frequency) for t in tags]
+    entries = _entries(user, tags)
+    rows = [
+        _features(user, t, entries.get(t), merged.get(t), votes, best, top_similarity, likely, frequency) for t in tags
+    ]
     features = np.array(rows, dtype=np.float64).reshape(len(tags), len(FEATURES))
     return Candidates(tags, features, merged, carriers, chosen_set)
 
@@ -151,9 +154,24 @@ def _votes(
     return share, best, carriers
 
 
+def _entries(user: UserModel, tags: Sequence[str]) -> dict[str, VocabEntry]:
+    """The user's vocabulary entry of each tag; for a tag the user's items carry under an alias (``js`` for
+    ``javascript``), the alias's entry with the most items, so that an alias keeps the tag's history."""
+    sources: dict[str, list[str]] = {}
+    for alias, tag in user.aliases.items():
+        sources.setdefault(tag, []).append(alias)
+    out: dict[str, VocabEntry] = {}
+    for tag in tags:
+        found = [e for e in (user.vocab.get(t) for t in (tag, *sources.get(tag, ()))) if e is not None]
+        if found:
+            out[tag] = found[0] if user.vocab.get(tag) else max(found, key=lambda e: e.items)
+    return out
+
+
 def _features(
     user: UserModel,
     tag: str,
+    entry: VocabEntry | None,
     base: Scored | None,
     votes: dict[str, float],
     best: dict[str, float],
@@ -161,7 +179,6 @@ def _features(
     likely: list[tuple[str, float]],
     frequency: Callable[[str], float],
 ) -> list[float]:
-    entry = user.vocab.get(tag)
     p = min(max(base.score if base else _FLOOR, _FLOOR), 1.0 - _FLOOR)
     items = entry.items if entry else 0
     recency = math.log1p(max(0, user.clock - entry.last_clock)) if entry and entry.last_clock >= 0 else 10.0

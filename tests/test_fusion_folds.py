@@ -1,0 +1,91 @@
+"""Cross-fitted fusion: extra folds each train a classifier without their posts and add those posts' feature
+rows, so fusion is fitted on more posts than one hold-out gives; and the per-post relative features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tagrec_core.fusion import FEATURES
+from tagrec_core.ranker_training import FUSION_POSTS, MAX_FOLDS, extra_folds, fold_count, train_ranker
+from tagrec_core.training import Progress, _split
+
+
+def test_fold_count_aims_at_the_fusion_posts() -> None:
+    assert fold_count(FUSION_POSTS) == 1
+    assert fold_count(FUSION_POSTS * 2) == 1
+    assert fold_count(FUSION_POSTS // 2) == 2
+    assert fold_count(FUSION_POSTS // 2 - 1) == 3
+    assert fold_count(10) == MAX_FOLDS
+    assert fold_count(0) == MAX_FOLDS
+    assert fold_count(10, folds=2) == 2
+    assert fold_count(10, folds=0) == 1
+
+
+def _ids(records: list[Any]) -> set[str]:
+    return {r.id for r in records}
+
+
+def test_extra_folds_hold_out_other_disjoint_slices(train_records: list[Any]) -> None:
+    _, first_held = _split(train_records, 0.1)
+    parts = extra_folds(train_records, False, 0.1, 4)
+    assert len(parts) == 3
+    held_sets = [_ids(first_held)] + [_ids(held) for _, held in parts]
+    assert all(held_sets)
+    for i, a in enumerate(held_sets):
+        for b in held_sets[i + 1 :]:
+            assert not a & b
+    for fit, held in parts:
+        assert _ids(fit) | _ids(held) == _ids(train_records)
+        assert not _ids(fit) & _ids(held)
+
+
+def test_with_a_valid_set_the_first_slice_of_the_records_is_an_extra_fold(train_records: list[Any]) -> None:
+    parts = extra_folds(train_records, True, 0.1, 2)
+    assert len(parts) == 1
+    assert _ids(parts[0][1]) == _ids(_split(train_records, 0.1)[1])
+
+
+def test_extra_folds_stop_when_the_slices_run_out(train_records: list[Any]) -> None:
+    assert len(extra_folds(train_records, False, 0.25, 10)) == 3  # four slices: the first one's own + 3
+    assert extra_folds(train_records, False, 0.1, 1) == []
+
+
+def test_the_ranker_fits_fusion_on_every_fold(train_records: list[Any], tiny_config: Any) -> None:
+    model = train_ranker(train_records, None, tiny_config(epochs=2), folds=None)
+    meta = model.meta["ranking"]
+    first_held = len(_split(train_records, 0.1)[1])
+    assert meta["fusion_folds"] == MAX_FOLDS  # 600 posts: a tenth is far from FUSION_POSTS
+    assert meta["fusion_posts"] > 3 * first_held
+    # The model keeps the first fold's classifier and indexes every post once.
+    assert len(model.ranking.index) == len(train_records)
+
+
+def test_one_fold_by_default(tiny_ranker: Any) -> None:
+    assert tiny_ranker.meta["ranking"]["fusion_folds"] == 1
+
+
+def test_fold_progress_is_reported(train_records: list[Any], tiny_config: Any) -> None:
+    stages: list[Progress] = []
+    model = train_ranker(train_records, None, tiny_config(epochs=2), folds=2, progress=stages.append)
+    folds = [p for p in stages if p.stage == "fold"]
+    assert [(p.epoch, p.epochs) for p in folds] == [(2, 2)]
+    assert [p.stage for p in stages].index("fold") < [p.stage for p in stages].index("ranker")
+    assert model.meta["ranking"]["fusion_folds"] == 2
+
+
+def test_relative_features_are_filled_and_bounded(tiny_ranker: Any) -> None:
+    ranking = tiny_ranker.ranking
+    title, body = "How do I merge two pandas dataframe?", "groupby and concat"
+    probabilities = tiny_ranker.probabilities([f"{title}\n{body}"]).numpy()[0]
+    candidates = ranking.candidates(tiny_ranker, probabilities, title, body, [])
+    for name in ("classifier_relative", "neighbour_rank", "neighbour_share_near"):
+        column = candidates.features[:, FEATURES.index(name)]
+        assert np.all((column >= 0.0) & (column <= 1.0 + 1e-6)), name
+        assert column.max() > 0.0, name
+    relative = candidates.features[:, FEATURES.index("classifier_relative")]
+    assert relative.max() == pytest.approx(1.0)  # the classifier's best tag is always a candidate
+    ranks = candidates.features[:, FEATURES.index("neighbour_rank")]
+    assert ranks.max() == pytest.approx(1.0)  # ... and so is the neighbours' favourite
