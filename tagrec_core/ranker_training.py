@@ -7,9 +7,9 @@ part, every candidate of the held-out posts becomes a labelled feature row, and 
 on those rows. Finally the held-out posts join the index and the statistics: they are data too.
 
 One hold-out alone leaves few posts to fit fusion on small sets (a tenth of 3,000 posts), and a noisy fusion
-can lose what its sources know. So when the held-out posts are fewer than ``FUSION_POSTS``, further *folds*
-(other hashed tenths of the records) each get a classifier and ranker trained without them and add their
-feature rows (cross-fitting). Those extra classifiers only produce rows: the model keeps the first one.
+can lose what its sources know. So, when asked (``folds``; opt-in for now), further *folds* (other hashed
+tenths of the records) each get a classifier and ranker trained without them and add their feature rows
+(cross-fitting). Those extra classifiers only produce rows: the model keeps the first one.
 
 Some held-out posts get one of their own tags revealed as "already chosen" (``reveal``), so that fusion learns
 what chosen tags say about the others (as when the user has typed a tag or the page already has some).
