@@ -56,7 +56,7 @@ class _RankerRun:
 
     def fit_full(self, records: Sequence[Record]) -> None:
         from tagrec_core.presets import config_for
-        from tagrec_core.ranker_training import Fold, extra_folds, fold_count, hold_out
+        from tagrec_core.ranker_training import hold_out, train_folds
         from tagrec_core.records import read_tag_list
         from tagrec_core.training import train
 
@@ -68,8 +68,7 @@ class _RankerRun:
         # What ranker_training.train_ranker does with valid=None, keeping the pieces for the ablations.
         self.fit_part, self.held_out, self.index_held_out = hold_out(records, None, config.valid_fraction)
         self.classifier = train(self.fit_part, self.held_out, config)
-        parts = extra_folds(records, False, config.valid_fraction, fold_count(len(self.held_out)))
-        self.folds = [Fold(train(fit, held, config), fit, held) for fit, held in parts]
+        self.folds = train_folds(records, None, config, len(self.held_out), None)
         self.seconds["classifier"] = time.perf_counter() - start
         self._fit_ranking(FULL, None)
 

@@ -37,7 +37,7 @@ from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spr
 if TYPE_CHECKING:
     from tagrec_core.records import Record
 
-__all__ = ["Fold", "fit_ranking", "fold_count", "hold_out", "train_ranker"]
+__all__ = ["Fold", "fit_ranking", "fold_count", "hold_out", "train_folds", "train_ranker"]
 
 # Held-out posts used to fit fusion, per fold and the number the extra folds aim for: beyond it more rows
 # change little and cost candidate generation time; below it fusion gets noisy (measured: on weibo-hashtaggen,
@@ -79,13 +79,7 @@ def train_ranker(
     config = config or TrainConfig()
     fit_part, held_out, index_held_out = hold_out(records, valid, config.valid_fraction)
     classifier = train(fit_part, held_out, config, progress=progress, should_stop=should_stop)
-    parts = extra_folds(records, bool(valid), config.valid_fraction, fold_count(len(held_out), folds))
-    extra = []
-    for number, (fold_fit, fold_held) in enumerate(parts, start=2):
-        if progress is not None:
-            progress(Progress("fold", epoch=number, epochs=len(parts) + 1))
-        fold_classifier = train(fold_fit, fold_held, config, progress=progress, should_stop=should_stop)
-        extra.append(Fold(fold_classifier, fold_fit, fold_held))
+    extra = train_folds(records, valid, config, len(held_out), folds, progress=progress, should_stop=should_stop)
     if progress is not None:
         progress(Progress("ranker"))
     return fit_ranking(
@@ -99,6 +93,28 @@ def train_ranker(
         index_held_out=index_held_out,
         folds=extra,
     )
+
+
+def train_folds(
+    records: Sequence[Record],
+    valid: Sequence[Record] | None,
+    config: TrainConfig,
+    held_out: int,
+    folds: int | None,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Fold]:
+    """The extra folds of ``train_ranker`` (``held_out``: how many posts the first fold held out; ``folds``
+    as there), each with its classifier trained; reports a "fold" stage before each."""
+    parts = extra_folds(records, bool(valid), config.valid_fraction, fold_count(held_out, folds))
+    out = []
+    for number, (fit_part, held_part) in enumerate(parts, start=2):
+        if progress is not None:
+            progress(Progress("fold", epoch=number, epochs=len(parts) + 1))
+        classifier = train(fit_part, held_part, config, progress=progress, should_stop=should_stop)
+        out.append(Fold(classifier, fit_part, held_part))
+    return out
 
 
 def fold_count(held_out: int, folds: int | None = None) -> int:
