@@ -29,9 +29,7 @@ __all__ = ["SOURCES", "Candidates", "Ranking", "RankingConfig"]
 
 SOURCES: tuple[str, ...] = ("classifier", "neighbours", "text", "related")
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
-_NO_VOTES = NeighbourVotes(
-    np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0, 0
-)
+_NO_VOTES = NeighbourVotes.empty()
 
 
 @dataclass(frozen=True)
@@ -189,8 +187,7 @@ class Ranking:
         vote_rank = np.empty(len(votes.tags), np.float32)
         vote_rank[np.argsort(-votes.share, kind="stable")] = np.arange(len(votes.tags), dtype=np.float32)
         rows[hit, _COLUMN["neighbour_rank"]] = 1.0 / (1.0 + vote_rank[position[hit]])
-        if votes.share_near is not None:
-            rows[hit, _COLUMN["neighbour_share_near"]] = votes.share_near[position[hit]]
+        rows[hit, _COLUMN["neighbour_share_near"]] = votes.share_near[position[hit]]
 
     def _text_columns(self, rows: np.ndarray, tags: np.ndarray, matches: list[Match]) -> None:
         if not matches:

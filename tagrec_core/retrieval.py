@@ -49,7 +49,13 @@ class NeighbourVotes:
     best: np.ndarray  # float32
     top_similarity: float
     neighbours: int
-    share_near: np.ndarray | None = None  # float32: the vote of the closest NEAR neighbours only
+    share_near: np.ndarray  # float32: the vote of the closest NEAR neighbours only
+
+    @classmethod
+    def empty(cls) -> NeighbourVotes:
+        """No neighbour, no vote."""
+        no_share = np.zeros(0, np.float32)
+        return cls(np.zeros(0, np.int64), no_share, np.zeros(0, np.int32), no_share, 0.0, 0, no_share)
 
 
 class PostIndex:
@@ -158,8 +164,7 @@ class PostIndex:
             keep = posts != exclude_post
             posts, sims = posts[keep][:k], sims[keep][:k]
         if not len(posts):
-            empty = np.zeros(0, np.float32)
-            return NeighbourVotes(np.zeros(0, np.int64), empty, np.zeros(0, np.int32), empty, 0.0, 0)
+            return NeighbourVotes.empty()
         # The neighbours' tags straight from the CSR arrays (scipy's row indexing costs ~10x more here).
         starts = self._tag_indptr[posts]
         lengths = self._tag_indptr[posts + 1] - starts

@@ -162,9 +162,12 @@ def _entries(user: UserModel, tags: Sequence[str]) -> dict[str, VocabEntry]:
         sources.setdefault(tag, []).append(alias)
     out: dict[str, VocabEntry] = {}
     for tag in tags:
-        found = [e for e in (user.vocab.get(t) for t in (tag, *sources.get(tag, ()))) if e is not None]
-        if found:
-            out[tag] = found[0] if user.vocab.get(tag) else max(found, key=lambda e: e.items)
+        entry = user.vocab.get(tag)
+        if entry is None:
+            aliased = [e for e in map(user.vocab.get, sources.get(tag, ())) if e is not None]
+            entry = max(aliased, key=lambda e: e.items, default=None)
+        if entry is not None:
+            out[tag] = entry
     return out
 
 
