@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,20 @@ def timed_run(argv: list[str], env: dict[str, str], stdin: bytes = b"") -> float
     return seconds
 
 
-def hello_seconds(tagrec: list[str], env: dict[str, str]) -> float:
-    """Seconds from starting ``tagrec serve`` to the first 200 from ``/v1/hello``; the server is then stopped."""
+@dataclass
+class Served:
+    """What ``serve_until_hello`` saw of one ``tagrec serve``."""
+
+    seconds: float  # from the start to the first 200 from /v1/hello
+    answer: dict[str, Any]  # that answer
+    maps: str  # the server's /proc/PID/maps while it answered (which files it had loaded)
+    exit_code: int  # after Ctrl-C (SIGINT)
+    stderr: str
+
+
+def serve_until_hello(tagrec: list[str], env: dict[str, str], timeout: float = 120) -> Served:
+    """Start ``tagrec serve`` on a free port, wait for the first 200 from ``/v1/hello``, then stop the server with
+    SIGINT (its Ctrl-C). ``RuntimeError`` if it stops or stays silent for ``timeout`` seconds."""
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
@@ -83,22 +96,29 @@ def hello_seconds(tagrec: list[str], env: dict[str, str]) -> float:
         stderr=subprocess.PIPE,
     )
     try:
-        while time.perf_counter() - started < 120:
+        while time.perf_counter() - started < timeout:
             if server.poll() is not None:
                 raise RuntimeError(f"tagrec serve stopped: {server.stderr.read().decode() if server.stderr else ''}")
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
                 conn.request("GET", "/v1/hello", headers={"Host": f"127.0.0.1:{port}", "X-Tagrec-Api": "1"})
-                if conn.getresponse().status == 200:
-                    return time.perf_counter() - started
+                response = conn.getresponse()
+                if response.status == 200:
+                    seconds = time.perf_counter() - started
+                    answer = json.loads(response.read())
+                    maps = Path(f"/proc/{server.pid}/maps").read_text()
+                    break
             except OSError:
                 time.sleep(0.01)
             finally:
                 conn.close()
-        raise RuntimeError("tagrec serve did not answer within 120 s")
+        else:
+            raise RuntimeError(f"tagrec serve did not answer within {timeout:.0f} s")
     finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=60)
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=60)
+    return Served(seconds, answer, maps, server.returncode, err.decode(errors="replace"))
 
 
 def window_seconds(desktop: list[str], env: dict[str, str]) -> float:
@@ -139,7 +159,7 @@ def starts(bundle: Path, runs: int) -> dict[str, Any]:
     measures: dict[str, Callable[[list[str], list[str], dict[str, str]], float]] = {
         "version_s": lambda cli, _d, env: timed_run([*cli, "--version"], env),
         "suggest_s": lambda cli, _d, env: timed_run([*cli, "suggest"], env, question),
-        "serve_hello_s": lambda cli, _d, env: hello_seconds(cli, env),
+        "serve_hello_s": lambda cli, _d, env: serve_until_hello(cli, env).seconds,
         "window_s": lambda _c, desktop, env: window_seconds(desktop, env),
     }
     for name, measure in measures.items():

@@ -9,16 +9,17 @@
    post's user (built from that user's earlier posts only), then feeds the post's true tags as accepted
    feedback, with the suggestions shown.
 4. Reports F1@3 and P@1 with and without the profile, overall and for users with >= 5 earlier posts; the
-   ratio; feedback latency (p50/p99 per event, durable); suggest latency with and without the profile;
-   the profile's size after all events.
+   ratio; feedback latency (p50/p99 per event, durable); suggest latency with and without the profile,
+   each user's model already in memory as in a running app, and apart, the time to read a user's model at
+   their first suggestion (``ms_first_load``); the profile's size after all events.
 5. Cold start: for each personal tag of ``bench/data/personal.jsonl`` (tags the shipped models never saw),
    a fresh user accepts it on one item after another; how many uses until it is in the top 5 of a similar
    text it has not seen.
 
-``python -m bench.profile fit`` learns ``profile.personal.WEIGHTS`` without touching ``valid``: a ranker
+``python -m bench.profile fit`` learns the personal ranking network without touching ``valid``: a ranker
 trained on the oldest 60% of train, the profile learned from those posts, the newest 40% replayed to
-collect (candidate, was-it-right) rows, and a logistic regression fitted on them. It prints the weights to
-paste into ``tagrec_core/profile/personal.py``.
+collect (candidate, was-it-right) rows, and the network fitted on them (``fusion.fit_fusion``). It writes
+``tagrec_core/resources/personal.json`` (``profile.personal.NETWORK_FILE``), which ships with tagrec.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ import numpy as np
 
 from bench.product import RESULTS_DIR, one_thread
 from bench.quality import DEFAULT_DATA_ROOT
+from tagrec_core.fusion import Fusion, fit_fusion
 from tagrec_core.metrics import evaluate
 from tagrec_core.model import Model
 from tagrec_core.profile import Profile, parse_feedback
-from tagrec_core.profile.personal import FEATURES, candidates
+from tagrec_core.profile.personal import BASE_CANDIDATES, FEATURES, NETWORK_FILE, candidates
 from tagrec_core.profile.transfer import learn_records
 from tagrec_core.recommender import Recommender
 from tagrec_core.records import Record, read_records
@@ -78,6 +80,10 @@ def replay(model: Model, history: Sequence[Record], stream: Sequence[Record], ho
     with Profile.open(home / "profile.sqlite") as profile:
         learn_records(profile, history, SITE)
         plain, personal = Recommender(model), Recommender(model, profile)
+        assert personal.personalizer is not None
+        # A running app reads a user's profile into memory at their first suggestion and then only what changed:
+        # load every replayed user's model first (timed apart), so the replay measures the steady state.
+        loads = [_timed_ms(personal.personalizer.user_model, user)[1] for user in {r.user or "" for r in stream}]
         earlier = Counter(r.user for r in history)
         rows: list[dict[str, Any]] = []
         for record in _by_time(stream):
@@ -97,7 +103,11 @@ def replay(model: Model, history: Sequence[Record], stream: Sequence[Record], ho
         profile.reader().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = profile.path.stat().st_size
         integrity = profile.integrity()
-    return _report(rows, size, integrity)
+    return _report(rows, size, integrity) | {"ms_first_load": _summary(loads)}
+
+
+def _summary(values: Sequence[float]) -> dict[str, float]:
+    return {"p50": round(_percentile(values, 50), 3), "p99": round(_percentile(values, 99), 3)}
 
 
 def _report(rows: list[dict[str, Any]], size: int, integrity: str) -> dict[str, Any]:
@@ -118,8 +128,7 @@ def _report(rows: list[dict[str, Any]], size: int, integrity: str) -> dict[str, 
             "p@1_ratio": round(with_profile["p@1"] / max(without["p@1"], 1e-9), 3),
         }
     for key in ("ms_feedback", "ms_plain", "ms_personal"):
-        values = [r[key] for r in rows]
-        report[key] = {"p50": round(_percentile(values, 50), 3), "p99": round(_percentile(values, 99), 3)}
+        report[key] = _summary([r[key] for r in rows])
     report["profile_added_p99_ms"] = round(report["ms_personal"]["p99"] - report["ms_plain"]["p99"], 3)
     report["profile_bytes"] = size
     report["events"] = len(rows)
@@ -155,11 +164,9 @@ def cold_start(models: dict[str, Model], home: Path, limit: int = 10) -> list[di
     return out
 
 
-def fit(model: Model, history: Sequence[Record], stream: Sequence[Record], home: Path) -> tuple[np.ndarray, float]:
-    """Replay ``stream`` after ``history`` collecting personal candidate rows; fit the logistic weights."""
-    from sklearn.linear_model import LogisticRegression
-
-    features, labels = [], []
+def fit(model: Model, history: Sequence[Record], stream: Sequence[Record], home: Path) -> Fusion:
+    """Replay ``stream`` after ``history`` collecting personal candidate rows; fit the personal network."""
+    features, labels, groups = [], [], []
     with Profile.open(home / "fit.sqlite") as profile:
         learn_records(profile, history, SITE)
         recommender = Recommender(model, profile)
@@ -168,17 +175,18 @@ def fit(model: Model, history: Sequence[Record], stream: Sequence[Record], home:
         for record in _by_time(stream):
             user = personalizer.user_model(record.user or "")
             if user.clock:
-                base = recommender.base_suggestions([(record.title, record.body)], [[]], 30)[0]
+                base = recommender.base_suggestions([(record.title, record.body)], [[]], BASE_CANDIDATES)[0]
                 found = candidates(user, base, record.title, record.body, [], personalizer.frequency)
                 truth = {t.lower() for t in record.tags}
                 features.append(found.features)
                 labels.extend(t in truth for t in found.tags)
+                groups.extend([len(features)] * len(found.tags))
             profile.record(parse_feedback({
                 "user": record.user, "site": SITE, "item": record.id, "title": record.title, "body": record.body,
                 "accepted": list(record.tags), "final": list(record.tags),
             }))  # fmt: skip
-    regression = LogisticRegression(C=1.0, max_iter=5000).fit(np.concatenate(features), np.asarray(labels))
-    return regression.coef_[0], float(regression.intercept_[0])
+    print(f"fitting on {len(labels)} candidates of {len(features)} posts ...", file=sys.stderr)
+    return fit_fusion(np.concatenate(features), np.asarray(labels, np.float32), groups, names=FEATURES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,10 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ordered = _by_time(train)
             cut = int(len(ordered) * 0.6)
             print(f"training on the oldest {cut} posts of train ...", file=sys.stderr)
-            weights, bias = fit(_train(ordered[:cut]), ordered[:cut], ordered[cut:], home)
-            print("WEIGHTS = np.array([" + ", ".join(f"{w:.3f}" for w in weights) + "])")
-            print(f"BIAS = {bias:.3f}")
-            print("# " + ", ".join(FEATURES))
+            network = fit(_train(ordered[:cut]), ordered[:cut], ordered[cut:], home)
+            NETWORK_FILE.write_text(json.dumps(network.plain_state()) + "\n", encoding="utf-8")
+            print(f"wrote {NETWORK_FILE}")
             return 0
         model = load(args.model) if args.model else _train(train)
         report: dict[str, Any] = {

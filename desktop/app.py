@@ -34,8 +34,16 @@ if TYPE_CHECKING:
 class Desktop:
     """Everything the app runs, built in order and closed in reverse: profile → service → bridge → window."""
 
-    def __init__(self, home: str | Path | None = None, *, port: int | None = None, user: str | None = None) -> None:
-        """``port`` and ``user`` override the settings for this run (tests, ``--port``); they are not saved."""
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        port: int | None = None,
+        user: str | None = None,
+        loaded: tuple[Settings, str | None] | None = None,
+    ) -> None:
+        """``port`` and ``user`` override the settings for this run (tests, ``--port``); they are not saved.
+        ``loaded``: what ``load_settings(home)`` returned, when the caller already read it."""
         from desktop.bridge_panel import BridgePanel, PairingSignals
         from desktop.drafting import DraftingPane
         from desktop.folders_view import FolderView
@@ -49,7 +57,7 @@ class Desktop:
         from tagrec_core.settings import load_settings
 
         self.home = home
-        self.settings, settings_problem = load_settings(home)
+        self.settings, settings_problem = loaded or load_settings(home)
         user = user or self.settings.user
         self.profile = Profile.open(profile_path(home), recover=True)
         self.service = Service(self.profile)
@@ -227,9 +235,10 @@ def main(argv: list[str] | None = None) -> None:
     app.setApplicationName("tagrec")
     from tagrec_core.settings import load_settings
 
-    install(app, load_settings()[0].language or None)
+    loaded = load_settings()  # read once: the language now, the rest by the app
+    install(app, loaded[0].language or None)
     try:
-        desktop = Desktop()
+        desktop = Desktop(loaded=loaded)
     except TagrecError as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
         print(f"error: {error}", file=sys.stderr)
         QMessageBox.critical(None, "tagrec", str(error))

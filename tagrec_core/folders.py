@@ -132,23 +132,9 @@ class FolderIndex:
 
     # --- files -----------------------------------------------------------------------------------------------
 
-    def files(self, folder: str | None = None, search: str = "", limit: int = 100_000) -> list[FileEntry]:
-        """Indexed files (of ``folder``), whose path, title or suggested tags contain ``search``."""
-        where, args = ["1"], []
-        if folder is not None:
-            where.append("folder = ?")
-            args.append(folder)
-        if search.strip():  # instr, not LIKE: % and _ in what the user types are literal
-            where.append("(instr(lower(path), ?) OR instr(lower(title), ?) OR instr(lower(suggested), ?))")
-            args += [search.strip().lower()] * 3
-        query = f"SELECT path, folder, title, kind, problem, suggested FROM files WHERE {' AND '.join(where)}"
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY path LIMIT ?", (*args, limit)).fetchall()
-        return [FileEntry(p, f, t, k, pr or "", json.loads(s or "[]")) for p, f, t, k, pr, s in rows]
-
     def summaries(self, top: int = 3) -> list[FileSummary]:
-        """Every indexed file, by path, with its ``top`` suggested tags: a few times cheaper than ``files``
-        (the suggestions are cut in SQL, not decoded in Python), for lists of tens of thousands of files."""
+        """Every indexed file, by path, with its ``top`` suggested tags (cut in SQL, not decoded in Python: cheap
+        enough for lists of tens of thousands of files)."""
         query = (
             "SELECT path, folder, title, problem, (SELECT group_concat(t, char(31)) FROM"
             " (SELECT json_extract(value, '$.tag') AS t FROM json_each(files.suggested) LIMIT ?))"

@@ -4,7 +4,8 @@ A small network (standardised features -> ``hidden`` tanh units -> 1 logit) trai
 on held-out posts: the label says whether the candidate is one of the post's tags. Its output is therefore
 the probability that the tag is right, comparable across posts, so a threshold can hide weak suggestions.
 Trained with torch, evaluated with numpy (a few microseconds per post, no autograd machinery at suggest
-time). ``FEATURES`` names the columns every caller must produce, in order.
+time). ``FEATURES`` names the columns the ranker produces, in order; the personal ranking
+(``profile.personal``) uses the same network over its own catalogue of features.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ FEATURES: tuple[str, ...] = (
 class Fusion:
     """``score(features)`` -> probabilities. ``mean``/``scale`` standardise, then one tanh layer.
 
-    ``features`` rows always hold every column of ``FEATURES``; ``names`` are the columns this fusion was
-    trained on (all of them, unless it comes from a model file written before later columns were added:
-    such a file keeps working, reading only its own columns).
+    ``features`` rows always hold every column of ``catalogue`` (the caller's feature list, ``FEATURES`` for
+    the ranker); ``names`` are the columns this fusion was trained on (all of them, unless it comes from a
+    file written before later columns were added: such a file keeps working, reading only its own columns).
     """
 
     mean: np.ndarray
@@ -55,11 +56,13 @@ class Fusion:
     w2: np.ndarray
     b2: float
     names: tuple[str, ...] = FEATURES
+    catalogue: tuple[str, ...] = FEATURES
 
     def __post_init__(self) -> None:
-        columns = [FEATURES.index(name) for name in self.names]
+        columns = [self.catalogue.index(name) for name in self.names]
         # A slice, not a copy, when every column takes part (the usual case, on every suggestion).
-        object.__setattr__(self, "_columns", slice(None) if columns == list(range(len(FEATURES))) else columns)
+        full = columns == list(range(len(self.catalogue)))
+        object.__setattr__(self, "_columns", slice(None) if full else columns)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         hidden = np.tanh(((features[:, self._columns] - self.mean) / self.scale) @ self.w1 + self.b1)  # type: ignore[attr-defined]
@@ -73,30 +76,36 @@ class Fusion:
         return 1.0 / (1.0 + np.exp(-self.logits(features.astype(np.float64))))
 
     def state(self) -> dict[str, object]:
+        """The weights as torch tensors (for model files, loaded with ``weights_only``)."""
         import torch
 
-        return {
-            "features": list(self.names),
-            "mean": torch.from_numpy(self.mean),
-            "scale": torch.from_numpy(self.scale),
-            "w1": torch.from_numpy(self.w1),
-            "b1": torch.from_numpy(self.b1),
-            "w2": torch.from_numpy(self.w2),
-            "b2": float(self.b2),
-        }
+        return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in self._stored().items()}
+
+    def plain_state(self) -> dict[str, object]:
+        """The weights as nested lists of numbers (for JSON files)."""
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self._stored().items()}
+
+    def _stored(self) -> dict[str, object]:
+        return {"features": list(self.names), "mean": self.mean, "scale": self.scale, "w1": self.w1,
+                "b1": self.b1, "w2": self.w2, "b2": float(self.b2)}  # fmt: skip
 
     @classmethod
-    def from_state(cls, state: dict[str, object]) -> Fusion:
-        """``ValueError`` unless the stored feature names are known, distinct, in ``FEATURES`` order, and
-        match the weights."""
+    def from_state(cls, state: dict[str, object], catalogue: tuple[str, ...] = FEATURES) -> Fusion:
+        """The fusion of ``state`` or ``plain_state``; ``ValueError`` unless the stored feature names are in
+        ``catalogue``, distinct, in its order, and match the weights."""
         names = tuple(state["features"])  # type: ignore[call-overload]
-        known = [FEATURES.index(n) for n in names if n in FEATURES]
+        known = [catalogue.index(n) for n in names if n in catalogue]
         if not names or len(known) != len(names) or known != sorted(set(known)):
             raise ValueError("the fusion weights were trained on other features")
-        arrays = {k: np.asarray(state[k].numpy(), np.float32) for k in ("mean", "scale", "w1", "b1", "w2")}  # type: ignore[union-attr]
+        arrays = {k: np.asarray(_numbers(state[k]), np.float32) for k in ("mean", "scale", "w1", "b1", "w2")}
         if arrays["mean"].shape != (len(names),) or arrays["w1"].shape[0] != len(names):
             raise ValueError("the fusion weights do not match their feature names")
-        return cls(b2=float(state["b2"]), names=names, **arrays)  # type: ignore[arg-type]
+        return cls(b2=float(state["b2"]), names=names, catalogue=catalogue, **arrays)  # type: ignore[arg-type]
+
+
+def _numbers(value: object) -> object:
+    """A stored array: a torch tensor (model files) or nested lists (JSON)."""
+    return value.numpy() if hasattr(value, "numpy") else value  # type: ignore[union-attr]
 
 
 def fit_fusion(
@@ -109,8 +118,9 @@ def fit_fusion(
     lr: float = 0.01,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    names: tuple[str, ...] = FEATURES,
 ) -> Fusion:
-    """Fit the fusion network on candidate rows (``features`` ``[n, len(FEATURES)]``, ``labels`` 0/1).
+    """Fit the fusion network on candidate rows (``features`` ``[n, len(names)]``, ``labels`` 0/1).
 
     ``groups`` gives each row's post; every post weighs the same in the loss whatever its number of
     candidates. Full-batch Adam on one thread (small matrices: more threads only add overhead);
@@ -121,7 +131,7 @@ def fit_fusion(
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _fit(features, labels, groups, hidden, epochs, lr, weight_decay, seed)
+        return _fit(features, labels, groups, hidden, epochs, lr, weight_decay, seed, names)
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -135,18 +145,25 @@ def _fit(
     lr: float,
     weight_decay: float,
     seed: int,
+    names: tuple[str, ...],
 ) -> Fusion:
     import torch
 
     x = np.asarray(features, np.float32)
     y = np.asarray(labels, np.float32)
-    if x.ndim != 2 or x.shape[1] != len(FEATURES) or len(x) != len(y):
-        raise ValueError("features must be [n, len(FEATURES)] with one label per row")
+    if x.ndim != 2 or x.shape[1] != len(names) or len(x) != len(y):
+        raise ValueError("features must be [n, len(names)] with one label per row")
     group_ids = np.asarray(groups)
     if group_ids.shape != (len(x),):
         raise ValueError("groups must give one post number per row")
     mean = x.mean(axis=0)
-    scale = np.maximum(x.std(axis=0), 1e-3).astype(np.float32)
+    spread = x.std(axis=0)
+    # Dividing by a tiny spread makes any later deviation dominate every score: in the tests' corpus, whose
+    # site list gives every training tag one count, a site-only tag's other count was 320 spreads away and
+    # its text match sank out of the top 5 (the features live in about [0, 1], so 0.05 bounds that at ~20).
+    # A column that never varied taught nothing at all: it is left out (unit scale, zero weights).
+    constant = spread < 1e-6
+    scale = np.where(constant, 1.0, np.maximum(spread, 0.05)).astype(np.float32)
     _, inverse, sizes = np.unique(group_ids, return_inverse=True, return_counts=True)
     row_weight = torch.from_numpy((1.0 / sizes[inverse]).astype(np.float32))
     row_weight = row_weight / row_weight.mean()
@@ -167,8 +184,10 @@ def _fit(
     return Fusion(
         mean.astype(np.float32),
         scale,
-        w1.detach().numpy().astype(np.float32),
+        np.where(constant[:, None], 0.0, w1.detach().numpy()).astype(np.float32),
         b1.detach().numpy().astype(np.float32),
         w2.detach().numpy().astype(np.float32),
         float(b2.item()),
+        names,
+        names,
     )

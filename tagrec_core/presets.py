@@ -15,20 +15,23 @@ PRESETS: dict[str, dict[str, Any]] = {
     # -> 0.334. Sigmoid scores are also calibrated per tag.
     "bag": {"arch": "bag", "arch_config": {"dim": 100, "dropout": 0.3}, "loss": "sigmoid", "lr": 0.02, "epochs": 25},
     "bag-softmax": {"arch": "bag", "arch_config": {"dim": 100}, "loss": "softmax", "lr": 0.02, "epochs": 25},
-    # The seed paper (Gong & Zhang 2016) and its ablations, for the comparison table.
+    # The seed paper (Gong & Zhang 2016) and its ablations, for the comparison table. lr 0.01, chosen on
+    # weibo-takg valid with the N(0, 0.1) embeddings (F1@3 of attention-cnn: 0.002 -> 0.077, 0.005 -> 0.097,
+    # 0.01 -> 0.100; ReLU instead of tanh 0.053-0.061; sigmoid loss 0.100). "attention only" gained nothing
+    # from them (0.041-0.056 against 0.045 before) and learns synthetic tags more slowly: it keeps N(0, 1), lr 0.002.
     "attention-cnn": {
         "arch": "attention_cnn",
         "arch_config": {"channels": "both"},
-        "lr": 0.002,
+        "lr": 0.01,
         "epochs": 12,
     },
     "attention-only": {
         "arch": "attention_cnn",
-        "arch_config": {"channels": "local"},
+        "arch_config": {"channels": "local", "embedding_std": 1.0},
         "lr": 0.002,
         "epochs": 12,
     },
-    "cnn": {"arch": "attention_cnn", "arch_config": {"channels": "global"}, "lr": 0.002, "epochs": 12},
+    "cnn": {"arch": "attention_cnn", "arch_config": {"channels": "global"}, "lr": 0.01, "epochs": 12},
     "textcnn": {"arch": "textcnn", "lr": 0.002, "epochs": 12},
     "bigru": {"arch": "bigru", "lr": 0.003, "epochs": 10},
     "naive-bayes": {"arch": "naive_bayes", "quantize": False},

@@ -7,9 +7,9 @@ part, every candidate of the held-out posts becomes a labelled feature row, and 
 on those rows. Finally the held-out posts join the index and the statistics: they are data too.
 
 One hold-out alone leaves few posts to fit fusion on small sets (a tenth of 3,000 posts), and a noisy fusion
-can lose what its sources know. So, when asked (``folds``; opt-in for now), further *folds* (other hashed
-tenths of the records) each get a classifier and ranker trained without them and add their feature rows
-(cross-fitting). Those extra classifiers only produce rows: the model keeps the first one.
+can lose what its sources know. So further *folds* (other hashed tenths of the records) each get a classifier
+and ranker trained without them and add their feature rows (cross-fitting), until about ``FUSION_POSTS``
+posts give rows. Those extra classifiers only produce rows: the model keeps the first one.
 
 Some held-out posts get one of their own tags revealed as "already chosen" (``reveal``), so that fusion learns
 what chosen tags say about the others (as when the user has typed a tag or the page already has some).
@@ -63,17 +63,15 @@ def train_ranker(
     site_tags: dict[str, int] | None = None,
     ranking_config: RankingConfig | None = None,
     reveal: float = 0.3,
-    folds: int | None = 1,
+    folds: int | None = None,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Model:
     """A model with the classifier and the full ranker (``Model.ranking``), trained on ``records``.
 
     ``site_tags``: a site's tag list (tag -> count); its tags become suggestible when they occur in a post.
-    ``folds``: how many folds yield fusion rows; ``None``: as many as ``FUSION_POSTS`` needs (``fold_count``).
-    One by default: with more, fusion never sees a tag the classifier does not know among its rows (in the
-    tests' small corpus, site-only tags found in a title then dropped out of the top 5), so cross-fitting
-    stays opt-in until the rows teach that case.
+    ``folds``: how many folds yield fusion rows; ``None`` (default): as many as ``FUSION_POSTS`` needs
+    (``fold_count``). ``reveal``: the share of the module docstring.
     Raises what ``training.train`` raises.
     """
     config = config or TrainConfig()

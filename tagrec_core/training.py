@@ -375,7 +375,11 @@ def _calibrate(network: nn.Module, data: _Prepared, config: TrainConfig, top: in
         return loss
 
     optimizer.step(closure)
-    return Calibration(config.loss, log_a.exp().item(), b.item())
+    a, shift = log_a.exp().item(), b.item()
+    if not (math.isfinite(a) and math.isfinite(shift)):
+        # Scores too alike to separate (a barely trained network): the fit diverged; keep the raw scores.
+        return base
+    return Calibration(config.loss, a, shift)
 
 
 def _meta(

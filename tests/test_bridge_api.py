@@ -46,7 +46,8 @@ def test_suggest_picks_the_model_by_site_and_language(raw: Any, token: str) -> N
     by_site = raw.post("/v1/suggest", weibo, token).json["suggestions"]
     by_lang = raw.post("/v1/suggest", {**weibo, "site": "files", "lang": "zh"}, token).json["suggestions"]
     assert by_site and by_site == by_lang
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in by_site[0]["tag"])  # a Chinese tag from the Weibo model
+    # Chinese tags: the Weibo model answered (which Weibo tags rank first for a football post is its business)
+    assert any("\u4e00" <= ch <= "\u9fff" for s in by_site for ch in s["tag"])
 
 
 def test_suggest_for_an_empty_draft_is_empty_not_an_error(raw: Any, token: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -131,6 +132,50 @@ def test_state_round_trip(fitted: Fusion) -> None:
         copy = Fusion.from_state(state)
         np.testing.assert_array_equal(copy.score(features), expected)
         assert copy.b2 == fitted.b2
+
+
+def test_a_column_that_never_varied_changes_no_score() -> None:
+    features, labels, groups = _problem(100, 5, seed=6)
+    features[:, 3] = 0.25
+    fitted = fit_fusion(features, labels, groups, epochs=100)
+    changed = features.copy()
+    changed[:, 3] = 100.0
+    np.testing.assert_array_equal(fitted.score(changed), fitted.score(features))
+
+
+def test_a_column_that_barely_varied_cannot_dominate() -> None:
+    """A site list that gives every training tag the same count but one: a tag with another count must not
+    swing to certainty because its deviation is hundreds of tiny spreads."""
+    features, labels, groups = _problem(100, 5, seed=7)
+    features[:, 3] = 0.5
+    features[0, 3] = 0.501
+    fitted = fit_fusion(features, labels, groups, epochs=100)
+    changed = features.copy()
+    changed[:, 3] = 1.0
+    assert _auc(fitted.score(changed), labels) > 0.9  # the real signal still ranks
+
+
+def test_plain_state_round_trips_through_json(fitted: Fusion) -> None:
+    features, _labels, _groups = _problem(20, 5, seed=9)
+    copy = Fusion.from_state(json.loads(json.dumps(fitted.plain_state())))
+    np.testing.assert_array_equal(copy.score(features), fitted.score(features))
+
+
+def test_another_catalogue_of_features() -> None:
+    """The personal ranking's use: a fusion over the caller's own feature list, stored and read back with it."""
+    catalogue = ("signal", "noise_a", "noise_b")
+    rng = np.random.default_rng(5)
+    features = rng.random((400, 3)).astype(np.float32)
+    labels = (features[:, 0] > 0.5).astype(np.float32)
+    fitted = fit_fusion(features, labels, np.repeat(np.arange(100), 4), epochs=200, names=catalogue)
+    assert fitted.names == fitted.catalogue == catalogue
+    assert _auc(fitted.score(features), labels) > 0.95
+    loaded = Fusion.from_state(fitted.plain_state(), catalogue=catalogue)
+    np.testing.assert_array_equal(loaded.score(features), fitted.score(features))
+    with pytest.raises(ValueError):
+        Fusion.from_state(fitted.plain_state())  # not the ranker's features
+    with pytest.raises(ValueError):
+        fit_fusion(features, labels, np.arange(400), names=catalogue[:2])  # three columns, two names
 
 
 @pytest.mark.parametrize(

@@ -63,8 +63,10 @@ def test_the_ranker_fits_fusion_on_every_fold(train_records: list[Any], tiny_con
     assert len(model.ranking.index) == len(train_records)
 
 
-def test_one_fold_by_default(tiny_ranker: Any) -> None:
-    assert tiny_ranker.meta["ranking"]["fusion_folds"] == 1
+def test_cross_fitting_by_default(tiny_ranker: Any) -> None:
+    """The session's ranker is trained with the defaults; its site-only tags are still suggested from the text
+    (``test_ranker``), which more folds once broke."""
+    assert tiny_ranker.meta["ranking"]["fusion_folds"] == MAX_FOLDS
 
 
 def test_fold_progress_is_reported(train_records: list[Any], tiny_config: Any) -> None:

@@ -18,23 +18,19 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tarfile
-import time
 import tomllib
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.bridge_client import Raw
+from bench.bundle import Served, free_port, serve_until_hello
 from tests.cli_support import TAGREC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,47 +57,12 @@ def load_build_script() -> ModuleType:
     return module
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Hello:
-    answer: dict[str, Any]
-    maps: str  # the server's /proc/PID/maps while it answered
-
-
-def serve_and_hello(argv: list[str], env: dict[str, str], timeout: float = 120) -> Hello:
-    """Start ``argv`` (a ``tagrec`` command) as ``serve`` on a free port and wait until ``/v1/hello`` answers 200.
-    The server is then stopped with SIGINT (its Ctrl-C) and must exit 0."""
-    port = free_port()
-    started = time.monotonic()
-    server = subprocess.Popen(
-        [*argv, "serve", "--port", str(port)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        raw = Raw(port, timeout=5)
-        while True:
-            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-            try:
-                answer = raw.get("/v1/hello", headers={"Host": f"127.0.0.1:{port}"})
-            except OSError:
-                assert time.monotonic() - started < timeout, "tagrec serve did not answer in time"
-                time.sleep(0.02)
-                continue
-            assert answer.status == 200, answer.raw
-            return Hello(answer.json, Path(f"/proc/{server.pid}/maps").read_text())
-    finally:
-        if server.poll() is None:  # it answered (or the wait gave up): Ctrl-C must end it cleanly
-            server.send_signal(signal.SIGINT)
-            _, err = server.communicate(timeout=60)
-            assert server.returncode == 0, err.decode()
+def serve_and_hello(argv: list[str], env: dict[str, str]) -> Served:
+    """``tagrec serve`` (``argv`` the ``tagrec`` command) until ``/v1/hello`` answers; Ctrl-C must then end it
+    cleanly."""
+    served = serve_until_hello(argv, env)
+    assert served.exit_code == 0, served.stderr
+    return served
 
 
 # --- one version everywhere (quick) ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tagrec_core.profile import Profile, parse_feedback
+from tagrec_core.profile import personal as personal_ranking
 from tagrec_core.profile.personal import SOURCE
 from tagrec_core.recommender import Recommender, Suggestion
 
@@ -243,3 +244,11 @@ def test_habits_only_come_to_posts_like_the_users_own(personal: Recommender, pro
     unlike = personal.suggest("今天的足球比赛太精彩了，梅西又进球了", "", user="erin", k=10)
     assert "erins-dataframes" not in tags(unlike)
     assert tags(unlike) == tags(personal.suggest("今天的足球比赛太精彩了，梅西又进球了", "", user="nobody", k=10))
+
+
+def test_the_shipped_personal_network_reads_every_feature() -> None:
+    """``resources/personal.json`` was fitted (``python -m bench.profile fit``) on the current feature list: a
+    feature added without refitting would be ignored silently."""
+    network = personal_ranking.network()
+    assert network.names == personal_ranking.FEATURES
+    assert network.w1.shape == (len(personal_ranking.FEATURES), len(network.b1))

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.extension_support import feedback_events, pair
+
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extension_bridge" / "webextension"
 FIXTURES = Path(__file__).resolve().parent / "webextension" / "fixtures"
@@ -98,10 +100,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 @pytest.fixture
 def paired(browser: Browser, bridge: Any) -> tuple[Browser, str]:
     """The extension paired with the running bridge, for a fresh user of the profile."""
-    user = f"e2e-{time.monotonic_ns()}"
-    _, token = bridge.tokens.create(browser.origin, name="e2e", user=user)
-    browser.configure(bridgeUrl=bridge.url, token=token)
-    return browser, user
+    return browser, pair(browser, bridge, "e2e")
 
 
 def _type_draft(page: Any) -> float:
@@ -114,15 +113,8 @@ def _type_draft(page: Any) -> float:
 
 
 def _events(bridge: Any, page: Any, user: str, count: int, columns: str) -> list[tuple[Any, ...]]:
-    """The user's first ``count`` feedback events (``columns`` of ``events``), once they have arrived; waits
-    with Playwright's clock so the browser keeps running meanwhile."""
-    query = f"SELECT {columns} FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?) ORDER BY id"
-    for _ in range(200):
-        rows = bridge.profile.reader().execute(query, (user,)).fetchall()
-        if len(rows) >= count:
-            return rows[:count]
-        page.wait_for_timeout(50)
-    raise AssertionError(f"{user} has {len(rows)} feedback events, not {count}")
+    """The user's first ``count`` feedback events; waits with Playwright's clock so the browser keeps running."""
+    return feedback_events(bridge, user, count, columns, wait=lambda: page.wait_for_timeout(50))
 
 
 @needs_chromium

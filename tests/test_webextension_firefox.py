@@ -35,6 +35,8 @@ from typing import Any
 
 import pytest
 
+from tests.extension_support import feedback_events, pair
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "webextension"
 FIXTURES = NODE_DIR / "fixtures"
@@ -216,21 +218,11 @@ def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
 @pytest.fixture
 def paired(firefox: Firefox, bridge: Any) -> tuple[Firefox, str]:
     """The extension paired with the running bridge, for a fresh user of the profile."""
-    user = f"firefox-{time.monotonic_ns()}"
-    _, token = bridge.tokens.create(firefox.origin, name="e2e firefox", user=user)
-    firefox.configure(bridgeUrl=bridge.url, token=token)
-    return firefox, user
+    return firefox, pair(firefox, bridge, "firefox")
 
 
 def _events(bridge: Any, user: str, count: int, columns: str) -> list[tuple[Any, ...]]:
-    """The user's first ``count`` feedback events (``columns`` of ``events``), once they have arrived."""
-    query = f"SELECT {columns} FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?) ORDER BY id"
-    for _ in range(200):
-        rows = bridge.profile.reader().execute(query, (user,)).fetchall()
-        if len(rows) >= count:
-            return rows[:count]
-        time.sleep(0.05)
-    raise AssertionError(f"{user} has {len(rows)} feedback events, not {count}")
+    return feedback_events(bridge, user, count, columns, wait=lambda: time.sleep(0.05))
 
 
 def _type_draft(page: Page) -> float:

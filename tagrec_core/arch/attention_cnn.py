@@ -21,7 +21,10 @@ What is our choice:
   kept positions, via their weights ``s_i``).
 * The global channel uses several widths (default 1, 2, 3) instead of one ``l``; convolutions are padded
   ("same" length) so any ``T >= 1`` works, and pooling ignores padding positions.
-* Embeddings are learned from scratch over sentencepiece pieces (the paper used word embeddings);
+* Embeddings are learned from scratch over sentencepiece pieces (the paper used word embeddings), drawn
+  from N(0, ``embedding_std``) (``common.sequence_embedding``; 0.1 by default, but "attention only" keeps
+  learning best from N(0, 1): its channel multiplies the kept embeddings by their scores, so small ones give
+  it little to work with);
   output is raw multi-label logits (the paper used a softmax over hashtags; the training loop chooses).
 * The hidden layer uses tanh, with dropout before it and before ``out``.
 * ``channels`` selects ``"both"`` (paper's "CNN + attention"), ``"local"`` ("attention only") or
@@ -36,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tagrec_core.arch.common import masked_max, resolve_config
+from tagrec_core.arch.common import masked_max, resolve_config, sequence_embedding
 
 _CHANNELS = ("both", "local", "global")
 
@@ -65,6 +68,7 @@ class AttentionCNN(nn.Module):
     sparse_embedding: ClassVar[bool] = False  # dense gradients: use a dense optimizer
     defaults: ClassVar[dict[str, Any]] = {
         "embedding_dim": 128,
+        "embedding_std": 0.1,  # of the initial embeddings
         "channels": "both",
         "window": 5,  # h: the local attention window, odd
         "threshold": 0.5,  # η: positions with a score below it are dropped from the local channel
@@ -86,7 +90,7 @@ class AttentionCNN(nn.Module):
         self.n_pieces = n_pieces
         self.n_tags = n_tags
         d = cfg["embedding_dim"]
-        self.embedding = nn.Embedding(n_pieces, d, padding_idx=0)
+        self.embedding = sequence_embedding(n_pieces, d, cfg["embedding_std"])
         feature_dim = 0
         self.use_local = cfg["channels"] in ("both", "local")
         self.use_global = cfg["channels"] in ("both", "global")

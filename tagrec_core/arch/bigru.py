@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from tagrec_core.arch.common import resolve_config
+from tagrec_core.arch.common import resolve_config, sequence_embedding
 
 
 class BiGRU(nn.Module):
@@ -40,7 +40,7 @@ class BiGRU(nn.Module):
         self._config = cfg
         self.n_pieces = n_pieces
         self.n_tags = n_tags
-        self.embedding = nn.Embedding(n_pieces, cfg["embedding_dim"], padding_idx=0)
+        self.embedding = sequence_embedding(n_pieces, cfg["embedding_dim"])
         self.gru = nn.GRU(cfg["embedding_dim"], cfg["hidden"], num_layers=1, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(cfg["dropout"])
         self.out = nn.Linear(4 * cfg["hidden"], n_tags)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tagrec_core.arch.common import masked_max, resolve_config
+from tagrec_core.arch.common import masked_max, resolve_config, sequence_embedding
 
 
 class TextCNN(nn.Module):
@@ -38,7 +38,7 @@ class TextCNN(nn.Module):
         self.n_pieces = n_pieces
         self.n_tags = n_tags
         d = cfg["embedding_dim"]
-        self.embedding = nn.Embedding(n_pieces, d, padding_idx=0)
+        self.embedding = sequence_embedding(n_pieces, d)
         self.convs = nn.ModuleList(nn.Conv1d(d, cfg["filters"], w) for w in cfg["filter_widths"])
         self.dropout = nn.Dropout(cfg["dropout"])
         self.out = nn.Linear(cfg["filters"] * len(cfg["filter_widths"]), n_tags)

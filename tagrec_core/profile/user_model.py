@@ -4,7 +4,8 @@ It holds what the personal ranking reads: the vocabulary with decayed weights, t
 TF-IDF vectors (their own retrieval neighbours; a tag's items also act as its centroid), co-occurrence,
 aliases and implied tags. ``refresh`` loads only rows whose ``version`` is newer than the last load, so a
 feedback event written by any process is visible to the very next suggestion at the cost of one small query;
-a new ``generation`` (something was deleted) reloads everything.
+a new ``generation`` (something was deleted) reloads everything. A new item is appended to the flat term
+arrays the neighbour search reads; only a changed item rebuilds them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT, decay
 from tagrec_core.profile.store import UserRow
-from tagrec_core.retrieval import TERM_BUCKETS
 
 __all__ = ["UserModel", "VocabEntry"]
 
@@ -51,8 +50,12 @@ class UserModel:
         self._slots: dict[tuple[str, str], int] = {}
         self._vectors: list[tuple[np.ndarray, np.ndarray]] = []
         self._item_tags: list[list[str]] = []
-        self._matrix: sp.csr_matrix | None = None
-        self._row_of = np.zeros(0, np.int64)  # per stored term of the matrix: its item  # items x terms
+        # Every item's (term, weight) pairs end to end, and each pair's item: what ``neighbours`` scans.
+        self._terms = np.zeros(0, np.int64)
+        self._weights = np.zeros(0, np.float32)
+        self._row_of = np.zeros(0, np.int64)
+        self._flat_items = 0  # items in the flat arrays; -1 when they must be rebuilt
+        self._top: list[str] = []  # the tags by long-half-life weight, heaviest first, for ``version``
         self._short_total = 0.0
         self._long_total = 0.0
 
@@ -76,6 +79,7 @@ class UserModel:
         self._load_items(conn, since)
         self.version, self.clock = row.version, row.clock
         self._totals()
+        self._top = []
 
     def _load_rules(self, conn: sqlite3.Connection) -> None:
         self.aliases = dict(conn.execute("SELECT alias, tag FROM aliases WHERE user_id = ?", (self.uid,)).fetchall())
@@ -101,7 +105,6 @@ class UserModel:
             self.cooc.setdefault(tag, {})[other] = int(items)
 
     def _load_items(self, conn: sqlite3.Connection, since: int) -> None:
-        changed = False
         for site, item, terms, tags in conn.execute(
             "SELECT site, item, terms, tags FROM items WHERE user_id = ? AND version > ?", (self.uid, since)
         ):
@@ -114,9 +117,7 @@ class UserModel:
             else:
                 self._vectors[slot] = vector
                 self._item_tags[slot] = json.loads(tags)
-            changed = True
-        if changed:
-            self._matrix = None
+                self._flat_items = -1
 
     def _totals(self) -> None:
         self._short_total = sum(self.weight(e, HALF_LIFE_SHORT) for e in self.vocab.values())
@@ -142,10 +143,14 @@ class UserModel:
         value = entry.short if half_life == HALF_LIFE_SHORT else entry.long
         return value * decay(self.clock - entry.clock, half_life)
 
-    def share(self, entry: VocabEntry | None, half_life: float) -> float:
-        """The tag's share of the user's decayed tag weight (0..1)."""
+    def shares(self, entries: Sequence[VocabEntry | None], half_life: float) -> np.ndarray:
+        """Each entry's share of the user's decayed tag weight (0..1; 0 for ``None``), float64."""
         total = self._short_total if half_life == HALF_LIFE_SHORT else self._long_total
-        return 0.0 if entry is None or total <= 0 else self.weight(entry, half_life) / total
+        if total <= 0:
+            return np.zeros(len(entries))
+        value = np.array([(e.short if half_life == HALF_LIFE_SHORT else e.long) if e else 0.0 for e in entries])
+        age = np.array([self.clock - e.clock if e else 0 for e in entries], np.float64)
+        return value * np.exp2(-np.maximum(0.0, age) / half_life) / total
 
     def rejected(self, tag: str) -> float:
         """How strongly the user has been rejecting the tag lately (decayed count)."""
@@ -158,26 +163,37 @@ class UserModel:
         ids, weights = query
         if not len(ids) or not self._vectors:
             return []
-        matrix = self._matrix_now()
+        self._flatten()
         # For a few hundred items, matching every stored term against the sorted query beats sparse slicing
         # (scipy's column indexing costs ~10x more here).
-        position = np.minimum(np.searchsorted(ids, matrix.indices), len(ids) - 1)
-        contribution = np.where(ids[position] == matrix.indices, matrix.data * weights[position], 0.0)
-        sims = np.bincount(self._row_of, weights=contribution, minlength=matrix.shape[0])
+        position = np.minimum(np.searchsorted(ids, self._terms), len(ids) - 1)
+        contribution = np.where(ids[position] == self._terms, self._weights * weights[position], 0.0)
+        sims = np.bincount(self._row_of, weights=contribution, minlength=len(self._vectors))
         order = np.argsort(-sims, kind="stable")[:k]
         return [(float(sims[i]), self._item_tags[i]) for i in order.tolist() if sims[i] > 0 and self._item_tags[i]]
 
     def top_tags(self, n: int) -> list[str]:
-        """The user's ``n`` heaviest tags (long half-life), heaviest first."""
-        live = [(self.weight(e, HALF_LIFE_LONG), t) for t, e in self.vocab.items() if e.items > 0]
-        return [t for _, t in sorted(live, key=lambda x: (-x[0], x[1]))[:n]]
+        """The user's ``n`` heaviest tags (long half-life), heaviest first (sorted once per version)."""
+        if not self._top:
+            live = [(self.weight(e, HALF_LIFE_LONG), t) for t, e in self.vocab.items() if e.items > 0]
+            self._top = [t for _, t in sorted(live, key=lambda x: (-x[0], x[1]))]
+        return self._top[:n]
 
-    def _matrix_now(self) -> sp.csr_matrix:
-        if self._matrix is None:
-            lengths = [len(ids) for ids, _ in self._vectors]
-            indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-            indices = np.concatenate([ids for ids, _ in self._vectors]) if self._vectors else np.zeros(0, np.int64)
-            data = np.concatenate([w for _, w in self._vectors]) if self._vectors else np.zeros(0, np.float32)
-            self._matrix = sp.csr_matrix((data, indices, indptr), shape=(len(self._vectors), TERM_BUCKETS))
-            self._row_of = np.repeat(np.arange(len(self._vectors)), np.diff(indptr))
-        return self._matrix
+    def _flatten(self) -> None:
+        """Bring the flat term arrays up to ``_vectors``: append new items, or rebuild after a change."""
+        start = max(0, self._flat_items)
+        if self._flat_items < 0:
+            self._terms, self._weights, self._row_of = (
+                np.zeros(0, np.int64),
+                np.zeros(0, np.float32),
+                np.zeros(0, np.int64),
+            )
+        new = self._vectors[start:]
+        if not new:
+            self._flat_items = len(self._vectors)
+            return
+        lengths = [len(ids) for ids, _ in new]
+        self._terms = np.concatenate([self._terms, *(ids for ids, _ in new)])
+        self._weights = np.concatenate([self._weights, *(w for _, w in new)])
+        self._row_of = np.concatenate([self._row_of, np.repeat(np.arange(start, len(self._vectors)), lengths)])
+        self._flat_items = len(self._vectors)
