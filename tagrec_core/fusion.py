@@ -160,7 +160,7 @@ def _fit(
     spread = x.std(axis=0)
     # Dividing by a tiny spread makes any later deviation dominate every score: in the tests' corpus, whose
     # site list gives every training tag one count, a site-only tag's other count was 320 spreads away and
-    # its text match sank out of the top 5 (the features live in about [0, 1], so 0.05 bounds that at ~20).
+    # its text match sank out of the top 5 (the ranker's features live in about [0, 1]: 0.05 bounds that at ~20).
     # A column that never varied taught nothing at all: it is left out (unit scale, zero weights).
     constant = spread < 1e-6
     scale = np.where(constant, 1.0, np.maximum(spread, 0.05)).astype(np.float32)

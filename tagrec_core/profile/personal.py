@@ -59,6 +59,7 @@ FEATURES: tuple[str, ...] = (
     "from_text",  # ... the post's text (all three 0: another source, or not a base suggestion)
 )
 NETWORK_FILE = RESOURCES / "personal.json"
+_BASE_LOGIT = FEATURES.index("base_logit")
 REJECT_PENALTY = 1.5  # logit units per (decayed) recent rejection
 BASE_CANDIDATES = 30
 NEIGHBOURS = 10
@@ -135,7 +136,7 @@ def personalize(
     found = candidates(user, base, title, body, chosen, frequency)
     fitted = network().logits(found.features)
     # What the profile adds to the base ranker's own logit: the credit test of ``_explained``.
-    personal = fitted - found.features[:, 0]
+    personal = fitted - found.features[:, _BASE_LOGIT]
     logits = fitted - REJECT_PENALTY * np.array([min(3.0, user.rejected(t)) for t in found.tags])
     scores = 1.0 / (1.0 + np.exp(-logits))
     ranked = []

@@ -356,14 +356,14 @@ class _Checkpointer:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._wake = threading.Event()
-        self._stopping = False
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def wrote(self) -> None:
         """A write was committed: checkpoint soon."""
         with self._lock:
-            if self._stopping:
+            if self._stop.is_set():
                 return
             if self._thread is None:
                 name = f"tagrec-profile-checkpoint {self._path}"
@@ -374,7 +374,7 @@ class _Checkpointer:
     def close(self) -> None:
         """Stop the thread after its current checkpoint (closing the last connection checkpoints the rest)."""
         with self._lock:
-            self._stopping = True
+            self._stop.set()
             thread = self._thread
         self._wake.set()
         if thread is not None:
@@ -385,14 +385,15 @@ class _Checkpointer:
         try:
             while True:
                 self._wake.wait()
-                if self._stopping:
+                if self._stop.is_set():
                     return
                 self._wake.clear()
                 # PASSIVE: copies what no reader still needs, never waits for readers or writers. A failure
                 # (another process checkpointing) is retried after the next write.
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                time.sleep(self.PAUSE)
+                if self._stop.wait(self.PAUSE):
+                    return
         finally:
             conn.close()
 
