@@ -22,12 +22,12 @@ from tagrec_core.fusion import FEATURES, Fusion
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.related import Related
 from tagrec_core.retrieval import NeighbourVotes, PostIndex, query_terms
+from tagrec_core.suggestion import SOURCES
 from tagrec_core.tagmatch import Match, TagMatcher
 from tagrec_core.text import normalize
 
 __all__ = ["SOURCES", "Candidates", "Ranking", "RankingConfig"]
 
-SOURCES: tuple[str, ...] = ("classifier", "neighbours", "text", "related")
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 _NO_VOTES = NeighbourVotes.empty()
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["Suggestion"]
+__all__ = ["SOURCES", "Suggestion"]
+
+# The ranker's sources, the ``source`` word of its suggestions (the profile adds "user"). Here, not in
+# ``ranker``, so that the profile can name them without importing torch.
+SOURCES: tuple[str, ...] = ("classifier", "neighbours", "text", "related")
 
 
 @dataclass(frozen=True, slots=True)

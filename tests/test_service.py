@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,3 +101,16 @@ def test_service_picks_the_model_by_site_then_language(profile: Profile) -> None
     assert service.domain_for(SuggestRequest("今天天气很好", site="files")) == "weibo"
     assert service.domain_for(SuggestRequest("mixed", site="files", lang="zh")) == "weibo"
     service.close()
+
+
+def test_the_app_starts_without_importing_torch() -> None:
+    """The desktop window and the bridge come up before any model loads (torch alone takes about a second to
+    import): nothing they import at start may import it. It crept in once through the personal ranking."""
+    code = (
+        "import sys\n"
+        "import desktop.app, desktop.window, desktop.drafting, desktop.folders_view, desktop.profile_view\n"
+        "import extension_bridge.server, tagrec_core.service, tagrec_core.profile.personalizer\n"
+        "sys.exit(3 if 'torch' in sys.modules else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode() or "torch was imported"

@@ -31,13 +31,13 @@ from tagrec_core.defaults import RESOURCES
 from tagrec_core.fusion import Fusion
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT
 from tagrec_core.profile.user_model import UserModel, VocabEntry
-from tagrec_core.ranker import SOURCES
 from tagrec_core.retrieval import query_terms
+from tagrec_core.suggestion import SOURCES
 from tagrec_core.text import normalize
 
 __all__ = ["FEATURES", "NETWORK_FILE", "Candidates", "Scored", "candidates", "network", "personalize"]
 
-SOURCE = "user"  # the source word of suggestions the profile brought (ranker.SOURCES has the base ones)
+SOURCE = "user"  # the source word of suggestions the profile brought (SOURCES has the base ones)
 
 FEATURES: tuple[str, ...] = (
     "base_logit",  # logit of the base ranker's score (a floor for tags it did not suggest)
