@@ -23,7 +23,7 @@ from tagrec_core.retrieval import TERM_BUCKETS
 from tagrec_core.suggestion import Suggestion
 from tagrec_core.text import normalize_tag
 
-# Source words (one per method, the same in every UI): see ``ranker.SOURCES``.
+# Source words (one per method, the same in every UI): see ``suggestion.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
 
 
