@@ -148,9 +148,7 @@ class UserModel:
         total = self._short_total if half_life == HALF_LIFE_SHORT else self._long_total
         if total <= 0:
             return np.zeros(len(entries))
-        value = np.array([(e.short if half_life == HALF_LIFE_SHORT else e.long) if e else 0.0 for e in entries])
-        age = np.array([self.clock - e.clock if e else 0 for e in entries], np.float64)
-        return value * np.exp2(-np.maximum(0.0, age) / half_life) / total
+        return np.array([self.weight(e, half_life) if e else 0.0 for e in entries], np.float64) / total
 
     def rejected(self, tag: str) -> float:
         """How strongly the user has been rejecting the tag lately (decayed count)."""
