@@ -55,6 +55,20 @@ def test_file_is_self_describing_and_loads_with_weights_only(tiny_model_path: Pa
     assert payload["meta"]["arch"] == "bag"
 
 
+def test_members_are_deflated_and_a_stored_archive_still_loads(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Files are deflated to ship small; a file of an older tagrec (torch.save's stored members) still loads."""
+    with zipfile.ZipFile(tiny_model_path) as archive:
+        members = archive.infolist()
+    assert {m.compress_type for m in members} == {zipfile.ZIP_DEFLATED}
+    assert sum(m.compress_size for m in members) < 0.8 * sum(m.file_size for m in members)
+    stored = tmp_path / "stored.tagrec"
+    torch.save(payload_of(tiny_model_path), stored)
+    with zipfile.ZipFile(stored) as archive:
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+    expected = Recommender(modelfile.load(tiny_model_path)).suggest_many(POSTS)
+    assert Recommender(modelfile.load(stored)).suggest_many(POSTS) == expected
+
+
 def test_loading_never_runs_code_from_the_file(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
 
@@ -170,12 +184,12 @@ def test_saving_under_a_file_raises_model_file_error(tiny_model: Any, tmp_path: 
 
 
 def data_offset(raw: bytes) -> tuple[int, int]:
-    """Offset and size of the largest tensor's bytes inside the archive (uncompressed zip entries)."""
+    """Offset and size of the largest tensor's bytes as they lie in the archive (deflated)."""
     archive = zipfile.ZipFile(io.BytesIO(raw))
     entry = max((i for i in archive.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
     header = raw[entry.header_offset : entry.header_offset + 30]
     name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
-    return entry.header_offset + 30 + name_len + extra_len, entry.file_size
+    return entry.header_offset + 30 + name_len + extra_len, entry.compress_size
 
 
 def flip_tensor_byte(raw: bytes) -> bytes:
