@@ -65,8 +65,17 @@ def test_members_are_deflated_and_a_stored_archive_still_loads(tiny_model_path: 
     torch.save(payload_of(tiny_model_path), stored)
     with zipfile.ZipFile(stored) as archive:
         assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+        stamps = {m.date_time for m in archive.infolist()}
+    assert {m.date_time for m in members} == stamps  # torch's fixed time, not the time of writing
     expected = Recommender(modelfile.load(tiny_model_path)).suggest_many(POSTS)
     assert Recommender(modelfile.load(stored)).suggest_many(POSTS) == expected
+
+
+def test_the_same_model_saves_to_the_same_bytes(tiny_model: Any, tmp_path: Path) -> None:
+    """Reproducible builds: no time of writing inside the file."""
+    first = modelfile.save(tiny_model, tmp_path / "a.tagrec").read_bytes()
+    second = modelfile.save(tiny_model, tmp_path / "b.tagrec").read_bytes()
+    assert first == second
 
 
 def test_loading_never_runs_code_from_the_file(tmp_path: Path) -> None:
