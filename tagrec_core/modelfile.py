@@ -23,7 +23,7 @@ import tempfile
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -71,7 +71,7 @@ def save(model: Model, path: str | Path) -> Path:
         with os.fdopen(fd, "wb") as handle:
             # mkstemp creates 0600; a model file is an ordinary document: honour the umask like open() does.
             os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            handle.write(_deflated(payload))
+            _write_deflated(payload, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -87,8 +87,9 @@ def save(model: Model, path: str | Path) -> Path:
     return target
 
 
-def _deflated(payload: dict[str, Any]) -> bytes:
-    """``torch.save``'s archive of ``payload`` with every member deflated (torch writes them stored).
+def _write_deflated(payload: dict[str, Any], handle: BinaryIO) -> None:
+    """Write ``torch.save``'s archive of ``payload`` to ``handle`` with every member deflated (torch writes
+    them stored).
 
     ``torch.load`` reads deflated members, so the format is unchanged and older tagrecs read these files.
     Hashed term ids and int8 weights are near-random bytes, yet the shipped models shrank by ~45% (the
@@ -98,13 +99,11 @@ def _deflated(payload: dict[str, Any]) -> bytes:
     """
     stored = io.BytesIO()
     torch.save(payload, stored)
-    packed = io.BytesIO()
-    with zipfile.ZipFile(stored) as source, zipfile.ZipFile(packed, "w") as target:
+    with zipfile.ZipFile(stored) as source, zipfile.ZipFile(handle, "w") as target:
         for member in source.infolist():
             info = zipfile.ZipInfo(member.filename, date_time=member.date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(info, source.read(member), compresslevel=6)
-    return packed.getvalue()
 
 
 def check_writable(path: str | Path) -> None:
