@@ -91,7 +91,7 @@ def test_scaling_run_one_measures_size_latency_and_rss() -> None:
 
 
 def test_seed_table_rows(tiny_set: quality.BenchSet) -> None:
-    rows = {p: seed_table.run_preset(tiny_set, p, epochs=1, vocab_size=200) for p in ("naive-bayes", "cnn")}
+    rows = {p: seed_table.run_preset(tiny_set, p, epochs=1, vocab_size=200, threads=1) for p in ("naive-bayes", "cnn")}
     seed_table.add_ratios(rows)
     assert rows["naive-bayes"]["vs_nb"] == pytest.approx(1.0)
     assert rows["cnn"]["quantized"] and not rows["naive-bayes"]["quantized"]
