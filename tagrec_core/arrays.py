@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["top_indices"]
+__all__ = ["from_planes", "gaps", "to_planes", "top_indices"]
 
 
 def top_indices(values: np.ndarray, n: int) -> np.ndarray:
@@ -17,3 +17,39 @@ def top_indices(values: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, np.int64)
     part = np.argpartition(-values, n - 1)[:n] if len(values) > n else np.arange(len(values))
     return part[np.argsort(-values[part], kind="stable")].astype(np.int64)
+
+
+def to_planes(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers below 2^32 as byte planes: a ``[planes, n]`` uint8 array, least significant
+    byte first, with as many planes as the largest value needs (at least one).
+
+    Why: deflate finds little to share in an int32 array of small numbers, whose bytes interleave; with
+    each byte position in a plane of its own, the mostly-zero high planes shrink to almost nothing.
+    """
+    values = np.asarray(values)
+    if len(values) and (int(values.min()) < 0 or int(values.max()) >= 1 << 32):
+        raise ValueError("byte planes hold integers from 0 to 2^32 - 1")
+    as_bytes = values.astype("<u4").view(np.uint8).reshape(-1, 4)
+    top = int(values.max()) if len(values) else 0
+    n_planes = max(1, (top.bit_length() + 7) // 8)
+    return np.ascontiguousarray(as_bytes[:, :n_planes].T)
+
+
+def from_planes(planes: np.ndarray) -> np.ndarray:
+    """The integers of ``to_planes`` back, as int64."""
+    planes = np.asarray(planes, dtype=np.uint8)
+    if planes.ndim != 2 or not 1 <= planes.shape[0] <= 4:
+        raise ValueError("byte planes must be a [1..4, n] array")
+    values = np.zeros(planes.shape[1], np.int64)
+    for shift, plane in enumerate(planes):
+        values |= plane.astype(np.int64) << (8 * shift)
+    return values
+
+
+def gaps(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each value minus the one before it, except at ``starts`` (the first position of each run), which
+    keep their value: ascending runs become small numbers. ``np.cumsum`` per run reverses it."""
+    values = np.asarray(values, dtype=np.int64)
+    out = np.diff(values, prepend=0)
+    out[starts] = values[starts]
+    return out

@@ -11,7 +11,8 @@ never runs code)::
                          "index": PostIndex.state, "related": Related.state, "fusion": Fusion.state or None,
                          "config": RankingConfig fields}}
 
-Format 2 added ``ranking`` (the full ranker); format 1 files (classifier only) still load.
+Format 2 added ``ranking`` (the full ranker); format 3 stores the ranker's index as delta-coded posting
+lists (``PostIndex.state``). Files of formats 1 (classifier only) and 2 still load.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from tagrec_core.retrieval import PostIndex
 from tagrec_core.tokenizer import Tokenizer
 
 FORMAT = "tagrec-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _REQUIRED = ("meta", "tokenizer", "tags", "tag_counts", "calibration", "quantized", "state")
 
 

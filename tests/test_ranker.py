@@ -136,12 +136,13 @@ def _resave(source: Path, target: Path, change: Any) -> Path:
     "damage",
     [
         lambda p: p["ranking"]["index"].update(shape=[1, 2, 3]),
+        lambda p: p["ranking"]["index"].update(posting_lengths=torch.ones((1, 2), dtype=torch.uint8)),
         lambda p: p["ranking"].pop("related"),
         lambda p: p["ranking"]["fusion"].update(features=["something", "else"]),
         lambda p: p["ranking"].update(tags=["only-one"]),
         lambda p: p["ranking"]["config"].update(sources=["telepathy"]),
     ],
-    ids=["index-shape", "no-related", "fusion-features", "too-few-tags", "unknown-source"],
+    ids=["index-shape", "posting-lists", "no-related", "fusion-features", "too-few-tags", "unknown-source"],
 )
 def test_damaged_ranking_section_is_a_clear_error(tiny_ranker_path: Path, tmp_path: Path, damage: Any) -> None:
     path = _resave(tiny_ranker_path, tmp_path / "bad.tagrec", damage)
@@ -162,6 +163,26 @@ def test_format_one_file_loads_without_ranking(tiny_model_path: Path, tmp_path: 
 
     model = modelfile.load(_resave(tiny_model_path, tmp_path / "v1.tagrec", as_format_one))
     assert model.ranking is None
+
+
+def test_format_two_file_loads_with_the_same_suggestions(
+    tiny_ranker_path: Path, ranker: Recommender, tmp_path: Path
+) -> None:
+    # Format 2 stored the index as its posts x terms arrays; format 3 as delta-coded posting lists.
+    index = modelfile.load(tiny_ranker_path).ranking.index
+
+    def as_format_two(payload: dict[str, Any]) -> None:
+        payload["format_version"] = 2
+        state = payload["ranking"]["index"]
+        for key in [k for k in state if k.startswith("posting_")]:
+            del state[key]
+        state["count_indptr"] = torch.from_numpy(index.counts.indptr.astype(np.int64))
+        state["count_indices"] = torch.from_numpy(index.counts.indices.astype(np.int32))
+        state["count_data"] = torch.from_numpy(index.counts.data.astype(np.uint16).view(np.int16))
+
+    old = Recommender(modelfile.load(_resave(tiny_ranker_path, tmp_path / "v2.tagrec", as_format_two)))
+    for title in ["pandas dataframe merge", "docker compose volume", "电影 票房 上映"]:
+        assert old.suggest(title=title, k=5) == ranker.suggest(title=title, k=5)
 
 
 def test_ranking_config_rejects_unknown_sources() -> None:

@@ -334,3 +334,55 @@ def test_state_round_trip_keeps_large_counts() -> None:
         np.testing.assert_array_equal(copy.post_tags.toarray(), index.post_tags.toarray())
         for query in ([1], [2], [1, 3]):
             np.testing.assert_array_equal(copy.neighbours(query, 3)[0], index.neighbours(query, 3)[0])
+
+
+def _format_two_state(index: PostIndex) -> dict[str, object]:
+    """The index as model format 2 stored it: the posts x terms arrays themselves."""
+    state = {k: v for k, v in index.state().items() if not k.startswith("posting_")}
+    state["count_indptr"] = torch.from_numpy(index.counts.indptr.astype(np.int64))
+    state["count_indices"] = torch.from_numpy(index.counts.indices.astype(np.int32))
+    state["count_data"] = torch.from_numpy(index.counts.data.astype(np.uint16).view(np.int16))
+    return state
+
+
+def test_format_two_state_still_loads() -> None:
+    index = _index()
+    copy = PostIndex.from_state(_format_two_state(index))
+    np.testing.assert_array_equal(copy.counts.toarray(), index.counts.toarray())
+    _same_results(copy, index, QUERIES)
+
+
+def test_state_stores_posting_lists_as_gaps_in_byte_planes() -> None:
+    # 2,000 posts sharing a few common terms and one rare term each: gaps within a common term's list are 1.
+    terms = [[1, 2, 3, 1000 + p] for p in range(2000)]
+    index = PostIndex.build(terms, [[p % 3] for p in range(2000)], TERM_BUCKETS, 3)
+    state = index.state()
+    assert state["posting_posts"].dtype == torch.uint8
+    assert state["posting_posts"].shape == (2, 4 * 2000)  # post ids up to 1999 need two planes
+    assert int(state["posting_posts"][1].count_nonzero()) <= 2003  # the high plane: only first posts of lists
+    stored = sum(len(zlib.compress(v.numpy().tobytes())) for k, v in state.items() if k.startswith("posting_"))
+    raw_ids = len(zlib.compress(index.counts.indices.astype(np.int32).tobytes()))
+    assert stored < raw_ids
+    copy = PostIndex.from_state(state)
+    assert (copy.counts != index.counts).nnz == 0
+
+
+def _with(state: dict[str, object], key: str, values: np.ndarray) -> dict[str, object]:
+    from tagrec_core.arrays import to_planes
+
+    return {**state, key: torch.from_numpy(to_planes(values))}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: _with(s, "posting_lengths", np.array([1, 1])),  # fewer lists than terms
+        lambda s: _with(s, "posting_terms", np.array([TERM_BUCKETS + 5] * len(s["posting_lengths"][0]))),
+        lambda s: _with(s, "posting_posts", np.full(len(s["posting_counts"]), 40)),  # post 40 of 9
+        lambda s: {**s, "tag_indices": torch.full((len(s["tag_indices"]),), 99, dtype=torch.int32)},
+    ],
+    ids=["lengths", "term-ids", "post-ids", "tag-ids"],
+)
+def test_damaged_state_is_a_value_error(damage: object) -> None:
+    with pytest.raises(ValueError, match=r"index|indices"):
+        PostIndex.from_state(damage(_index().state()))  # type: ignore[operator]
