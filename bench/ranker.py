@@ -56,9 +56,8 @@ class _RankerRun:
 
     def fit_full(self, records: Sequence[Record]) -> None:
         from tagrec_core.presets import config_for
-        from tagrec_core.ranker_training import hold_out, train_folds
+        from tagrec_core.ranker_training import hold_out, train_classifier, train_folds
         from tagrec_core.records import read_tag_list
-        from tagrec_core.training import train
 
         one_thread()
         tags_path = self.bench_set.dir / "tags.tsv"
@@ -67,7 +66,7 @@ class _RankerRun:
         start = time.perf_counter()
         # What ranker_training.train_ranker does with valid=None, keeping the pieces for the ablations.
         self.fit_part, self.held_out, self.index_held_out = hold_out(records, None, config.valid_fraction)
-        self.classifier = train(self.fit_part, self.held_out, config)
+        self.classifier = train_classifier(self.fit_part, self.held_out, config)
         self.folds = train_folds(records, None, config, len(self.held_out), None)
         self.seconds["classifier"] = time.perf_counter() - start
         self._fit_ranking(FULL, None)

@@ -28,17 +28,19 @@ SETS: dict[str, tuple[str, ...]] = {
     "stackoverflow": ("so-titles", "so-users", "cooking", "se-multi"),
     "weibo": ("weibo-polls", "weibo-takg", "weibo-hashtaggen"),
 }
-# Small enough to ship (goal <= 10 MB a file): the bag preset with fewer bigram buckets, and for Stack Overflow
-# 64 dimensions instead of 100. Measured on valid with the full ranker, trained as here but on the train splits
-# only (F1@3; 2026-11-23). Stack Overflow at 100 / 50k and 64 / 30k: so-titles 0.5534 / 0.5533, so-users
-# 0.4028 / 0.4004, cooking 0.4796 / 0.4765, se-multi 0.2762 / 0.2745: 0.5% less for 12.4 -> 8.6 MB (the
-# shipped file, trained on valid too, is 9.4 MB). Weibo at the same two: polls 0.1367 / 0.1338, takg 0.2374 /
-# 0.2285, hashtaggen 0.1845 / 0.1803: 2-4% less, and at 11.4 MB still over 10 MB (its index of long posts
-# is most of it), so Weibo keeps 100 / 50k. Indexing fewer terms per post costs more (takg 0.203 -> 0.187 at
+# Small enough to ship (goal <= 10 MB a file): the bag preset at 64 dimensions with 30k bigram buckets (it has
+# 100 / 100k). Measured on valid with the full ranker, trained as here but on the train splits only (F1@3,
+# 2026-11-23). Stack Overflow at 100 / 50k and 64 / 30k: so-titles 0.5534 / 0.5533, so-users 0.4028 / 0.4004,
+# cooking 0.4796 / 0.4765, se-multi 0.2762 / 0.2745: 0.5% less for 12.4 -> 8.6 MB (model format 2). Weibo at
+# the same two: polls 0.1367 / 0.1338, takg 0.2374 / 0.2285, hashtaggen 0.1845 / 0.1803, 2-4% less; but
+# since the ranker's classifier learns only tags of two posts or more (ranker_training.CLASSIFIER_MIN_TAG_COUNT)
+# Weibo at 64 / 30k scores 0.1405 / 0.2401 / 0.1907, above the old 100 / 50k, in 7.9 MB (format 3), and Stack
+# Overflow 0.5500 / 0.4042 / 0.4763 / 0.2757 in 6.8 MB. 4-bit embedding rows instead of 8 cost Weibo 4-5%
+# (0.1313 / 0.2259 / 0.1763 at 100 / 50k). Indexing fewer terms per post costs more (takg 0.203 -> 0.187 at
 # the 64 strongest terms of a post).
 ARCH_CONFIGS: dict[str, dict[str, object]] = {
     "stackoverflow": {**presets.PRESETS["bag"]["arch_config"], "dim": 64, "buckets": 30_000},
-    "weibo": {**presets.PRESETS["bag"]["arch_config"], "buckets": 50_000},
+    "weibo": {**presets.PRESETS["bag"]["arch_config"], "dim": 64, "buckets": 30_000},
 }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,18 +32,28 @@ from tagrec_core.related import Related
 from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, query_terms
 from tagrec_core.tagmatch import TagMatcher
 from tagrec_core.text import normalize, normalize_tag
-from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spread, train
+from tagrec_core.training import Progress, ProgressFn, TrainConfig, _split, _spread, tag_counts, train
 
 if TYPE_CHECKING:
     from tagrec_core.records import Record
 
-__all__ = ["Fold", "fit_ranking", "fold_count", "hold_out", "train_folds", "train_ranker"]
+__all__ = ["Fold", "fit_ranking", "fold_count", "hold_out", "train_classifier", "train_folds", "train_ranker"]
 
 # Held-out posts used to fit fusion, per fold and the number the extra folds aim for: beyond it more rows
 # change little and cost candidate generation time; below it fusion gets noisy (measured: on weibo-hashtaggen,
 # fusion fitted on 283 posts scored F1@3 0.154, on 1,562 posts from five folds 0.175).
 FUSION_POSTS = 5000
 MAX_FOLDS = 5  # classifiers trained to collect fusion rows, the model's own included
+
+# The ranker's classifier learns the tags of at least two posts. A tag of one post is left to the sources
+# that know it from that post (its neighbours' vote, text matches, co-occurrence): an output row trained on
+# one example mostly adds noise to the classifier's candidates. Measured 2026-11-23 (full ranker, F1@3 on
+# valid): the weibo domain model (three sets, train only) polls / takg / hashtaggen 0.1367 / 0.2374 / 0.1845
+# -> 0.1397 / 0.2421 / 0.1920 at 100 dimensions, and 0.1405 / 0.2401 / 0.1907 at 64 / 30k buckets (which
+# makes the shipped weibo model small); single sets moved by less than 1% (weibo-polls 0.1467 -> 0.1476,
+# cooking 0.4956 -> 0.4965), and long-tail sets train up to three times faster (weibo-polls: 13.9k -> 3.1k
+# classifier tags). Three posts lost on weibo-polls (0.1443).
+CLASSIFIER_MIN_TAG_COUNT = 2
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ def train_ranker(
     """
     config = config or TrainConfig()
     fit_part, held_out, index_held_out = hold_out(records, valid, config.valid_fraction)
-    classifier = train(fit_part, held_out, config, progress=progress, should_stop=should_stop)
+    classifier = train_classifier(fit_part, held_out, config, progress=progress, should_stop=should_stop)
     extra = train_folds(records, valid, config, len(held_out), folds, progress=progress, should_stop=should_stop)
     if progress is not None:
         progress(Progress("ranker"))
@@ -110,9 +120,25 @@ def train_folds(
     for number, (fit_part, held_part) in enumerate(parts, start=2):
         if progress is not None:
             progress(Progress("fold", epoch=number, epochs=len(parts) + 1))
-        classifier = train(fit_part, held_part, config, progress=progress, should_stop=should_stop)
+        classifier = train_classifier(fit_part, held_part, config, progress=progress, should_stop=should_stop)
         out.append(Fold(classifier, fit_part, held_part))
     return out
+
+
+def train_classifier(
+    fit_part: Sequence[Record],
+    held_out: Sequence[Record],
+    config: TrainConfig,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Model:
+    """A ranker's classifier: ``training.train`` with ``min_tag_count`` raised to ``CLASSIFIER_MIN_TAG_COUNT``,
+    unless no tag of ``fit_part`` is that common (a handful of posts): then with ``config`` as it is."""
+    minimum = max(config.min_tag_count, CLASSIFIER_MIN_TAG_COUNT)
+    if any(count >= minimum for count in tag_counts(fit_part).values()):
+        config = replace(config, min_tag_count=minimum)
+    return train(fit_part, held_out, config, progress=progress, should_stop=should_stop)
 
 
 def fold_count(held_out: int, folds: int | None = None) -> int:

@@ -180,8 +180,13 @@ def _split(records: Sequence[Record], fraction: float, *, fold: int = 0) -> tupl
     return train_part, valid_part
 
 
+def tag_counts(records: Sequence[Record]) -> Counter[str]:
+    """How many of ``records`` carry each normalised tag: what ``min_tag_count`` compares with."""
+    return Counter(normalize_tag(t) for r in records for t in set(r.tags) if normalize_tag(t))
+
+
 def _prepare(records: Sequence[Record], valid: Sequence[Record], config: TrainConfig, report: ProgressFn) -> _Prepared:
-    counts = Counter(normalize_tag(t) for r in records for t in set(r.tags) if normalize_tag(t))
+    counts = tag_counts(records)
     kept = sorted((t for t, c in counts.items() if c >= config.min_tag_count), key=lambda t: (-counts[t], t))
     if not kept:
         raise TrainingError("the training data has no tags (or none reaches --min-tag-count)")

@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 
 from tagrec_core.fusion import FEATURES
-from tagrec_core.ranker_training import FUSION_POSTS, MAX_FOLDS, extra_folds, fold_count, train_ranker
+from tagrec_core.ranker_training import (
+    CLASSIFIER_MIN_TAG_COUNT,
+    FUSION_POSTS,
+    MAX_FOLDS,
+    extra_folds,
+    fold_count,
+    train_classifier,
+    train_ranker,
+)
+from tagrec_core.recommender import Recommender
+from tagrec_core.records import Record
 from tagrec_core.training import Progress, _split
 
 
@@ -91,3 +101,35 @@ def test_relative_features_are_filled_and_bounded(tiny_ranker: Any) -> None:
     assert relative.max() == pytest.approx(1.0)  # the classifier's best tag is always a candidate
     ranks = candidates.features[:, FEATURES.index("neighbour_rank")]
     assert ranks.max() == pytest.approx(1.0)  # ... and so is the neighbours' favourite
+
+
+def _with_one_off_tags(records: list[Any]) -> list[Any]:
+    """``records`` plus two posts whose tags no other post carries, each with a distinctive text."""
+    return [
+        *records,
+        Record("once-1", "quarterly tax-2025 receipts scanned", "tax-2025 receipts", ("tax-2025",)),
+        Record("once-2", "论文 初稿 导师 修改意见", "", ("论文",)),
+    ]
+
+
+def test_the_ranker_classifier_leaves_tags_of_one_post_to_the_other_sources(
+    train_records: list[Any], tiny_config: Any
+) -> None:
+    assert CLASSIFIER_MIN_TAG_COUNT == 2
+    records = _with_one_off_tags(train_records)
+    model = train_ranker(records, None, tiny_config(epochs=2), folds=1)
+    assert model.meta["train_config"]["min_tag_count"] == CLASSIFIER_MIN_TAG_COUNT
+    assert "tax-2025" not in model.vocab.index and "论文" not in model.vocab.index
+    assert {"tax-2025", "论文"} <= set(model.ranking.tags.tags)  # still known to the ranker ...
+    # ... and suggested for their own text: every post ends up in the index, which knows their tags.
+    assert len(model.ranking.index) == len(records)
+    recommender = Recommender(model)
+    for record in records[-2:]:
+        assert record.tags[0] in [s.tag for s in recommender.suggest(title=record.title, body=record.body, k=5)]
+
+
+def test_with_no_tag_on_two_posts_the_classifier_keeps_every_tag(tiny_config: Any) -> None:
+    records = [Record(f"r{i}", f"note number {i} about topic{i}", "", (f"topic{i}",)) for i in range(12)]
+    model = train_classifier(records[:10], records[10:], tiny_config(epochs=1))
+    assert len(model.vocab) == 10
+    assert model.meta["train_config"]["min_tag_count"] == 1
