@@ -50,9 +50,10 @@ MAX_FOLDS = 5  # classifiers trained to collect fusion rows, the model's own inc
 # one example mostly adds noise to the classifier's candidates. Measured 2026-11-23 (full ranker, F1@3 on
 # valid): the weibo domain model (three sets, train only) polls / takg / hashtaggen 0.1367 / 0.2374 / 0.1845
 # -> 0.1397 / 0.2421 / 0.1920 at 100 dimensions, and 0.1405 / 0.2401 / 0.1907 at 64 / 30k buckets (which
-# makes the shipped weibo model small); single sets moved by less than 1% (weibo-polls 0.1467 -> 0.1476,
-# cooking 0.4956 -> 0.4965), and long-tail sets train up to three times faster (weibo-polls: 13.9k -> 3.1k
-# classifier tags). Three posts lost on weibo-polls (0.1443).
+# makes the shipped weibo model small); single sets moved by about 1% either way (weibo-polls 0.1467 ->
+# 0.1476, cooking 0.4956 -> 0.4965, so-users 0.4318 -> 0.4370, se-multi 0.3168 -> 0.3137), and long-tail sets
+# train faster (weibo-polls 489 -> 130 s: 12.8k -> 3.1k classifier tags). A minimum of three posts lost on
+# weibo-polls (0.1443) and cooking (0.4934).
 CLASSIFIER_MIN_TAG_COUNT = 2
 
 
