@@ -285,3 +285,15 @@ def ext_token(bridge: Any) -> str:
     from tests.bridge_client import EXTENSION
 
     return bridge.tokens.create(EXTENSION, name="test extension")[1]
+
+
+def format_two_index_state(index: Any) -> dict[str, Any]:
+    """``index.state()`` as model format 2 stored it: the posts x terms arrays instead of posting lists."""
+    import numpy as np
+    import torch
+
+    state = {k: v for k, v in index.state().items() if not k.startswith("posting_")}
+    state["count_indptr"] = torch.from_numpy(index.counts.indptr.astype(np.int64))
+    state["count_indices"] = torch.from_numpy(index.counts.indices.astype(np.int32))
+    state["count_data"] = torch.from_numpy(index.counts.data.astype(np.uint16).view(np.int16))
+    return state

@@ -17,7 +17,7 @@ from tagrec_core import modelfile
 from tagrec_core.errors import ModelFileError
 from tagrec_core.ranker import SOURCES, RankingConfig
 from tagrec_core.recommender import Recommender
-from tests.conftest import SITE_ONLY_TAGS
+from tests.conftest import SITE_ONLY_TAGS, format_two_index_state
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +173,7 @@ def test_format_two_file_loads_with_the_same_suggestions(
 
     def as_format_two(payload: dict[str, Any]) -> None:
         payload["format_version"] = 2
-        state = payload["ranking"]["index"]
-        for key in [k for k in state if k.startswith("posting_")]:
-            del state[key]
-        state["count_indptr"] = torch.from_numpy(index.counts.indptr.astype(np.int64))
-        state["count_indices"] = torch.from_numpy(index.counts.indices.astype(np.int32))
-        state["count_data"] = torch.from_numpy(index.counts.data.astype(np.uint16).view(np.int16))
+        payload["ranking"]["index"] = format_two_index_state(index)
 
     old = Recommender(modelfile.load(_resave(tiny_ranker_path, tmp_path / "v2.tagrec", as_format_two)))
     for title in ["pandas dataframe merge", "docker compose volume", "电影 票房 上映"]:

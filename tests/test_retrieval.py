@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from tagrec_core.retrieval import NEAR, TERM_BUCKETS, NeighbourVotes, PostIndex, post_terms
+from tests.conftest import format_two_index_state
 
 POSTS = [
     # (text, tag ids)
@@ -336,18 +337,9 @@ def test_state_round_trip_keeps_large_counts() -> None:
             np.testing.assert_array_equal(copy.neighbours(query, 3)[0], index.neighbours(query, 3)[0])
 
 
-def _format_two_state(index: PostIndex) -> dict[str, object]:
-    """The index as model format 2 stored it: the posts x terms arrays themselves."""
-    state = {k: v for k, v in index.state().items() if not k.startswith("posting_")}
-    state["count_indptr"] = torch.from_numpy(index.counts.indptr.astype(np.int64))
-    state["count_indices"] = torch.from_numpy(index.counts.indices.astype(np.int32))
-    state["count_data"] = torch.from_numpy(index.counts.data.astype(np.uint16).view(np.int16))
-    return state
-
-
 def test_format_two_state_still_loads() -> None:
     index = _index()
-    copy = PostIndex.from_state(_format_two_state(index))
+    copy = PostIndex.from_state(format_two_index_state(index))
     np.testing.assert_array_equal(copy.counts.toarray(), index.counts.toarray())
     _same_results(copy, index, QUERIES)
 
