@@ -211,7 +211,7 @@ class PostIndex:
         starts = postings.indptr[terms]
         return {
             "shape": [int(self.counts.shape[0]), int(self.counts.shape[1]), int(self.post_tags.shape[1])],
-            "posting_terms": torch.from_numpy(to_planes(gaps(terms, np.zeros(1, np.int64)))),
+            "posting_terms": torch.from_numpy(to_planes(gaps(terms, starts=np.arange(min(1, len(terms)))))),
             "posting_lengths": torch.from_numpy(to_planes(lengths[terms])),
             "posting_posts": torch.from_numpy(to_planes(gaps(postings.indices, starts))),
             "posting_counts": torch.from_numpy(postings.data.astype(np.uint16).view(np.int16)),
@@ -226,7 +226,7 @@ class PostIndex:
         the arrays do not fit together."""
         n_posts, n_terms, n_tags = (int(v) for v in state["shape"])  # type: ignore[union-attr]
         if "posting_terms" in state:
-            counts = _counts_from_postings(state, n_posts, n_terms)
+            counts = _counts_from_postings(state, n_posts, n_terms)  # range-checked while decoding
         else:  # model format 2
             counts = sp.csr_matrix(
                 (
@@ -236,13 +236,13 @@ class PostIndex:
                 ),
                 shape=(n_posts, n_terms),
             )
+            counts.check_format(full_check=True)  # ids out of range would fail later, inside a query
         tag_indices = state["tag_indices"].numpy()  # type: ignore[union-attr]
         post_tags = sp.csr_matrix(
             (np.ones(len(tag_indices), np.float32), tag_indices, state["tag_indptr"].numpy()),  # type: ignore[union-attr]
             shape=(n_posts, n_tags),
         )
-        for matrix in (counts, post_tags):
-            matrix.check_format(full_check=True)  # ids out of range would fail later, inside a query
+        post_tags.check_format(full_check=True)
         return cls(counts, post_tags, max_postings=int(state["max_postings"]))  # type: ignore[arg-type]
 
 

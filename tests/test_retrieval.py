@@ -378,3 +378,11 @@ def _with(state: dict[str, object], key: str, values: np.ndarray) -> dict[str, o
 def test_damaged_state_is_a_value_error(damage: object) -> None:
     with pytest.raises(ValueError, match=r"index|indices"):
         PostIndex.from_state(damage(_index().state()))  # type: ignore[operator]
+
+
+def test_state_round_trip_of_posts_without_terms() -> None:
+    index = PostIndex.build([[], []], [[0], [1]], TERM_BUCKETS, 2)
+    copy = PostIndex.from_state(index.state())
+    assert len(copy) == 2
+    assert copy.counts.nnz == 0
+    assert len(copy.neighbours(post_terms("anything"), 5)[0]) == 0
