@@ -7,6 +7,8 @@ Side by side in one run, on the same drafts (so-users valid: title + body):
 * **closed loop** - ``--clients`` clients (default 50), each with its own token and connection, each sending
   ``--requests`` requests (default 100) back to back: errors, p50/p99 latency, throughput (goal: 0 errors,
   p99 <= 25 ms);
+* **closed loop on hello** - the same load on ``GET /v1/hello``, which does no work: what the HTTP stack alone
+  (uvicorn, FastAPI, the guard) allows on this machine, the ceiling for the line above;
 * **open loop** - requests arriving at fixed rates (25 ... 1600/s) on a pool of connections: p50/p99 per rate,
   and the rate at which p50 latency doubles from the lowest rate's;
 * the server's memory (VmRSS now, VmHWM peak, from /proc) after the run.
@@ -55,11 +57,10 @@ def drafts(data_root: Path, n: int) -> list[bytes]:
 class Client:
     """One keep-alive HTTP/1.1 connection that posts JSON and returns (status, seconds)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, route: str = "POST /v1/suggest") -> None:
         self.port = port
         self.head = (
-            f"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Tagrec-Api: 1\r\n"
-            "Content-Type: application/json\r\n"
+            f"{route} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Tagrec-Api: 1\r\nContent-Type: application/json\r\n"
         ).encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
@@ -130,19 +131,25 @@ async def sequential(port: int, tokens: Sequence[str], bodies: Sequence[bytes]) 
     return summary(latencies, errors, time.perf_counter() - started)
 
 
-async def closed_loop(port: int, tokens: Sequence[str], bodies: Sequence[bytes], requests: int) -> dict[str, Any]:
+async def closed_loop(
+    port: int, tokens: Sequence[str], bodies: Sequence[bytes], requests: int, route: str = "POST /v1/suggest"
+) -> dict[str, Any]:
+    """Each token's client sends ``requests`` requests back to back (``route``: method and path; a GET is sent
+    with an empty body)."""
     latencies: list[float] = []
     errors = 0
+    if route.startswith("GET "):
+        bodies = [b""]
 
     async def one_client(index: int) -> None:
         nonlocal errors
-        client = Client(port)
+        client = Client(port, route)
         for n in range(requests):
             try:
                 status, seconds = await client.post(bodies[(index * requests + n) % len(bodies)], tokens[index])
             except (OSError, ValueError, asyncio.IncompleteReadError):
                 errors += 1
-                client = Client(port)
+                client = Client(port, route)
                 continue
             if status == 200:
                 latencies.append(seconds)
@@ -275,6 +282,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(sequential(port, tokens, bodies[:200]))  # warm-up
             one_client = asyncio.run(sequential(port, tokens, bodies[: args.sequential]))
             closed = asyncio.run(closed_loop(port, tokens, bodies, args.requests))
+            hello = asyncio.run(closed_loop(port, tokens, bodies, args.requests, route="GET /v1/hello"))
             sweep = [asyncio.run(open_loop(port, tokens, bodies, rate)) for rate in args.rates]
             memory = memory_mb(server.pid)
         finally:
@@ -293,6 +301,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "closed_loop": closed,
         "p99_goal_ms": P99_GOAL_MS,
         "p99_goal_met": closed.get("errors", 1) == 0 and closed.get("p99_ms", 1e9) <= P99_GOAL_MS,
+        "closed_loop_hello": hello,
+        "hello_p99_goal_met": hello.get("errors", 1) == 0 and hello.get("p99_ms", 1e9) <= P99_GOAL_MS,
+        "throughput_vs_hello": round(
+            closed.get("throughput_rps", 0.0) / max(hello.get("throughput_rps", 0.0), 1e-9), 3
+        ),
         "open_loop": sweep,
         "latency_doubles_at_rps": doubling_rate(sweep),
         "server_memory": memory,

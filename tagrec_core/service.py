@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tagrec_core import defaults
 from tagrec_core.batching import Batcher
 from tagrec_core.errors import InputError, ModelFileError, TagrecError
+from tagrec_core.memory import freeze_long_lived
 from tagrec_core.profile.feedback import DEFAULT_USER, MAX_BODY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, parse_feedback
 from tagrec_core.profile.store import Profile, VocabEntry
 from tagrec_core.suggestion import Suggestion
@@ -197,6 +198,7 @@ class Service:
         try:
             recommender = tagrec_core.load(slot.source, profile=self.profile)
             recommender.base_suggestions([("tagrec", "warm up")], [[]], 1)  # the first real request is not slower
+            freeze_long_lived()  # or full garbage collections stall every request for ~100 ms (``memory``)
             batcher = Batcher(lambda batch: _suggest_batch(recommender, batch), name="tagrec-suggest")
         except TagrecError as error:
             with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -228,6 +229,15 @@ def tiny_ranker_path(tiny_ranker: Any, tmp_path_factory: pytest.TempPathFactory)
     from tagrec_core import modelfile
 
     return modelfile.save(tiny_ranker, tmp_path_factory.mktemp("ranker") / "ranker.tagrec")
+
+
+@pytest.fixture(autouse=True)
+def thawed_garbage_collector() -> Iterator[None]:
+    """A service that loads a model freezes what is alive (``memory.freeze_long_lived``); in this long-lived
+    test process, later tests get the collector back whole, so their reference cycles are collected as before."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(autouse=True, scope="session")

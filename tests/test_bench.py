@@ -129,9 +129,11 @@ def test_bridge_load_runs_against_a_real_bridge(bridge, monkeypatch: pytest.Monk
     ]
     one = asyncio.run(bridge_load.sequential(bridge.port, tokens, bodies))
     closed = asyncio.run(bridge_load.closed_loop(bridge.port, tokens, bodies, 4))
+    hello = asyncio.run(bridge_load.closed_loop(bridge.port, tokens, bodies, 4, route="GET /v1/hello"))
     point = asyncio.run(bridge_load.open_loop(bridge.port, tokens, bodies, 20))
     assert (one["requests"], one["errors"]) == (8, 0) and one["p50_ms"] > 0
     assert (closed["requests"], closed["errors"]) == (12, 0) and closed["p99_ms"] >= closed["p50_ms"]
+    assert (hello["requests"], hello["errors"]) == (12, 0)
     assert point["errors"] == 0 and point["rate_rps"] == 20
     sweep = [{"rate_rps": 1, "p50_ms": 2.0}, {"rate_rps": 2, "p50_ms": 3.0}, {"rate_rps": 4, "p50_ms": 5.0}]
     assert bridge_load.doubling_rate(sweep) == 4
