@@ -18,7 +18,8 @@
 
 ``python -m bench.profile fit`` learns the personal ranking network without touching ``valid``: a ranker
 trained on the oldest 60% of train, the profile learned from those posts, the newest 40% replayed to
-collect (candidate, was-it-right) rows, and the network fitted on them (``fusion.fit_fusion``). It writes
+collect (candidate, was-it-right) rows, and the network fitted on them (``fusion.fit_fusion``, with the ranking
+loss ``profile.personal.LISTWISE``, ``ENSEMBLE`` networks averaged). It writes
 ``tagrec_core/resources/personal.json`` (``profile.personal.NETWORK_FILE``), which ships with tagrec.
 """
 
@@ -42,7 +43,7 @@ from tagrec_core.fusion import Fusion, fit_fusion
 from tagrec_core.metrics import evaluate
 from tagrec_core.model import Model
 from tagrec_core.profile import Profile, parse_feedback
-from tagrec_core.profile.personal import BASE_CANDIDATES, FEATURES, NETWORK_FILE, candidates
+from tagrec_core.profile.personal import BASE_CANDIDATES, ENSEMBLE, FEATURES, LISTWISE, NETWORK_FILE, candidates
 from tagrec_core.profile.transfer import learn_records
 from tagrec_core.recommender import Recommender
 from tagrec_core.records import Record, read_records
@@ -186,7 +187,10 @@ def fit(model: Model, history: Sequence[Record], stream: Sequence[Record], home:
                 "accepted": list(record.tags), "final": list(record.tags),
             }))  # fmt: skip
     print(f"fitting on {len(labels)} candidates of {len(features)} posts ...", file=sys.stderr)
-    return fit_fusion(np.concatenate(features), np.asarray(labels, np.float32), groups, names=FEATURES)
+    labels_array = np.asarray(labels, np.float32)
+    return fit_fusion(
+        np.concatenate(features), labels_array, groups, names=FEATURES, listwise=LISTWISE, ensemble=ENSEMBLE
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -211,3 +211,35 @@ def test_fusion_of_an_older_model_reads_only_its_own_columns() -> None:
     x = (features[:, keep].astype(np.float64) - fitted.mean[keep]) / fitted.scale[keep]
     logits = np.tanh(x @ fitted.w1[keep] + fitted.b1) @ fitted.w2 + fitted.b2
     np.testing.assert_allclose(loaded.score(features), 1.0 / (1.0 + np.exp(-logits)), rtol=1e-5)
+
+
+def test_the_ranking_loss_is_minus_the_mean_log_softmax_of_each_posts_right_candidates() -> None:
+    from tagrec_core.fusion import _listwise_loss
+
+    logits = torch.tensor([2.0, 0.0, 1.0, 5.0, 5.0, 0.0, 3.0])
+    labels = torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
+    post = torch.tensor([0, 0, 0, 1, 1, 2, 2])  # post 1 has no right candidate: it does not count
+    first = -torch.log_softmax(logits[:3], 0)[0]
+    third = -torch.log_softmax(logits[5:], 0).mean()
+    torch.testing.assert_close(_listwise_loss(logits, labels, post, 3), (first + third) / 2)
+
+
+def test_a_fit_with_the_ranking_loss_still_ranks_right_candidates_first() -> None:
+    features, labels, groups = _problem(100, 5, seed=0)
+    test_rows, test_labels, _groups = _problem(60, 5, seed=1)
+    fusion = fit_fusion(features, labels, groups, epochs=300, listwise=0.3)
+    assert _auc(fusion.score(test_rows), test_labels) > 0.95
+    plain = fit_fusion(features, labels, groups, epochs=300)
+    assert not np.allclose(fusion.logits(test_rows), plain.logits(test_rows))  # the loss took part
+
+
+def test_an_ensemble_is_one_network_scoring_the_mean_logit_of_its_members() -> None:
+    features, labels, groups = _problem(30, 4, seed=4)
+    test_rows, _labels, _groups = _problem(10, 4, seed=5)
+    ensemble = fit_fusion(features, labels, groups, hidden=4, epochs=50, seed=7, ensemble=3)
+    members = [fit_fusion(features, labels, groups, hidden=4, epochs=50, seed=s) for s in (7, 8, 9)]
+    assert ensemble.w1.shape == (len(FEATURES), 12) and ensemble.b1.shape == ensemble.w2.shape == (12,)
+    expected = np.mean([m.logits(test_rows) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.logits(test_rows), expected, rtol=1e-5, atol=1e-5)
+    restored = Fusion.from_state(json.loads(json.dumps(ensemble.plain_state())))
+    np.testing.assert_allclose(restored.logits(test_rows), ensemble.logits(test_rows), rtol=1e-6)
