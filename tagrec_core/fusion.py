@@ -132,9 +132,9 @@ def fit_fusion(
     candidates. ``listwise`` > 0 adds that weight of a ranking loss within each post (``_listwise_loss``) to
     the cross-entropy: better top ranks, at the cost of scores a little less calibrated as probabilities.
     ``ensemble`` > 1 fits that many networks from seeds ``seed``, ``seed + 1``, ... and returns their average,
-    itself one network with ``ensemble * hidden`` units: the same top ranks whatever the seed, where one
-    network's drift by a few thousandths of F1. Full-batch Adam on one thread (small matrices: more threads
-    only add overhead); deterministic for a given seed.
+    itself one network with ``ensemble * hidden`` units: steadier top ranks, where single networks differ by a
+    few thousandths of F1 from seed to seed. Full-batch Adam on one thread (small matrices: more threads only
+    add overhead); deterministic for a given seed.
     """
     import torch
 
