@@ -5,7 +5,8 @@ Importing this module registers, for every set of ``python -m bench.quality``:
 * ``tagrec``                 the full ranker as ``tagrec train`` builds it (bag classifier, int8; neighbours,
                              text matches with the set's ``tags.tsv`` when it has one, co-occurrence, fusion);
 * ``tagrec-no-<source>``     the same trained classifier and split, the ranker rebuilt and fusion refitted
-                             without one source (``neighbours``, ``text``, ``related``, ``classifier``).
+                             without one source (``neighbours``, ``text``, ``related``, ``classifier``) or
+                             without the linear SVMs (``linear``: the classifier's network stays).
 
 It trains with cross-fitted fusion (``folds=None``: up to 5 folds, enough for 5,000 posts). Like every
 product contender it trains with ``valid=None``: the trainer holds out hashed folds of train for
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tagrec_core.records import Record
 
 ABLATIONS_ENV = "TAGREC_BENCH_ABLATIONS"
-ABLATED: tuple[str, ...] = ("neighbours", "text", "related", "classifier")
+ABLATED: tuple[str, ...] = ("neighbours", "text", "related", "classifier", "linear")
 FULL = "tagrec"
 
 
@@ -75,14 +76,14 @@ class _RankerRun:
         self._fit_ranking(f"{FULL}-no-{without}", without)
 
     def _fit_ranking(self, name: str, without: str | None) -> None:
-        from tagrec_core.ranker import SOURCES, RankingConfig
+        from tagrec_core.ranker import COMPONENTS, RankingConfig
         from tagrec_core.ranker_training import fit_ranking
 
         if self.classifier is None:
             raise RuntimeError("the full ranker must be fitted first")
         one_thread()
         start = time.perf_counter()
-        sources = tuple(s for s in SOURCES if s != without)
+        sources = tuple(s for s in COMPONENTS if s != without)
         self.models[name] = fit_ranking(
             self.classifier,
             self.fit_part,

@@ -41,6 +41,8 @@ FEATURES: tuple[str, ...] = (
     "classifier_relative",  # classifier_p / the post's highest classifier probability
     "neighbour_rank",  # 1 / (1 + rank) of the tag in the neighbours' vote
     "neighbour_share_near",  # share of the vote of the closest NEAR neighbours only
+    "linear_margin",  # the tag's linear SVM margin (``linear``; NO_MARGIN when it has none)
+    "linear_rank",  # 1 / (1 + rank) among the SVMs' top candidates (0 beyond them)
 )
 
 

@@ -9,10 +9,11 @@ never runs code)::
      "calibration": {"loss", "a", "b"}, "quantized": bool, "state": network state dict,
      "ranking": None or {"tags", "counts", "site_counts", "text_seen", "text_tagged",
                          "index": PostIndex.state, "related": Related.state, "fusion": Fusion.state or None,
-                         "config": RankingConfig fields}}
+                         "config": RankingConfig fields, "linear": LinearTags.state or None}}
 
 Format 2 added ``ranking`` (the full ranker); format 3 stores the ranker's index as delta-coded posting
-lists (``PostIndex.state``). Files of formats 1 (classifier only) and 2 still load.
+lists (``PostIndex.state``); format 4 adds the linear SVMs (``linear``). Files of formats 1 (classifier only),
+2 and 3 still load (without SVMs: their ranker config does not switch them on).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch
 from tagrec_core.arch import arch_class
 from tagrec_core.errors import ModelFileError
 from tagrec_core.fusion import Fusion
+from tagrec_core.linear import LinearTags
 from tagrec_core.memory import release_free_memory
 from tagrec_core.model import Calibration, Model, TagVocab
 from tagrec_core.quantize import quantize
@@ -41,7 +43,7 @@ from tagrec_core.retrieval import PostIndex
 from tagrec_core.tokenizer import Tokenizer
 
 FORMAT = "tagrec-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _REQUIRED = ("meta", "tokenizer", "tags", "tag_counts", "calibration", "quantized", "state")
 
 
@@ -226,6 +228,7 @@ def _ranking_state(ranking: Ranking) -> dict[str, Any]:
         "related": ranking.related.state(),
         "fusion": ranking.fusion.state() if ranking.fusion is not None else None,
         "config": ranking.config.to_dict(),
+        "linear": ranking.linear.state() if ranking.linear is not None else None,
     }
 
 
@@ -242,6 +245,7 @@ def _ranking_from(state: dict[str, Any], n_classifier_tags: int) -> Ranking:
         Related.from_state(state["related"]),
         Fusion.from_state(state["fusion"]) if state["fusion"] is not None else None,
         RankingConfig(**state["config"]),
+        LinearTags.from_state(state["linear"]) if state.get("linear") is not None else None,
     )
 
 

@@ -16,6 +16,7 @@ class TrainingBar:
         self.enabled = enabled
         self._bar: tqdm | None = None
         self._done = 0
+        self._linear_part = 0  # the ranker whose linear SVMs the bar shows
 
     def __enter__(self) -> TrainingBar:
         return self
@@ -23,6 +24,15 @@ class TrainingBar:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.close()
+
+    def _linear(self, p: Progress) -> None:
+        """One bar per ranker's linear SVMs, in tags."""
+        if self._bar is None or self._linear_part != p.epoch:
+            self._restart()
+            self._linear_part = p.epoch
+            self._bar = tqdm(total=p.steps, unit="tag", desc=f"linear SVMs {p.epoch}/{p.epochs}", dynamic_ncols=True)
+        self._bar.update(max(0, p.step - self._done))
+        self._done = max(self._done, p.step)
 
     def _restart(self) -> None:
         """Close the bar of the previous classifier: the next one draws its own."""
@@ -43,6 +53,9 @@ class TrainingBar:
         if p.stage == "ranker":
             self._restart()
             tqdm.write("building the ranker: similar-post index, co-occurrence, fusion ...")
+            return
+        if p.stage == "linear":
+            self._linear(p)
             return
         if p.stage != "train":
             return

@@ -1,6 +1,8 @@
 """The ranker: candidates from every source, their evidence as features, one fused score, a reason each.
 
-Sources (the words the UIs show): ``classifier`` (the network), ``neighbours`` (similar posts vote their
+Sources (the words the UIs show): ``classifier`` (the network, and the linear SVMs of ``linear``: both learned
+from tagged posts; ``RankingConfig.sources`` names the SVMs ``linear`` so that ablations can leave them out),
+``neighbours`` (similar posts vote their
 tags, ``retrieval``), ``text`` (the tag occurs in the post, ``tagmatch``), ``related`` (tags that go with the
 chosen or likely tags, ``related``). ``user`` (the personal profile) re-ranks the fused result per user
 (``profile.personal``).
@@ -19,6 +21,7 @@ import numpy as np
 
 from tagrec_core.arrays import top_indices
 from tagrec_core.fusion import FEATURES, Fusion
+from tagrec_core.linear import NO_MARGIN, LinearTags
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.related import Related
 from tagrec_core.retrieval import NeighbourVotes, PostIndex, query_terms
@@ -26,7 +29,9 @@ from tagrec_core.suggestion import SOURCES
 from tagrec_core.tagmatch import Match, TagMatcher
 from tagrec_core.text import normalize
 
-__all__ = ["SOURCES", "Candidates", "Ranking", "RankingConfig"]
+__all__ = ["COMPONENTS", "SOURCES", "Candidates", "Ranking", "RankingConfig"]
+
+COMPONENTS: tuple[str, ...] = (*SOURCES, "linear")  # what ``RankingConfig.sources`` may switch on
 
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 _NO_VOTES = NeighbourVotes.empty()
@@ -37,16 +42,17 @@ class RankingConfig:
     """Which sources take part (ablations switch some off), how many candidates each proposes, and how many
     neighbours vote."""
 
-    sources: tuple[str, ...] = SOURCES
+    sources: tuple[str, ...] = COMPONENTS
     neighbours: int = 30
     classifier_candidates: int = 20
+    linear_candidates: int = 20
     neighbour_candidates: int = 20
     text_candidates: int = 30
     companions: int = 10  # per chosen tag
     context_tags: int = 3  # the classifier's top tags whose companions join in
 
     def __post_init__(self) -> None:
-        unknown = set(self.sources) - set(SOURCES)
+        unknown = set(self.sources) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown sources: {', '.join(sorted(unknown))}")
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -77,6 +83,7 @@ class Ranking:
     related: Related
     fusion: Fusion | None
     config: RankingConfig = RankingConfig()
+    linear: LinearTags | None = None
     matcher: TagMatcher = field(init=False, repr=False, compare=False)
     _text_precision: np.ndarray = field(init=False, repr=False, compare=False)
     _counts: np.ndarray = field(init=False, repr=False, compare=False)
@@ -122,6 +129,7 @@ class Ranking:
         else:
             votes = _NO_VOTES
         matches = self.matcher.find(clean_title, clean_body) if "text" in config.sources else []
+        margins, top_linear = self._linear(terms)
         if "related" not in config.sources:
             chosen_for_related: Sequence[int] = ()
         else:
@@ -131,6 +139,7 @@ class Ranking:
             probabilities, config.classifier_candidates if "classifier" in config.sources else 0
         )
         pool: dict[int, None] = dict.fromkeys(top_classifier.tolist())
+        pool.update(dict.fromkeys(top_linear.tolist()))
         pool.update(dict.fromkeys(votes.tags[top_indices(votes.share, config.neighbour_candidates)].tolist()))
         pool.update(dict.fromkeys(self._strongest_matches(matches)))
         related_to: dict[int, tuple[int, float]] = {}
@@ -146,9 +155,10 @@ class Ranking:
         rows = np.zeros((len(tags), len(FEATURES)), np.float32)
         known = tags < n_classifier
         rows[known, _COLUMN["classifier_p"]] = probabilities[tags[known]]
-        rank = {tag: r for r, tag in enumerate(top_classifier.tolist())}
-        rows[:, _COLUMN["classifier_rank"]] = [1.0 / (1.0 + rank[t]) if t in rank else 0.0 for t in tags.tolist()]
+        rows[:, _COLUMN["classifier_rank"]] = _reciprocal_ranks(tags, top_classifier)
         rows[:, _COLUMN["known"]] = known
+        rows[:, _COLUMN["linear_margin"]] = margins[tags] if margins is not None else NO_MARGIN
+        rows[:, _COLUMN["linear_rank"]] = _reciprocal_ranks(tags, top_linear)
         self._neighbour_columns(rows, tags, votes)
         self._text_columns(rows, tags, matches)
         rows[:, _COLUMN["popularity"]] = np.log1p(self._counts[tags]) / np.log1p(max(1.0, len(self.index)))
@@ -165,6 +175,13 @@ class Ranking:
             rows[:, _COLUMN["classifier_relative"]] = rows[:, _COLUMN["classifier_p"]] / top_p
         related = np.array([related_to.get(t, (-1, 0.0))[0] for t in tags.tolist()], dtype=np.int64)
         return Candidates(tags, rows, votes, related)
+
+    def _linear(self, terms: Sequence[int]) -> tuple[np.ndarray | None, np.ndarray]:
+        """The linear SVMs' margin of every tag (None when they are off or absent) and their top tag ids."""
+        if self.linear is None or "linear" not in self.config.sources:
+            return None, np.zeros(0, np.int64)
+        margins = self.linear.margins(*self.index.vector(terms))
+        return margins, self.linear.top(margins, self.config.linear_candidates)
 
     def _strongest_matches(self, matches: list[Match]) -> list[int]:
         """The text matches most likely to be right, by their training precision, best first."""
@@ -241,3 +258,9 @@ class Ranking:
             return source, f"often used with {self.tags.tags[int(candidates.related_to[row])]}"
         count = self.tags.counts[tag]
         return "classifier", f"learned from {count} tagged post{'' if count == 1 else 's'}"
+
+
+def _reciprocal_ranks(tags: np.ndarray, ranked: np.ndarray) -> list[float]:
+    """Per tag, 1 / (1 + its position in ``ranked``), 0 when it is not there."""
+    rank = {tag: r for r, tag in enumerate(ranked.tolist())}
+    return [1.0 / (1.0 + rank[t]) if t in rank else 0.0 for t in tags.tolist()]

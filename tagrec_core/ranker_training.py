@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tagrec_core.fusion import Fusion, fit_fusion
+from tagrec_core.linear import fit_linear
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.ranker import Ranking, RankingConfig
 from tagrec_core.related import Related
@@ -101,6 +102,8 @@ def train_ranker(
         seed=config.seed,
         index_held_out=index_held_out,
         folds=extra,
+        progress=progress,
+        should_stop=should_stop,
     )
 
 
@@ -192,20 +195,25 @@ def fit_ranking(
     seed: int = 0,
     index_held_out: bool = True,
     folds: Sequence[Fold] = (),
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Model:
     """``classifier`` with a ranker built on ``fit_part`` and fusion fitted on ``held_out`` (which the
     classifier must not have trained on) and on the held-out posts of ``folds``; ``held_out`` then joins the
     index unless ``index_held_out`` is False. Used by ``train_ranker``, and by the benchmark's ablations (one
-    set of classifiers, several rankers)."""
+    set of classifiers, several rankers). ``progress`` gets a "linear" snapshot as each part's SVMs are fitted;
+    when ``should_stop`` says stop, the parts still to come get no SVMs."""
     site = site_tags or {}
     config = ranking_config or RankingConfig()
     all_records = [*fit_part, *held_out]
     tags = _tag_space(classifier.vocab, all_records, site)
-    ranking = _build(classifier, tags, fit_part, site, config)
+    watch = _Watch(len(folds) + 1, progress, should_stop)
+    ranking = _build(classifier, tags, fit_part, site, config, watch.part(1))
     parts = [(classifier, ranking, held_out)]
-    for fold in folds:
+    for number, fold in enumerate(folds, start=2):
         fold_tags = _tag_space(fold.classifier.vocab, all_records, site)
-        parts.append((fold.classifier, _build(fold.classifier, fold_tags, fold.fit_part, site, config), fold.held_out))
+        built = _build(fold.classifier, fold_tags, fold.fit_part, site, config, watch.part(number))
+        parts.append((fold.classifier, built, fold.held_out))
     rows, labels, groups = _all_fusion_rows(parts, reveal, seed)
     fusion = fit_fusion(rows, labels, groups, seed=seed) if labels.any() and not labels.all() else None
     ranking = _extend(ranking, held_out if index_held_out else [], fusion)
@@ -265,12 +273,35 @@ def _text_stats(
     return seen, tagged
 
 
+@dataclass(frozen=True)
+class _Watch:
+    """Progress and stop requests for the linear SVMs of ``parts`` rankers (the model's own, then the folds')."""
+
+    parts: int
+    progress: ProgressFn | None
+    should_stop: Callable[[], bool] | None
+
+    def part(self, number: int) -> _PartWatch:
+        return _PartWatch(self, number)
+
+
+@dataclass(frozen=True)
+class _PartWatch:
+    watch: _Watch
+    number: int
+
+    def report(self, done: int, total: int) -> None:
+        if self.watch.progress is not None:
+            self.watch.progress(Progress("linear", epoch=self.number, epochs=self.watch.parts, step=done, steps=total))
+
+
 def _build(
     classifier: Model,
     tags: list[str],
     records: Sequence[Record],
     site_tags: dict[str, int],
     config: RankingConfig,
+    watch: _PartWatch | None = None,
 ) -> Ranking:
     index = {t: i for i, t in enumerate(tags)}
     tag_ids = [_post_tag_ids(r, index) for r in records]
@@ -282,6 +313,14 @@ def _build(
         if key in index:
             site[index[key]] = max(site[index[key]], float(count))
     seen, tagged = _text_stats(TagMatcher(tags), records, index, len(tags))
+    linear = None
+    if "linear" in config.sources:
+        linear = fit_linear(
+            post_index.vectors(),
+            post_index.post_tags,
+            on_progress=watch.report if watch is not None else None,
+            should_stop=watch.watch.should_stop if watch is not None else None,
+        )
     return Ranking(
         TagVocab(tuple(tags), tuple(int(c) for c in counts)),
         site,
@@ -291,6 +330,7 @@ def _build(
         Related.build(tag_ids, len(tags)),
         None,
         config,
+        linear,
     )
 
 
@@ -366,4 +406,5 @@ def _extend(ranking: Ranking, posts: Sequence[Record], fusion: Fusion | None) ->
         ranking.related.extend(tag_ids) if posts else ranking.related,
         fusion,
         ranking.config,
+        ranking.linear,
     )

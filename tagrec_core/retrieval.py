@@ -118,6 +118,12 @@ class PostIndex:
     def n_tags(self) -> int:
         return int(self.post_tags.shape[1])
 
+    def vectors(self) -> sp.csr_matrix:
+        """posts x terms: every indexed post's L2-normalised TF-IDF vector, the one ``vector`` gives a query."""
+        n_posts, n_terms = self.counts.shape
+        postings = sp.csr_matrix((self._weights, self._indices, self._indptr), shape=(n_terms, n_posts))
+        return postings.T.tocsr()
+
     # --- querying ------------------------------------------------------------------------------------------
 
     def vector(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,8 @@ class TrainConfig:
 class Progress:
     """A snapshot of training for a progress display. ``stage`` is "tokenizer", "train", "done", "fold"
     (``ranker_training``: another classifier, fold ``epoch`` of ``epochs``, is trained to collect fusion rows)
-    or "ranker" (the classifiers are done, the rest of the ranker is being built)."""
+    or "ranker" (the classifiers are done, the rest of the ranker is being built), then "linear" (the linear
+    SVMs of ranker ``epoch`` of ``epochs``: ``step`` of ``steps`` tags fitted)."""
 
     stage: str
     epoch: int = 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tagrec_core.fusion import FEATURES
+from tagrec_core.progress import TrainingBar
 from tagrec_core.ranker_training import (
     CLASSIFIER_MIN_TAG_COUNT,
     FUSION_POSTS,
@@ -86,6 +87,24 @@ def test_fold_progress_is_reported(train_records: list[Any], tiny_config: Any) -
     assert [(p.epoch, p.epochs) for p in folds] == [(2, 2)]
     assert [p.stage for p in stages].index("fold") < [p.stage for p in stages].index("ranker")
     assert model.meta["ranking"]["fusion_folds"] == 2
+    # Then the linear SVMs of each of the two rankers, counted in tags, each part ending complete.
+    linear = [p for p in stages if p.stage == "linear"]
+    assert [p.stage for p in stages].index("ranker") < [p.stage for p in stages].index("linear")
+    assert {p.epoch for p in linear} == {1, 2} and {p.epochs for p in linear} == {2}
+    for part in (1, 2):
+        reports = [p for p in linear if p.epoch == part]
+        assert [p.step for p in reports] == sorted(p.step for p in reports)
+        assert reports[-1].step == reports[-1].steps > 0
+
+
+def test_training_bar_draws_the_linear_svms(capsys: pytest.CaptureFixture[str]) -> None:
+    with TrainingBar() as bar:
+        for part in (1, 2):
+            for done in (10, 20, 30):
+                bar.update(Progress("linear", epoch=part, epochs=2, step=done, steps=30))
+    err = capsys.readouterr().err
+    assert "linear SVMs 1/2" in err and "linear SVMs 2/2" in err
+    assert "30/30" in err
 
 
 def test_relative_features_are_filled_and_bounded(tiny_ranker: Any) -> None:

@@ -15,7 +15,8 @@ import torch
 import tagrec_core
 from tagrec_core import modelfile
 from tagrec_core.errors import ModelFileError
-from tagrec_core.ranker import SOURCES, RankingConfig
+from tagrec_core.linear import NO_MARGIN
+from tagrec_core.ranker import COMPONENTS, SOURCES, RankingConfig
 from tagrec_core.recommender import Recommender
 from tests.conftest import SITE_ONLY_TAGS, format_two_index_state
 
@@ -34,6 +35,10 @@ def test_trained_ranker_has_every_part(tiny_ranker: Any, train_records: list[Any
     # Every training post is indexed: the fit part first, then the held-out fold that fitted fusion.
     assert len(ranking.index) == len(train_records)
     assert tiny_ranker.meta["ranking"]["fusion_posts"] > 0
+    # Linear SVMs for the tags of at least two fitted posts, pruned, each tag with its own weights.
+    assert ranking.linear is not None and len(ranking.linear.tags) > 10
+    assert np.all(np.diff(ranking.linear.starts) <= 100)
+    assert ranking.linear.n_tags == len(ranking.tags)
 
 
 def test_suggestions_carry_score_source_and_reason(ranker: Recommender) -> None:
@@ -141,8 +146,19 @@ def _resave(source: Path, target: Path, change: Any) -> Path:
         lambda p: p["ranking"]["fusion"].update(features=["something", "else"]),
         lambda p: p["ranking"].update(tags=["only-one"]),
         lambda p: p["ranking"]["config"].update(sources=["telepathy"]),
+        lambda p: p["ranking"]["linear"].update(n_tags=1),
+        lambda p: p["ranking"]["linear"].update(term_gaps=p["ranking"]["linear"]["term_gaps"][:, :-1]),
     ],
-    ids=["index-shape", "posting-lists", "no-related", "fusion-features", "too-few-tags", "unknown-source"],
+    ids=[
+        "index-shape",
+        "posting-lists",
+        "no-related",
+        "fusion-features",
+        "too-few-tags",
+        "unknown-source",
+        "linear-tag-range",
+        "linear-weights",
+    ],
 )
 def test_damaged_ranking_section_is_a_clear_error(tiny_ranker_path: Path, tmp_path: Path, damage: Any) -> None:
     path = _resave(tiny_ranker_path, tmp_path / "bad.tagrec", damage)
@@ -180,17 +196,34 @@ def test_format_two_file_loads_with_the_same_suggestions(
         assert old.suggest(title=title, k=5) == ranker.suggest(title=title, k=5)
 
 
+def test_format_three_file_loads_without_linear_svms(tiny_ranker_path: Path, tmp_path: Path) -> None:
+    # Format 3 had no linear SVMs; its config named only the four sources, and its fusion their features.
+    def as_format_three(payload: dict[str, Any]) -> None:
+        payload["format_version"] = 3
+        ranking = payload["ranking"]
+        del ranking["linear"], ranking["config"]["linear_candidates"]
+        ranking["config"]["sources"] = list(SOURCES)
+        fusion = ranking["fusion"]
+        fusion["features"] = fusion["features"][:-2]
+        fusion["mean"], fusion["scale"], fusion["w1"] = fusion["mean"][:-2], fusion["scale"][:-2], fusion["w1"][:-2]
+
+    old = Recommender(modelfile.load(_resave(tiny_ranker_path, tmp_path / "v3.tagrec", as_format_three)))
+    assert old.model.ranking.linear is None
+    result = old.suggest(title="How do I merge two pandas dataframe?", body="groupby and concat", k=5)
+    assert {s.tag for s in result[:2]} == {"python", "pandas"}
+
+
 def test_ranking_config_rejects_unknown_sources() -> None:
     with pytest.raises(ValueError, match="telepathy"):
         RankingConfig(sources=("classifier", "telepathy"))
 
 
-@pytest.mark.parametrize("without", SOURCES)
+@pytest.mark.parametrize("without", COMPONENTS)
 def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any, without: str) -> None:
     from tagrec_core.fusion import FEATURES
 
     ranking = tiny_ranker.ranking
-    config = RankingConfig(sources=tuple(s for s in SOURCES if s != without))
+    config = RankingConfig(sources=tuple(s for s in COMPONENTS if s != without))
     ablated = type(ranking)(
         ranking.tags,
         ranking.site_counts,
@@ -200,6 +233,7 @@ def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any,
         ranking.related,
         ranking.fusion,
         config,
+        ranking.linear,
     )
     probabilities = tiny_ranker.probabilities(["docker compose volume image"]).numpy()[0]
     docker = ranking.tags.index["docker"]
@@ -210,8 +244,11 @@ def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any,
         "neighbours": ["neighbour_share", "neighbour_count", "neighbour_best", "neighbour_top"],
         "text": ["in_title", "in_body", "text_precision"],
         "related": ["chosen_related", "context_related"],
+        "linear": ["linear_rank"],
     }[without]
     assert len(candidates.tags)
     assert docker not in candidates.tags.tolist()
     for name in silent:
         assert np.all(candidates.features[:, column[name]] == 0), name
+    if without == "linear":
+        assert np.all(candidates.features[:, column["linear_margin"]] == NO_MARGIN)

@@ -1,0 +1,142 @@
+"""The linear SVMs of the ranker (``tagrec_core.linear``): what they learn, pruning, the query side, storage."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from tagrec_core.linear import NO_MARGIN, LinearTags, fit_linear
+from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, post_terms
+
+# Tag ids: 0 python, 1 docker, 2 cooking (one post only: no SVM), 3 unused.
+POSTS = [
+    ("pandas dataframe merge columns", [0]),
+    ("numpy array reshape python", [0]),
+    ("python list comprehension dict", [0]),
+    ("pandas groupby python dataframe", [0]),
+    ("docker compose volume mount", [1]),
+    ("docker image build cache layer", [1]),
+    ("container volume compose network", [1]),
+    ("docker container port network", [1]),
+    ("bake bread oven flour", [2]),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> PostIndex:
+    return PostIndex.build([post_terms(text) for text, _ in POSTS], [tags for _, tags in POSTS], TERM_BUCKETS, 4)
+
+
+@pytest.fixture(scope="module")
+def linear(index: PostIndex) -> LinearTags:
+    fitted = fit_linear(index.vectors(), index.post_tags)
+    assert fitted is not None
+    return fitted
+
+
+def margins_of(linear: LinearTags, index: PostIndex, text: str) -> np.ndarray:
+    return linear.margins(*index.vector(post_terms(text)))
+
+
+def test_index_vectors_are_the_queries_vectors(index: PostIndex) -> None:
+    # Training reads the posts' vectors from the index; a query of the same text gets the same vector.
+    vectors = index.vectors()
+    assert vectors.shape == (len(POSTS), TERM_BUCKETS)
+    ids, weights = index.vector(post_terms(POSTS[4][0]))
+    row = vectors.getrow(4)
+    assert sorted(row.indices.tolist()) == ids.tolist()
+    np.testing.assert_allclose(row.toarray()[0, ids], weights, rtol=1e-5)
+
+
+def test_only_tags_of_two_posts_get_an_svm(linear: LinearTags) -> None:
+    assert linear.tags.tolist() == [0, 1]
+    assert linear.n_tags == 4
+
+
+def test_margins_separate_the_tags(linear: LinearTags, index: PostIndex) -> None:
+    docker = margins_of(linear, index, "docker compose network")
+    python = margins_of(linear, index, "pandas dataframe python")
+    assert docker[1] > 0 > docker[0]
+    assert python[0] > 0 > python[1]
+    # Tags without an SVM have the fixed margin, and never count among the top tags.
+    assert docker[2] == docker[3] == NO_MARGIN
+    assert linear.top(docker, 4).tolist() == [1, 0]
+
+
+def test_a_query_of_unknown_terms_gets_the_biases(linear: LinearTags, index: PostIndex) -> None:
+    empty = margins_of(linear, index, "")
+    unknown = margins_of(linear, index, "zzzz qqqq")
+    np.testing.assert_allclose(empty[linear.tags], linear.bias)
+    np.testing.assert_allclose(unknown, empty)
+
+
+def test_pruning_keeps_the_strongest_weights(index: PostIndex) -> None:
+    full = fit_linear(index.vectors(), index.post_tags, keep=10_000)
+    pruned = fit_linear(index.vectors(), index.post_tags, keep=3)
+    assert full is not None and pruned is not None
+    assert np.all(np.diff(pruned.starts) == 3)
+    for tag in range(len(full.tags)):
+        weights = full.weights[full.starts[tag] : full.starts[tag + 1]]
+        kept = pruned.weights[pruned.starts[tag] : pruned.starts[tag + 1]]
+        threshold = np.sort(np.abs(weights))[-3]
+        assert np.all(np.abs(kept) >= threshold - 1e-6)
+
+
+def test_state_round_trip_keeps_margins(linear: LinearTags, index: PostIndex) -> None:
+    again = LinearTags.from_state(linear.state())
+    for text in ["docker compose network", "pandas dataframe python", "bread"]:
+        # float16 storage: margins agree to about three digits.
+        np.testing.assert_allclose(margins_of(again, index, text), margins_of(linear, index, text), atol=5e-3)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"n_tags": 1},
+        {"starts": np.array([0, 1], np.int64)},
+        {"weights": np.zeros(1, np.float32)},
+        {"tags": np.array([0, 7], np.int64)},
+    ],
+    ids=["tag-range", "starts", "weights", "tag-ids"],
+)
+def test_arrays_that_do_not_fit_are_refused(linear: LinearTags, damage: dict[str, object]) -> None:
+    fields = {
+        "n_tags": linear.n_tags,
+        "tags": linear.tags,
+        "bias": linear.bias,
+        "starts": linear.starts,
+        "terms": linear.terms,
+        "weights": linear.weights,
+        **damage,
+    }
+    with pytest.raises(ValueError, match=r"do not fit|out of range"):
+        LinearTags(**fields)  # type: ignore[arg-type]
+
+
+def test_terms_must_ascend_within_a_tag(linear: LinearTags) -> None:
+    # The model file stores each tag's terms as gaps; a descending run could not be stored.
+    first = slice(int(linear.starts[0]), int(linear.starts[1]))
+    terms = linear.terms.copy()
+    terms[first] = terms[first][::-1]
+    with pytest.raises(ValueError, match="must ascend"):
+        LinearTags(linear.n_tags, linear.tags, linear.bias, linear.starts, terms, linear.weights)
+
+
+def test_nothing_to_separate_gives_no_classifier() -> None:
+    one_tag = sp.csr_matrix(np.ones((3, 1), np.float32))
+    vectors = sp.csr_matrix(np.eye(3, dtype=np.float32))
+    assert fit_linear(vectors, one_tag) is None  # every post carries the one tag
+    assert fit_linear(vectors, sp.csr_matrix((3, 2), dtype=np.float32)) is None  # no tag at all
+
+
+def test_without_scikit_learn_training_warns_and_goes_on(index: PostIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.svm", None)  # as in the desktop bundle, which leaves it out
+    with pytest.warns(UserWarning, match="without its linear SVMs"):
+        assert fit_linear(index.vectors(), index.post_tags) is None
+
+
+def test_a_stop_request_gives_no_classifier(index: PostIndex) -> None:
+    assert fit_linear(index.vectors(), index.post_tags, should_stop=lambda: True) is None
