@@ -279,18 +279,18 @@ Found = tuple[np.ndarray, np.ndarray]  # (post ids, similarities), most similar 
 
 
 def recording(index: PostIndex) -> tuple[PostIndex, list[Found]]:
-    """A copy of ``index`` (shared arrays) that keeps every result of ``neighbours``, including the call that
-    ``votes`` makes: recall is read off the timed queries instead of querying twice (~1 µs per call)."""
+    """A copy of ``index`` (shared arrays) that keeps every result of ``nearest``, which both ``neighbours`` and
+    ``votes`` call: recall is read off the timed queries instead of querying twice (~1 µs per call)."""
     other = copy.copy(index)
-    search = other.neighbours
+    search = other.nearest
     found: list[Found] = []
 
-    def neighbours(terms: Sequence[int], k: int) -> Found:
-        result = search(terms, k)
+    def nearest(query: tuple[np.ndarray, np.ndarray], k: int) -> Found:
+        result = search(query, k)
         found.append(result)
         return result
 
-    other.neighbours = neighbours  # type: ignore[method-assign]
+    other.nearest = nearest  # type: ignore[method-assign]
     return other, found
 
 

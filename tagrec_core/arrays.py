@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["from_planes", "gaps", "to_planes", "top_indices"]
+__all__ = ["from_gaps", "from_planes", "gaps", "spans", "to_planes", "top_indices"]
 
 
 def top_indices(values: np.ndarray, n: int) -> np.ndarray:
@@ -53,3 +53,19 @@ def gaps(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     out = np.diff(values, prepend=0)
     out[starts] = values[starts]
     return out
+
+
+def from_gaps(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The values ``gaps`` was given back, for runs of these ``lengths`` (zero-length runs allowed) that
+    cover ``values`` in order; int64."""
+    values = np.asarray(values, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    lengths = lengths[lengths > 0]
+    starts = np.cumsum(lengths) - lengths
+    running = np.cumsum(values)
+    return running - np.repeat(running[starts] - values[starts], lengths)
+
+
+def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``start .. start + length - 1`` of every span, flattened in order."""
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from tagrec_core.arrays import from_planes, gaps, to_planes, top_indices
+from tagrec_core.arrays import from_gaps, from_planes, gaps, spans, to_planes, top_indices
 
 __all__ = ["KEEP", "MIN_POSTS", "NO_MARGIN", "C", "LinearTags", "fit_linear"]
 
@@ -62,9 +62,8 @@ class LinearTags:
             raise ValueError("the linear classifier's weights do not fit together")
         if len(self.tags) and (int(self.tags.min()) < 0 or int(self.tags.max()) >= self.n_tags):
             raise ValueError("the linear classifier's tag ids are out of range")
-        rising = np.diff(self.terms) > 0
-        rising[self.starts[1:-1][self.starts[1:-1] < len(self.terms)] - 1] = True  # a new tag's run may start low
-        if len(self.terms) and (int(self.terms.min()) < 0 or not rising.all()):
+        within = ~np.isin(np.arange(1, len(self.terms)), self.starts)  # pairs of neighbours inside one tag's run
+        if len(self.terms) and (int(self.terms.min()) < 0 or np.any(np.diff(self.terms)[within] <= 0)):
             raise ValueError("the linear classifier's terms do not fit together: each tag's must ascend")
         # The query side: every term's (tag, weight) pairs, terms sorted, so a query reads only its own terms.
         owner = np.repeat(self.tags, np.diff(self.starts))
@@ -90,9 +89,9 @@ class LinearTags:
             return out
         starts = self._term_starts[position[hit]]
         lengths = self._term_starts[position[hit] + 1] - starts
-        spans = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        contributions = self._term_weights[spans] * np.repeat(term_weights[hit], lengths)
-        out += np.bincount(self._term_tags[spans], weights=contributions, minlength=self.n_tags)
+        pairs = spans(starts, lengths)
+        contributions = self._term_weights[pairs] * np.repeat(term_weights[hit], lengths)
+        out += np.bincount(self._term_tags[pairs], weights=contributions, minlength=self.n_tags)
         return out
 
     def top(self, margins: np.ndarray, n: int) -> np.ndarray:
@@ -126,16 +125,12 @@ class LinearTags:
         term_gaps = from_planes(state["term_gaps"].numpy())  # type: ignore[attr-defined]
         if len(starts) < 1 or int(starts[-1]) != len(term_gaps) or np.any(np.diff(starts) < 0):
             raise ValueError("the linear classifier's weights do not fit together")
-        running = np.cumsum(term_gaps)
-        lengths = np.diff(starts)
-        runs = starts[:-1][lengths > 0]
-        terms = running - np.repeat(running[runs] - term_gaps[runs], lengths[lengths > 0])
         return cls(
             int(state["n_tags"]),  # type: ignore[call-overload]
             state["tags"].numpy().astype(np.int64),  # type: ignore[attr-defined]
             state["bias"].numpy().astype(np.float32),  # type: ignore[attr-defined]
             starts,
-            terms,
+            from_gaps(term_gaps, np.diff(starts)),
             state["weights"].numpy().astype(np.float32),  # type: ignore[attr-defined]
         )
 
@@ -170,8 +165,9 @@ def fit_linear(
     modelled = np.flatnonzero((counts >= min_posts) & (counts < n_posts))
     if not len(modelled):
         return None
-    used = np.flatnonzero(np.diff(vectors.tocsc().indptr))  # terms of at least one post: liblinear's columns
-    x = vectors.tocsc()[:, used].tocsr().astype(np.float64)
+    by_term = vectors.tocsc()
+    used = np.flatnonzero(np.diff(by_term.indptr))  # terms of at least one post: liblinear's columns
+    x = by_term[:, used].tocsr().astype(np.float64)
 
     def fit_one(tag: int) -> tuple[float, np.ndarray, np.ndarray]:
         if should_stop is not None and should_stop():

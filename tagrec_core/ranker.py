@@ -122,14 +122,15 @@ class Ranking:
         n_classifier = len(probabilities)
         clean_title, clean_body = normalize(title), normalize(body)
         terms = query_terms(clean_title, clean_body)
+        query = self.index.vector(terms)  # read by the neighbours and the linear SVMs
         if "classifier" not in config.sources:
             probabilities = np.zeros_like(probabilities)
         if "neighbours" in config.sources:
-            votes = self.index.votes(terms, config.neighbours, exclude_post=exclude_post)
+            votes = self.index.votes_of(query, config.neighbours, exclude_post=exclude_post)
         else:
             votes = _NO_VOTES
         matches = self.matcher.find(clean_title, clean_body) if "text" in config.sources else []
-        margins, top_linear = self._linear(terms)
+        margins, top_linear = self._linear(query)
         if "related" not in config.sources:
             chosen_for_related: Sequence[int] = ()
         else:
@@ -176,11 +177,12 @@ class Ranking:
         related = np.array([related_to.get(t, (-1, 0.0))[0] for t in tags.tolist()], dtype=np.int64)
         return Candidates(tags, rows, votes, related)
 
-    def _linear(self, terms: Sequence[int]) -> tuple[np.ndarray | None, np.ndarray]:
-        """The linear SVMs' margin of every tag (None when they are off or absent) and their top tag ids."""
+    def _linear(self, query: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray | None, np.ndarray]:
+        """The linear SVMs' margin of every tag for the query's vector (None when they are off or absent) and
+        their top tag ids."""
         if self.linear is None or "linear" not in self.config.sources:
             return None, np.zeros(0, np.int64)
-        margins = self.linear.margins(*self.index.vector(terms))
+        margins = self.linear.margins(*query)
         return margins, self.linear.top(margins, self.config.linear_candidates)
 
     def _strongest_matches(self, matches: list[Match]) -> list[int]:

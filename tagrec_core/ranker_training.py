@@ -207,12 +207,19 @@ def fit_ranking(
     config = ranking_config or RankingConfig()
     all_records = [*fit_part, *held_out]
     tags = _tag_space(classifier.vocab, all_records, site)
-    watch = _Watch(len(folds) + 1, progress, should_stop)
-    ranking = _build(classifier, tags, fit_part, site, config, watch.part(1))
+
+    def linear_progress(number: int) -> Callable[[int, int], None] | None:
+        """Reports of the linear SVMs of ranker ``number`` (the model's own, then the folds')."""
+        if progress is None:
+            return None
+        parts = len(folds) + 1
+        return lambda done, total: progress(Progress("linear", epoch=number, epochs=parts, step=done, steps=total))
+
+    ranking = _build(classifier, tags, fit_part, site, config, linear_progress(1), should_stop)
     parts = [(classifier, ranking, held_out)]
     for number, fold in enumerate(folds, start=2):
         fold_tags = _tag_space(fold.classifier.vocab, all_records, site)
-        built = _build(fold.classifier, fold_tags, fold.fit_part, site, config, watch.part(number))
+        built = _build(fold.classifier, fold_tags, fold.fit_part, site, config, linear_progress(number), should_stop)
         parts.append((fold.classifier, built, fold.held_out))
     rows, labels, groups = _all_fusion_rows(parts, reveal, seed)
     fusion = fit_fusion(rows, labels, groups, seed=seed) if labels.any() and not labels.all() else None
@@ -273,35 +280,14 @@ def _text_stats(
     return seen, tagged
 
 
-@dataclass(frozen=True)
-class _Watch:
-    """Progress and stop requests for the linear SVMs of ``parts`` rankers (the model's own, then the folds')."""
-
-    parts: int
-    progress: ProgressFn | None
-    should_stop: Callable[[], bool] | None
-
-    def part(self, number: int) -> _PartWatch:
-        return _PartWatch(self, number)
-
-
-@dataclass(frozen=True)
-class _PartWatch:
-    watch: _Watch
-    number: int
-
-    def report(self, done: int, total: int) -> None:
-        if self.watch.progress is not None:
-            self.watch.progress(Progress("linear", epoch=self.number, epochs=self.watch.parts, step=done, steps=total))
-
-
 def _build(
     classifier: Model,
     tags: list[str],
     records: Sequence[Record],
     site_tags: dict[str, int],
     config: RankingConfig,
-    watch: _PartWatch | None = None,
+    linear_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Ranking:
     index = {t: i for i, t in enumerate(tags)}
     tag_ids = [_post_tag_ids(r, index) for r in records]
@@ -316,10 +302,7 @@ def _build(
     linear = None
     if "linear" in config.sources:
         linear = fit_linear(
-            post_index.vectors(),
-            post_index.post_tags,
-            on_progress=watch.report if watch is not None else None,
-            should_stop=watch.watch.should_stop if watch is not None else None,
+            post_index.vectors(), post_index.post_tags, on_progress=linear_progress, should_stop=should_stop
         )
     return Ranking(
         TagVocab(tuple(tags), tuple(int(c) for c in counts)),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from tagrec_core.arrays import from_planes, gaps, to_planes, top_indices
+from tagrec_core.arrays import from_gaps, from_planes, gaps, spans, to_planes, top_indices
 from tagrec_core.tagmatch import words
 
 __all__ = ["TERM_BUCKETS", "NeighbourVotes", "PostIndex", "post_terms"]
@@ -142,7 +142,11 @@ class PostIndex:
 
         Posts sharing no term with the query are never returned, so fewer than ``k`` may come back.
         """
-        ids, weights = self.vector(terms)
+        return self.nearest(self.vector(terms), k)
+
+    def nearest(self, query: tuple[np.ndarray, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``neighbours`` of a query already turned into its ``vector``."""
+        ids, weights = query
         if not len(ids) or k < 1:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         starts = self._indptr[ids]
@@ -150,7 +154,7 @@ class PostIndex:
         lengths = ends - starts
         if not lengths.sum():
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        positions = _spans(starts, lengths)  # all postings of the query's terms at once
+        positions = spans(starts, lengths)  # all postings of the query's terms at once
         posts = self._indices[positions]
         contributions = self._weights[positions] * np.repeat(weights, lengths)
         if len(posts) * 32 < len(self):
@@ -167,7 +171,13 @@ class PostIndex:
 
     def votes(self, terms: Sequence[int], k: int, *, exclude_post: int | None = None) -> NeighbourVotes:
         """The tag vote of the query's ``k`` nearest posts (``exclude_post``: leave one post out)."""
-        posts, sims = self.neighbours(terms, k + (exclude_post is not None))
+        return self.votes_of(self.vector(terms), k, exclude_post=exclude_post)
+
+    def votes_of(
+        self, query: tuple[np.ndarray, np.ndarray], k: int, *, exclude_post: int | None = None
+    ) -> NeighbourVotes:
+        """``votes`` of a query already turned into its ``vector`` (the ranker's other sources read it too)."""
+        posts, sims = self.nearest(query, k + (exclude_post is not None))
         if exclude_post is not None:
             keep = posts != exclude_post
             posts, sims = posts[keep][:k], sims[keep][:k]
@@ -176,7 +186,7 @@ class PostIndex:
         # The neighbours' tags straight from the CSR arrays (scipy's row indexing costs ~10x more here).
         starts = self._tag_indptr[posts]
         lengths = self._tag_indptr[posts + 1] - starts
-        tag_ids = self._tag_indices[_spans(starts, lengths)]
+        tag_ids = self._tag_indices[spans(starts, lengths)]
         post_of = np.repeat(np.arange(len(posts)), lengths)
         tag_sims = sims[post_of]
         unique_tags, inverse = np.unique(tag_ids, return_inverse=True)
@@ -265,9 +275,7 @@ def _counts_from_postings(state: dict[str, object], n_posts: int, n_terms: int) 
     indptr = np.zeros(n_terms + 1, np.int64)
     indptr[terms + 1] = lengths
     np.cumsum(indptr, out=indptr)
-    running = np.cumsum(post_gaps)
-    starts = indptr[terms]
-    posts = running - np.repeat(running[starts] - post_gaps[starts], lengths)
+    posts = from_gaps(post_gaps, lengths)
     if len(posts) and (int(posts.min()) < 0 or int(posts.max()) >= n_posts):
         raise ValueError("the index's post ids are out of range")
     return sp.csr_matrix((data, posts, indptr), shape=(n_terms, n_posts)).T.tocsr()
@@ -291,11 +299,6 @@ def query_terms(clean_title: str, clean_body: str) -> list[int]:
     """The retrieval terms of a post from its normalised title and body: the one form used to index posts
     and to query the index."""
     return post_terms(f"{clean_title}\n{clean_body}")
-
-
-def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions ``start .. start + length - 1`` of every span, flattened in order."""
-    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
 
 
 def _count_matrix(terms: Sequence[Sequence[int]], n_terms: int) -> sp.csr_matrix:

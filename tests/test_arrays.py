@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tagrec_core.arrays import from_planes, gaps, to_planes, top_indices
+from tagrec_core.arrays import from_gaps, from_planes, gaps, spans, to_planes, top_indices
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,17 @@ def test_gaps_restart_at_each_run_and_cumsum_reverses_them() -> None:
     np.testing.assert_array_equal(out, [3, 4, 1, 2, 3, 100])
     back = np.concatenate([np.cumsum(out[a:b]) for a, b in zip(starts, [*starts[1:], len(values)], strict=True)])
     np.testing.assert_array_equal(back, values)
+
+
+def test_from_gaps_reverses_gaps_also_around_empty_runs() -> None:
+    values = np.array([3, 7, 8, 2, 5, 100])
+    lengths = np.array([0, 3, 2, 0, 1, 0])  # runs [3 7 8] [2 5] [100], and empty ones between
+    np.testing.assert_array_equal(from_gaps(gaps(values, np.array([0, 3, 5])), lengths), values)
+    assert len(from_gaps(np.zeros(0, np.int64), np.zeros(2, np.int64))) == 0
+
+
+def test_spans_flatten_each_start_and_length() -> None:
+    np.testing.assert_array_equal(spans(np.array([5, 0, 9]), np.array([2, 0, 3])), [5, 6, 9, 10, 11])
 
 
 def test_top_indices_largest_first() -> None:
