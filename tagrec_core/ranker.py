@@ -129,7 +129,7 @@ class Ranking:
             votes = self.index.votes_of(query, config.neighbours, exclude_post=exclude_post)
         else:
             votes = _NO_VOTES
-        matches = self.matcher.find(clean_title, clean_body) if "text" in config.sources else []
+        matches = self._matches(clean_title, clean_body) if "text" in config.sources else []
         margins, top_linear = self._linear(query)
         if "related" not in config.sources:
             chosen_for_related: Sequence[int] = ()
@@ -185,12 +185,22 @@ class Ranking:
         margins = self.linear.margins(*query)
         return margins, self.linear.top(margins, self.config.linear_candidates)
 
+    def _matches(self, clean_title: str, clean_body: str) -> list[Match]:
+        """The tags found in the post; those found only as another form of their words (``Match.stem_only``)
+        only when fusion learned what they are worth (files before 2026-11-23 rank exactly as before)."""
+        matches = self.matcher.find(clean_title, clean_body)
+        if self.fusion is not None and "stem_only" not in self.fusion.names:
+            return [m for m in matches if not m.stem_only]
+        return matches
+
     def _strongest_matches(self, matches: list[Match]) -> list[int]:
-        """The text matches most likely to be right, by their training precision, best first."""
+        """The text matches most likely to be right: the tags themselves before other forms of them, each by
+        their training precision, best first."""
         if len(matches) <= self.config.text_candidates:
             return [m.tag for m in matches]
         ids = np.array([m.tag for m in matches], dtype=np.int64)
-        order = np.argsort(-self._text_precision[ids], kind="stable")[: self.config.text_candidates]
+        stem_only = np.array([m.stem_only for m in matches], dtype=bool)
+        order = np.lexsort((-self._text_precision[ids], stem_only))[: self.config.text_candidates]
         return ids[order].tolist()
 
     def _neighbour_columns(self, rows: np.ndarray, tags: np.ndarray, votes: NeighbourVotes) -> None:
@@ -217,6 +227,7 @@ class Ranking:
             if match is not None:
                 rows[row, _COLUMN["in_title"]] = float(match.in_title > 0)
                 rows[row, _COLUMN["in_body"]] = float(match.in_body > 0)
+                rows[row, _COLUMN["stem_only"]] = float(match.stem_only)
                 rows[row, _COLUMN["text_precision"]] = self._text_precision[tag]
 
     def _context(self, tags: np.ndarray, context: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
@@ -247,11 +258,15 @@ class Ranking:
         evidence = {
             "classifier": float(f[_COLUMN["classifier_p"]]),
             "neighbours": float(f[_COLUMN["neighbour_share"]]),
-            "text": float(f[_COLUMN["text_precision"]]) if f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] else 0.0,
+            "text": float(f[_COLUMN["text_precision"]])
+            if f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] or f[_COLUMN["stem_only"]]
+            else 0.0,
             "related": float(f[_COLUMN["chosen_related"]]),
         }
         source = max(evidence, key=lambda s: evidence[s])
         if source == "text":
+            if f[_COLUMN["stem_only"]]:
+                return source, "a form of it appears in the text"
             return source, "appears in the title" if f[_COLUMN["in_title"]] else "appears in the text"
         if source == "neighbours":
             count = round(float(f[_COLUMN["neighbour_count"]]) * candidates.votes.neighbours)

@@ -265,11 +265,12 @@ def _terms(record: Record) -> list[int]:
 def _text_stats(
     matcher: TagMatcher, records: Sequence[Record], index: dict[str, int], n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per tag: posts whose text contains it, and how many of those carry it."""
+    """Per tag: posts whose text contains it (by its match key, not another form), and how many of those
+    carry it."""
     seen = np.zeros(n, np.int64)
     tagged = np.zeros(n, np.int64)
     for record in records:
-        found = {m.tag for m in matcher.find(normalize(record.title), normalize(record.body))}
+        found = matcher.counts(normalize(record.title)).keys() | matcher.counts(normalize(record.body)).keys()
         if not found:
             continue
         own = set(_post_tag_ids(record, index))

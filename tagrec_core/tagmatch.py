@@ -6,6 +6,11 @@ write for one tag: case and full-width forms (NFKC), hyphens, underscores and sp
 right (``c#``, ``c++``, ``.net``, ``node.js``). Chinese has no word boundaries, so every CJK character is a
 word of its own and a Chinese tag matches as a substring (``李敏镐`` in ``今天李敏镐来了``).
 
+A looser *stem key* also folds English word forms with the Snowball (Porter 2) stemmer (``baking`` =
+``baked`` = ``bake``, ``frying`` = ``fried``): a tag found only that way is reported apart (``Match.stem_only``),
+since it is right less often. On the cooking fold, stems find 5% more of the true tags than the match keys
+(304 of 5,773), at a precision of 31% against the keys' 56%.
+
 All keys are searched at once with an Aho-Corasick automaton (``pyahocorasick``), so matching costs the
 length of the text, not the number of tags. The automaton is rebuilt from the tag list when a model loads;
 nothing but the tags is stored.
@@ -14,11 +19,13 @@ nothing but the tags is stored.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
+import Stemmer
 
 __all__ = ["Match", "TagMatcher", "match_key", "words"]
 
@@ -63,13 +70,26 @@ def match_key(text: str) -> str:
     return " ".join(words(text))
 
 
+_stemmers = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def _stems(tokens: list[str]) -> list[str]:
+    """``tokens`` with every word of ASCII letters stemmed (English); other words as they are."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return [stemmer.stemWord(w) if w.isascii() and w.isalpha() else w for w in tokens]
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A tag found in a post: its id, and how often it occurs in the title and in the body."""
+    """A tag found in a post: its id, and how often it occurs in the title and in the body (by its match key).
+    ``stem_only``: it occurs only as another form of its words (by its stem key; then both counts are 0)."""
 
     tag: int
     in_title: int
     in_body: int
+    stem_only: bool = False
 
 
 class TagMatcher:
@@ -81,36 +101,57 @@ class TagMatcher:
     """
 
     def __init__(self, tags: Sequence[str]) -> None:
-        self._automaton = ahocorasick.Automaton()
         by_key: dict[str, list[int]] = {}
+        by_stem: dict[str, list[int]] = {}
         for tag_id, tag in enumerate(tags):
-            key = match_key(tag)
-            if key and key.count(" ") < MAX_KEY_WORDS:
-                by_key.setdefault(key, []).append(tag_id)
-        for key, ids in by_key.items():
-            # Spaces around the key make a match start and end on word boundaries.
-            self._automaton.add_word(f" {key} ", tuple(ids))
-        self._empty = not by_key
-        if not self._empty:
-            self._automaton.make_automaton()
+            tokens = words(tag)
+            if not tokens or len(tokens) > MAX_KEY_WORDS:
+                continue
+            key = " ".join(tokens)
+            by_key.setdefault(key, []).append(tag_id)
+            if any(w.isascii() and w.isalpha() for w in tokens):  # Chinese-only keys have no other forms
+                by_stem.setdefault(" ".join(_stems(tokens)), []).append(tag_id)
+        self._keys = _automaton(by_key)
+        self._stem_keys = _automaton(by_stem)
 
     def counts(self, text: str) -> dict[int, int]:
-        """How often each known tag occurs in ``text``: ``{tag_id: occurrences}``."""
-        found: dict[int, int] = {}
-        if self._empty or not text:
-            return found
-        haystack = f" {match_key(text)} "
-        for _end, ids in self._automaton.iter(haystack):
-            for tag_id in ids:
-                found[tag_id] = found.get(tag_id, 0) + 1
-        return found
+        """How often each known tag occurs in ``text`` by its match key: ``{tag_id: occurrences}``."""
+        return _count(self._keys, words(text))
 
     def find(self, title: str, body: str = "") -> list[Match]:
-        """Every known tag in the post, in tag-id order, with its occurrences in the title and the body."""
-        in_title = self.counts(title)
-        in_body = self.counts(body)
+        """Every known tag in the post, in tag-id order, with its occurrences in the title and the body, then
+        the tags found only by their stem key (``stem_only``)."""
+        title_words, body_words = words(title), words(body)
+        in_title = _count(self._keys, title_words)
+        in_body = _count(self._keys, body_words)
         ids = sorted(in_title.keys() | in_body.keys())
-        return [Match(i, in_title.get(i, 0), in_body.get(i, 0)) for i in ids]
+        out = [Match(i, in_title.get(i, 0), in_body.get(i, 0)) for i in ids]
+        if self._stem_keys is not None:
+            stemmed = _count(self._stem_keys, [*_stems(title_words), "\n", *_stems(body_words)])
+            out += [Match(i, 0, 0, stem_only=True) for i in sorted(stemmed.keys() - set(ids))]
+        return out
 
     def find_many(self, posts: Iterable[tuple[str, str]]) -> list[list[Match]]:
         return [self.find(title, body) for title, body in posts]
+
+
+def _automaton(by_key: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    """An automaton over ``" key "`` (spaces make a match start and end on word boundaries); None when empty."""
+    if not by_key:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, ids in by_key.items():
+        automaton.add_word(f" {key} ", tuple(ids))
+    automaton.make_automaton()
+    return automaton
+
+
+def _count(automaton: ahocorasick.Automaton | None, tokens: list[str]) -> dict[int, int]:
+    """How often each tag of ``automaton`` occurs in the words ``tokens``: ``{tag_id: occurrences}``."""
+    found: dict[int, int] = {}
+    if automaton is None or not tokens:
+        return found
+    for _end, ids in automaton.iter(f" {' '.join(tokens)} "):
+        for tag_id in ids:
+            found[tag_id] = found.get(tag_id, 0) + 1
+    return found

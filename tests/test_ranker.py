@@ -56,7 +56,7 @@ def test_suggestions_carry_score_source_and_reason(ranker: Recommender) -> None:
 def test_reasons_name_their_evidence(ranker: Recommender) -> None:
     reasons = {s.source: s.reason for s in ranker.suggest(title="pandas dataframe merge", k=8)}
     if "text" in reasons:
-        assert reasons["text"] in ("appears in the title", "appears in the text")
+        assert reasons["text"] in ("appears in the title", "appears in the text", "a form of it appears in the text")
     if "neighbours" in reasons:
         assert reasons["neighbours"].endswith(("similar post", "similar posts"))
     if "classifier" in reasons:
@@ -252,3 +252,45 @@ def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any,
         assert np.all(candidates.features[:, column[name]] == 0), name
     if without == "linear":
         assert np.all(candidates.features[:, column["linear_margin"]] == NO_MARGIN)
+
+
+def _docker_row(ranking: Any, model: Any, title: str) -> np.ndarray | None:
+    """The feature row of the tag ``docker`` among the candidates of ``title`` (None when not a candidate)."""
+    from tagrec_core.fusion import FEATURES
+
+    docker = ranking.tags.tags.index("docker")
+    candidates = ranking.candidates(model, np.zeros(len(model.vocab), np.float32), title, "", [])
+    rows = np.flatnonzero(candidates.tags == docker)
+    return dict(zip(FEATURES, candidates.features[rows[0]], strict=True)) if len(rows) else None
+
+
+def test_other_form_of_a_tag_is_a_candidate_only_for_a_fusion_that_learned_it(tiny_ranker: Any) -> None:
+    import dataclasses
+
+    from tagrec_core.fusion import Fusion
+
+    ranking = tiny_ranker.ranking
+    assert "stem_only" in ranking.fusion.names
+    row = _docker_row(ranking, tiny_ranker, "my dockerized app")
+    assert row is not None and row["stem_only"] == 1 and row["in_title"] == 0 and row["in_body"] == 0
+    exact = _docker_row(ranking, tiny_ranker, "my docker app")
+    assert exact is not None and exact["stem_only"] == 0 and exact["in_title"] == 1
+    # A fusion without the column (files written before it) never sees such candidates: they rank as before.
+    old, keep = ranking.fusion, [i for i, name in enumerate(ranking.fusion.names) if name != "stem_only"]
+    older = Fusion(
+        old.mean[keep], old.scale[keep], old.w1[keep], old.b1, old.w2, old.b2, tuple(old.names[i] for i in keep)
+    )
+    before = _docker_row(dataclasses.replace(ranking, fusion=older), tiny_ranker, "my dockerized app")
+    assert before is None or (before["stem_only"] == 0 and before["text_precision"] == 0)  # another source's
+
+
+def test_reason_of_another_form_of_the_tag(tiny_ranker: Any) -> None:
+    from tagrec_core.fusion import FEATURES
+    from tagrec_core.ranker import Candidates
+    from tagrec_core.retrieval import NeighbourVotes
+
+    row = np.zeros((1, len(FEATURES)), np.float32)
+    row[0, FEATURES.index("stem_only")] = 1.0
+    row[0, FEATURES.index("text_precision")] = 0.6
+    candidates = Candidates(np.array([0]), row, NeighbourVotes.empty(), np.array([-1]))
+    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", "a form of it appears in the text")

@@ -168,3 +168,49 @@ def test_plural_of_word_ending_in_ie() -> None:
 @pytest.mark.parametrize(("plural", "singular"), [("classes", "class"), ("boxes", "box"), ("matches", "match")])
 def test_es_plurals(plural: str, singular: str) -> None:
     assert match_key(plural) == match_key(singular)
+
+
+STEMS = [
+    # (name, tag, text)
+    ("verb forms", "baking", "I baked it twice"),
+    ("base form", "bake", "baking bread at home"),
+    ("multi-word", "deep-frying", "deep fried chicken"),
+    ("two words changed", "baking-sheets", "a baked sheet"),
+]
+
+
+@pytest.mark.parametrize(("tag", "text"), [c[1:] for c in STEMS], ids=[c[0] for c in STEMS])
+def test_other_forms_found_apart(tag: str, text: str) -> None:
+    matcher = TagMatcher(["other", tag])
+    assert matcher.find(text) == [Match(1, 0, 0, stem_only=True)]
+    assert matcher.counts(text) == {}  # counts are of the tag's own form only
+
+
+def test_own_form_is_not_reported_twice() -> None:
+    matcher = TagMatcher(["baking", "bread"])
+    assert matcher.find("Baking bread", "baked bread") == [Match(0, 1, 0), Match(1, 1, 1)]
+
+
+def test_other_forms_listed_after_the_tags_themselves() -> None:
+    matcher = TagMatcher(["frying", "oven", "baking"])
+    found = matcher.find("fried in the oven", "then baked")
+    assert found == [Match(1, 1, 0), Match(0, 0, 0, stem_only=True), Match(2, 0, 0, stem_only=True)]
+
+
+def test_other_forms_do_not_span_title_and_body() -> None:
+    assert TagMatcher(["deep-frying"]).find("how deep", "fried it") == []
+
+
+def test_chinese_and_symbol_tags_have_no_other_forms() -> None:
+    matcher = TagMatcher(["李敏镐", "c#", "c++"])
+    assert matcher.find("今天李敏镐来了", "C# and c++") == [Match(0, 1, 0), Match(1, 0, 1), Match(2, 0, 1)]
+
+
+def test_stems_from_many_threads_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    matcher = TagMatcher(["baking", "frying", "roasting"])
+    texts = [("baked", "fried"), ("roasted", "baked"), ("fried", "roasted")] * 200
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda post: matcher.find(*post), texts))
+    assert results == [matcher.find(*post) for post in texts]
