@@ -90,7 +90,10 @@ class Ranking:
     _site_scale: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "matcher", TagMatcher(self.tags.tags))
+        # Tags found only as another form of their words only when fusion learned what they are worth: files
+        # written before that feature (2026-11-23) neither build nor search the stem keys, and rank as before.
+        other_forms = self.fusion is None or "stem_only" in self.fusion.names
+        object.__setattr__(self, "matcher", TagMatcher(self.tags.tags, other_forms=other_forms))
         # Smoothed towards the average precision of a text match, so one lucky post proves little.
         seen, tagged = self.text_seen.astype(np.float32), self.text_tagged.astype(np.float32)
         overall = float(tagged.sum() / max(1.0, seen.sum()))
@@ -129,7 +132,7 @@ class Ranking:
             votes = self.index.votes_of(query, config.neighbours, exclude_post=exclude_post)
         else:
             votes = _NO_VOTES
-        matches = self._matches(clean_title, clean_body) if "text" in config.sources else []
+        matches = self.matcher.find(clean_title, clean_body) if "text" in config.sources else []
         margins, top_linear = self._linear(query)
         if "related" not in config.sources:
             chosen_for_related: Sequence[int] = ()
@@ -184,14 +187,6 @@ class Ranking:
             return None, np.zeros(0, np.int64)
         margins = self.linear.margins(*query)
         return margins, self.linear.top(margins, self.config.linear_candidates)
-
-    def _matches(self, clean_title: str, clean_body: str) -> list[Match]:
-        """The tags found in the post; those found only as another form of their words (``Match.stem_only``)
-        only when fusion learned what they are worth (files before 2026-11-23 rank exactly as before)."""
-        matches = self.matcher.find(clean_title, clean_body)
-        if self.fusion is not None and "stem_only" not in self.fusion.names:
-            return [m for m in matches if not m.stem_only]
-        return matches
 
     def _strongest_matches(self, matches: list[Match]) -> list[int]:
         """The text matches most likely to be right: the tags themselves before other forms of them, each by

@@ -299,7 +299,7 @@ def _build(
         key = normalize_tag(tag)
         if key in index:
             site[index[key]] = max(site[index[key]], float(count))
-    seen, tagged = _text_stats(TagMatcher(tags), records, index, len(tags))
+    seen, tagged = _text_stats(TagMatcher(tags, other_forms=False), records, index, len(tags))
     linear = None
     if "linear" in config.sources:
         linear = fit_linear(

@@ -96,11 +96,12 @@ class TagMatcher:
     """Finds known tags in text. ``tags[i]`` is the tag with id ``i``; ids are returned, not strings.
 
     Several tags may share a key (``array`` and ``arrays``): a match reports all of them. Tags whose key
-    is empty (punctuation only) or longer than ``MAX_KEY_WORDS`` words are never matched.
-    Immutable after construction and safe for concurrent readers.
+    is empty (punctuation only) or longer than ``MAX_KEY_WORDS`` words are never matched. ``other_forms``:
+    whether ``find`` also reports tags found only by their stem key (without it, no stem key is built or
+    searched). Immutable after construction and safe for concurrent readers.
     """
 
-    def __init__(self, tags: Sequence[str]) -> None:
+    def __init__(self, tags: Sequence[str], *, other_forms: bool = True) -> None:
         by_key: dict[str, list[int]] = {}
         by_stem: dict[str, list[int]] = {}
         for tag_id, tag in enumerate(tags):
@@ -109,7 +110,7 @@ class TagMatcher:
                 continue
             key = " ".join(tokens)
             by_key.setdefault(key, []).append(tag_id)
-            if any(w.isascii() and w.isalpha() for w in tokens):  # Chinese-only keys have no other forms
+            if other_forms and any(w.isascii() and w.isalpha() for w in tokens):  # Chinese-only: no other forms
                 by_stem.setdefault(" ".join(_stems(tokens)), []).append(tag_id)
         self._keys = _automaton(by_key)
         self._stem_keys = _automaton(by_stem)

@@ -214,3 +214,8 @@ def test_stems_from_many_threads_agree() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda post: matcher.find(*post), texts))
     assert results == [matcher.find(*post) for post in texts]
+
+
+def test_without_other_forms_only_the_tags_themselves() -> None:
+    matcher = TagMatcher(["baking", "bread"], other_forms=False)
+    assert matcher.find("I baked bread", "then baked more") == [Match(1, 1, 0)]
