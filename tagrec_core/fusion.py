@@ -44,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "linear_margin",  # the tag's linear SVM margin (``linear``; NO_MARGIN when it has none)
     "linear_rank",  # 1 / (1 + rank) among the SVMs' top candidates (0 beyond them)
     "stem_only",  # another form of the tag's words occurs in the post, the tag itself does not
+    "overlap",  # share of the tag's units (words, Chinese character pairs) in the post (``TagMatcher.overlaps``)
 )
 
 

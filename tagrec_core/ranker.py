@@ -88,12 +88,15 @@ class Ranking:
     _text_precision: np.ndarray = field(init=False, repr=False, compare=False)
     _counts: np.ndarray = field(init=False, repr=False, compare=False)
     _site_scale: float = field(init=False, repr=False, compare=False)
+    _overlap: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Tags found only as another form of their words only when fusion learned what they are worth: files
         # written before that feature (2026-11-23) neither build nor search the stem keys, and rank as before.
         other_forms = self.fusion is None or "stem_only" in self.fusion.names
         object.__setattr__(self, "matcher", TagMatcher(self.tags.tags, other_forms=other_forms))
+        # Likewise the partial matches (2026-11-23): computed only for a fusion that reads them.
+        object.__setattr__(self, "_overlap", self.fusion is None or "overlap" in self.fusion.names)
         # Smoothed towards the average precision of a text match, so one lucky post proves little.
         seen, tagged = self.text_seen.astype(np.float32), self.text_tagged.astype(np.float32)
         overall = float(tagged.sum() / max(1.0, seen.sum()))
@@ -165,6 +168,8 @@ class Ranking:
         rows[:, _COLUMN["linear_rank"]] = _reciprocal_ranks(tags, top_linear)
         self._neighbour_columns(rows, tags, votes)
         self._text_columns(rows, tags, matches)
+        if self._overlap and "text" in config.sources:
+            rows[:, _COLUMN["overlap"]] = self.matcher.overlaps(tags.tolist(), clean_title, clean_body)
         rows[:, _COLUMN["popularity"]] = np.log1p(self._counts[tags]) / np.log1p(max(1.0, len(self.index)))
         if self._site_scale > 0:
             rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / self._site_scale

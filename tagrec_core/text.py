@@ -33,7 +33,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["CODE_KEEP_CHARS", "cjk_ratio", "detect_lang", "is_unicode", "normalize", "normalize_tag"]
+__all__ = ["CODE_KEEP_CHARS", "PLACEHOLDERS", "cjk_ratio", "detect_lang", "is_unicode", "normalize", "normalize_tag"]
 
 # Code says which language a post is about, but a long listing would drown the prose in identifiers.
 CODE_KEEP_CHARS = 200
@@ -125,7 +125,7 @@ _URL_RE = re.compile(r"(?:https?://|ftp://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*
 _HASHTAG_RE = re.compile(r"(?<![A-Za-z0-9_+#])#(?![\s#])([^#\n]{1,60}?)(?<!\s)#")
 # Upper-case only, and not inside an identifier ("CURLOPT_URL", "URLError"); "DIGITg" and "eDIGIT"
 # occur in the upstream data (numbers glued to letters), so lower-case neighbours are allowed.
-_PLACEHOLDERS = ("URL", "DIGIT", "MENTION", "EMAIL")
+PLACEHOLDERS = ("URL", "DIGIT", "MENTION", "EMAIL")
 _PLACEHOLDER_RE = re.compile(r"(?<![A-Z0-9_])((?:URL|DIGIT|MENTION|EMAIL)+)(?![A-Z0-9_])")
 _PLACEHOLDER_WORD_RE = re.compile(r"URL|DIGIT|MENTION|EMAIL")
 
@@ -312,7 +312,7 @@ def _finish(text: str) -> str:
 
 def _lower_keeping_placeholders(text: str) -> str:
     """Lower-case everything but the placeholders, which also become separate words."""
-    if not any(word in text for word in _PLACEHOLDERS):  # substring tests are far cheaper than a regex
+    if not any(word in text for word in PLACEHOLDERS):  # substring tests are far cheaper than a regex
         return text.lower()
     parts = _PLACEHOLDER_RE.split(text)
     # split() with one group puts the captured placeholder runs at the odd indices.

@@ -242,7 +242,7 @@ def test_ablated_ranker_uses_no_evidence_of_its_missing_source(tiny_ranker: Any,
     silent = {
         "classifier": ["classifier_p", "classifier_rank", "context_related"],
         "neighbours": ["neighbour_share", "neighbour_count", "neighbour_best", "neighbour_top"],
-        "text": ["in_title", "in_body", "text_precision"],
+        "text": ["in_title", "in_body", "text_precision", "overlap"],
         "related": ["chosen_related", "context_related"],
         "linear": ["linear_rank"],
     }[without]
@@ -264,10 +264,17 @@ def _docker_row(ranking: Any, model: Any, title: str) -> np.ndarray | None:
     return dict(zip(FEATURES, candidates.features[rows[0]], strict=True)) if len(rows) else None
 
 
+def _without_column(fusion: Any, column: str) -> Any:
+    """``fusion`` as a file written before ``column`` existed would hold it: without that column."""
+    from tagrec_core.fusion import Fusion
+
+    keep = [i for i, name in enumerate(fusion.names) if name != column]
+    names = tuple(fusion.names[i] for i in keep)
+    return Fusion(fusion.mean[keep], fusion.scale[keep], fusion.w1[keep], fusion.b1, fusion.w2, fusion.b2, names)
+
+
 def test_other_form_of_a_tag_is_a_candidate_only_for_a_fusion_that_learned_it(tiny_ranker: Any) -> None:
     import dataclasses
-
-    from tagrec_core.fusion import Fusion
 
     ranking = tiny_ranker.ranking
     assert "stem_only" in ranking.fusion.names
@@ -276,12 +283,21 @@ def test_other_form_of_a_tag_is_a_candidate_only_for_a_fusion_that_learned_it(ti
     exact = _docker_row(ranking, tiny_ranker, "my docker app")
     assert exact is not None and exact["stem_only"] == 0 and exact["in_title"] == 1
     # A fusion without the column (files written before it) never sees such candidates: they rank as before.
-    old, keep = ranking.fusion, [i for i, name in enumerate(ranking.fusion.names) if name != "stem_only"]
-    older = Fusion(
-        old.mean[keep], old.scale[keep], old.w1[keep], old.b1, old.w2, old.b2, tuple(old.names[i] for i in keep)
-    )
+    older = _without_column(ranking.fusion, "stem_only")
     before = _docker_row(dataclasses.replace(ranking, fusion=older), tiny_ranker, "my dockerized app")
     assert before is None or (before["stem_only"] == 0 and before["text_precision"] == 0)  # another source's
+
+
+def test_partial_matches_only_for_a_fusion_that_learned_them(tiny_ranker: Any) -> None:
+    import dataclasses
+
+    ranking = tiny_ranker.ranking
+    assert "overlap" in ranking.fusion.names
+    row = _docker_row(ranking, tiny_ranker, "my docker app")
+    assert row is not None and row["overlap"] == 1.0
+    older = dataclasses.replace(ranking, fusion=_without_column(ranking.fusion, "overlap"))
+    before = _docker_row(older, tiny_ranker, "my docker app")
+    assert before is not None and before["overlap"] == 0.0
 
 
 def test_reason_of_another_form_of_the_tag(tiny_ranker: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagrec_core.tagmatch import MAX_KEY_WORDS, Match, TagMatcher, match_key, words
+from tagrec_core.tagmatch import MAX_KEY_WORDS, Match, TagMatcher, match_key, units, words
 
 KEYS = [
     # (name, input, expected match key)
@@ -219,3 +219,29 @@ def test_stems_from_many_threads_agree() -> None:
 def test_without_other_forms_only_the_tags_themselves() -> None:
     matcher = TagMatcher(["baking", "bread"], other_forms=False)
     assert matcher.find("I baked bread", "then baked more") == [Match(1, 1, 0)]
+
+
+UNITS = [
+    # (name, text, expected units)
+    ("english words", "Ruby on Rails", {"ruby", "on", "rail"}),
+    ("chinese character pairs", "世界表情包日", {"世 界", "界 表", "表 情", "情 包", "包 日"}),
+    ("a lone chinese character counts by itself", "猫 and dogs", {"猫", "and", "dog"}),
+    ("placeholders are not units", "创造营DIGIT定档", {"创 造", "造 营", "定 档"}),
+    ("pairs stop at latin words", "看NBA总决赛", {"看", "nba", "总 决", "决 赛"}),
+    ("nothing", "!?", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [u[1:] for u in UNITS], ids=[u[0] for u in UNITS])
+def test_units(text: str, expected: set[str]) -> None:
+    assert units(words(text)) == expected
+
+
+def test_overlaps_are_the_share_of_a_tags_units_in_the_post() -> None:
+    matcher = TagMatcher(["世界表情包日", "ruby-on-rails", "python", "!?"])
+    shares = matcher.overlaps([0, 1, 2, 3], "谁能离得开表情包呢", "I use Rails")
+    assert shares == pytest.approx([2 / 5, 1 / 3, 0.0, 0.0])
+
+
+def test_overlaps_do_not_pair_characters_across_title_and_body() -> None:
+    assert TagMatcher(["表情"]).overlaps([0], "表", "情") == [0.0]
