@@ -142,7 +142,8 @@ class TagMatcher:
     Several tags may share a key (``array`` and ``arrays``): a match reports all of them. Tags whose key
     is empty (punctuation only) or longer than ``MAX_KEY_WORDS`` words are never matched. ``other_forms``:
     whether ``find`` also reports tags found only by their stem key (without it, no stem key is built or
-    searched). Immutable after construction and safe for concurrent readers.
+    searched). Safe for concurrent readers: its one mutable part, the cache of the candidate tags' units that
+    ``overlaps`` fills, only ever gains entries, and two threads filling the same one write equal values.
     """
 
     def __init__(self, tags: Sequence[str], *, other_forms: bool = True) -> None:
@@ -158,7 +159,7 @@ class TagMatcher:
                 by_stem.setdefault(" ".join(_stems(tokens)), []).append(tag_id)
         self._keys = _automaton(by_key)
         self._stem_keys = _automaton(by_stem)
-        self._tags = tags
+        self._tags = tuple(tags)
         self._units: dict[int, frozenset[str]] = {}  # filled on demand: most tags are never a candidate
 
     def overlaps(self, tag_ids: Sequence[int], title: str, body: str = "") -> list[float]:
