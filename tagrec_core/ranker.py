@@ -91,12 +91,11 @@ class Ranking:
     _overlap: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Tags found only as another form of their words only when fusion learned what they are worth: files
-        # written before that feature (2026-11-23) neither build nor search the stem keys, and rank as before.
-        other_forms = self.fusion is None or "stem_only" in self.fusion.names
+        # Other forms of a tag's words and partial matches (both 2026-11-23) only for a fusion that learned what
+        # they are worth: files written before them neither compute them nor rank differently.
+        other_forms = self._fusion_reads("stem_only")
         object.__setattr__(self, "matcher", TagMatcher(self.tags.tags, other_forms=other_forms))
-        # Likewise the partial matches (2026-11-23): computed only for a fusion that reads them.
-        object.__setattr__(self, "_overlap", self.fusion is None or "overlap" in self.fusion.names)
+        object.__setattr__(self, "_overlap", self._fusion_reads("overlap"))
         # Smoothed towards the average precision of a text match, so one lucky post proves little.
         seen, tagged = self.text_seen.astype(np.float32), self.text_tagged.astype(np.float32)
         overall = float(tagged.sum() / max(1.0, seen.sum()))
@@ -105,6 +104,10 @@ class Ranking:
         object.__setattr__(self, "_counts", np.asarray(self.tags.counts, np.float32))
         site_max = float(self.site_counts.max()) if len(self.site_counts) else 0.0
         object.__setattr__(self, "_site_scale", float(np.log1p(site_max)))
+
+    def _fusion_reads(self, column: str) -> bool:
+        """Whether the fusion reads feature ``column`` (training's rows, made before any fusion, have them all)."""
+        return self.fusion is None or column in self.fusion.names
 
     # --- candidates and features ------------------------------------------------------------------------
 
