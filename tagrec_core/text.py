@@ -126,8 +126,8 @@ _HASHTAG_RE = re.compile(r"(?<![A-Za-z0-9_+#])#(?![\s#])([^#\n]{1,60}?)(?<!\s)#"
 # Upper-case only, and not inside an identifier ("CURLOPT_URL", "URLError"); "DIGITg" and "eDIGIT"
 # occur in the upstream data (numbers glued to letters), so lower-case neighbours are allowed.
 PLACEHOLDERS = ("URL", "DIGIT", "MENTION", "EMAIL")
-_PLACEHOLDER_RE = re.compile(r"(?<![A-Z0-9_])((?:URL|DIGIT|MENTION|EMAIL)+)(?![A-Z0-9_])")
-_PLACEHOLDER_WORD_RE = re.compile(r"URL|DIGIT|MENTION|EMAIL")
+_PLACEHOLDER_WORD_RE = re.compile("|".join(PLACEHOLDERS))
+_PLACEHOLDER_RE = re.compile(rf"(?<![A-Z0-9_])((?:{_PLACEHOLDER_WORD_RE.pattern})+)(?![A-Z0-9_])")
 
 # --- language -----------------------------------------------------------------------------------------
 
