@@ -11,12 +11,36 @@ def top_indices(values: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` largest ``values``, largest first (ties in ``argpartition``'s order); int64.
 
     ``argpartition`` then a sort of the ``n`` winners only: linear in ``len(values)``, which matters for
-    tens of thousands of tags or posts.
+    tens of thousands of tags or posts; on long arrays a sampled threshold first shrinks what is partitioned.
     """
     if n <= 0 or not len(values):
         return np.zeros(0, np.int64)
+    if len(values) >= _SAMPLED_FROM and len(values) >= _SAMPLE_PER_WINNER * n * 2:
+        return _top_of_sampled(values, n)
+    return _top_by_partition(values, n)
+
+
+def _top_by_partition(values: np.ndarray, n: int) -> np.ndarray:
     part = np.argpartition(-values, n - 1)[:n] if len(values) > n else np.arange(len(values))
     return part[np.argsort(-values[part], kind="stable")].astype(np.int64)
+
+
+# ``argpartition`` of 60k floats takes ~0.3 ms, a tenth of a whole suggestion (the neighbours' similarities of
+# a long post, 2026-11-23); a threshold from a strided sample first leaves it a few thousand values.
+_SAMPLED_FROM = 8192
+_SAMPLE_PER_WINNER = 32
+
+
+def _top_of_sampled(values: np.ndarray, n: int) -> np.ndarray:
+    """``top_indices`` of a long array: the ``n``-th largest of a strided sample bounds the ``n``-th
+    largest of all from below (a subset's order statistic never exceeds the whole's), so the values at or above
+    it hold every winner; only those are ranked (all of them when most values tie)."""
+    sample = values[:: len(values) // (_SAMPLE_PER_WINNER * n)]
+    floor = np.partition(sample, len(sample) - n)[len(sample) - n]
+    (kept,) = np.nonzero(values >= floor)
+    if len(kept) < n:  # only when NaNs hide the floor: no shortcut then
+        return _top_by_partition(values, n)
+    return kept[_top_by_partition(values[kept], n)].astype(np.int64)
 
 
 def to_planes(values: np.ndarray) -> np.ndarray:

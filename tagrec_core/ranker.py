@@ -258,16 +258,20 @@ class Ranking:
         """The main source of candidate ``row`` and a short reason a person can read."""
         f = candidates.features[row]
         tag = int(candidates.tags[row])
+        whole = bool(f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] or f[_COLUMN["stem_only"]])
         evidence = {
             "classifier": float(f[_COLUMN["classifier_p"]]),
             "neighbours": float(f[_COLUMN["neighbour_share"]]),
+            # A partial match weighs as a whole one of its tag, scaled by the share of the tag it covers.
             "text": float(f[_COLUMN["text_precision"]])
-            if f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] or f[_COLUMN["stem_only"]]
-            else 0.0,
+            if whole
+            else float(f[_COLUMN["overlap"]] * self._text_precision[tag]),
             "related": float(f[_COLUMN["chosen_related"]]),
         }
         source = max(evidence, key=lambda s: evidence[s])
         if source == "text":
+            if not whole:
+                return source, "part of it appears in the text"
             if f[_COLUMN["stem_only"]]:
                 return source, "a form of it appears in the text"
             return source, "appears in the title" if f[_COLUMN["in_title"]] else "appears in the text"

@@ -62,3 +62,22 @@ def test_spans_flatten_each_start_and_length() -> None:
 def test_top_indices_largest_first() -> None:
     np.testing.assert_array_equal(top_indices(np.array([0.1, 0.9, 0.5, 0.7]), 2), [1, 3])
     assert len(top_indices(np.array([1.0]), 0)) == 0
+
+
+def test_top_indices_of_long_arrays_match_a_full_sort() -> None:
+    """Long arrays take the sampled-threshold path; its winners are exactly a full sort's."""
+    rng = np.random.default_rng(7)
+    for size, n in ((8192, 1), (60_000, 30), (100_003, 5)):
+        values = (rng.random(size) ** 8).astype(np.float32)
+        np.testing.assert_array_equal(top_indices(values, n), np.argsort(-values, kind="stable")[:n])
+
+
+def test_top_indices_of_long_arrays_with_ties_and_nans() -> None:
+    tied = np.zeros(20_000, np.float32)
+    tied[[5, 17_000]] = 1.0
+    assert set(top_indices(tied, 2).tolist()) == {5, 17_000}
+    assert len(top_indices(tied, 10)) == 10  # the rest tie at 0: any ten, none twice
+    assert len(set(top_indices(tied, 10).tolist())) == 10
+    with_nans = np.full(20_000, np.nan, np.float32)
+    with_nans[123] = 2.0
+    assert 123 in top_indices(with_nans, 3).tolist()

@@ -310,3 +310,17 @@ def test_reason_of_another_form_of_the_tag(tiny_ranker: Any) -> None:
     row[0, FEATURES.index("text_precision")] = 0.6
     candidates = Candidates(np.array([0]), row, NeighbourVotes.empty(), np.array([-1]))
     assert tiny_ranker.ranking.explain(candidates, 0) == ("text", "a form of it appears in the text")
+
+
+def test_reason_of_a_partial_match(tiny_ranker: Any) -> None:
+    """A tag that only partly appears (and has no stronger evidence) says so, not "learned from N posts"."""
+    from tagrec_core.fusion import FEATURES
+    from tagrec_core.ranker import Candidates
+    from tagrec_core.retrieval import NeighbourVotes
+
+    row = np.zeros((1, len(FEATURES)), np.float32)
+    row[0, FEATURES.index("overlap")] = 0.5
+    candidates = Candidates(np.array([0]), row, NeighbourVotes.empty(), np.array([-1]))
+    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", "part of it appears in the text")
+    row[0, FEATURES.index("classifier_p")] = 0.9  # stronger evidence wins
+    assert tiny_ranker.ranking.explain(candidates, 0)[0] == "classifier"
