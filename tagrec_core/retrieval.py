@@ -164,14 +164,15 @@ class PostIndex:
         if len(posts) * 32 < len(self):
             unique_posts, inverse = np.unique(posts, return_inverse=True)
             sims = np.bincount(inverse, weights=contributions).astype(np.float32)
-            best = top_indices(sims, k)
-            return unique_posts[best].astype(np.int64), sims[best]
-        # Many postings: a dense accumulator over all posts is cheaper than sorting them, and ``top_indices``
-        # reads it whole (a sampled threshold) faster than the posts it holds could be listed first.
-        dense = np.bincount(posts, weights=contributions, minlength=len(self))
-        best = top_indices(dense, k)
-        best = best[dense[best] > 0]
-        return best, dense[best].astype(np.float32)
+        else:  # many postings: a dense accumulator over all posts is cheaper than sorting them
+            dense = np.bincount(posts, weights=contributions, minlength=len(self))
+            # A bool mask first: numpy's nonzero on float64 is ~10x slower than on bool (0.4 ms of a 2 ms
+            # suggestion at 83k posts, measured 2026-11-23). Only the posts found, not all: ``top_indices``'s
+            # sampled threshold needs an array that is not mostly zeros.
+            unique_posts = np.flatnonzero(dense > 0)
+            sims = dense[unique_posts].astype(np.float32)
+        best = top_indices(sims, k)
+        return unique_posts[best].astype(np.int64), sims[best]
 
     def votes(self, terms: Sequence[int], k: int, *, exclude_post: int | None = None) -> NeighbourVotes:
         """The tag vote of the query's ``k`` nearest posts (``exclude_post``: leave one post out)."""
