@@ -7,6 +7,12 @@ import numpy as np
 __all__ = ["from_gaps", "from_planes", "gaps", "spans", "to_planes", "top_indices"]
 
 
+# ``argpartition`` of 60k floats takes ~0.3 ms, a tenth of a whole suggestion (the neighbours' similarities of
+# a long post, 2026-11-23); a threshold from a strided sample first leaves it a few thousand values.
+_SAMPLED_FROM = 8192
+_SAMPLE_PER_WINNER = 32
+
+
 def top_indices(values: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` largest ``values``, largest first (ties in ``argpartition``'s order); int64.
 
@@ -15,7 +21,7 @@ def top_indices(values: np.ndarray, n: int) -> np.ndarray:
     """
     if n <= 0 or not len(values):
         return np.zeros(0, np.int64)
-    if len(values) >= _SAMPLED_FROM and len(values) >= _SAMPLE_PER_WINNER * n * 2:
+    if len(values) >= max(_SAMPLED_FROM, 2 * _SAMPLE_PER_WINNER * n):
         return _top_of_sampled(values, n)
     return _top_by_partition(values, n)
 
@@ -23,12 +29,6 @@ def top_indices(values: np.ndarray, n: int) -> np.ndarray:
 def _top_by_partition(values: np.ndarray, n: int) -> np.ndarray:
     part = np.argpartition(-values, n - 1)[:n] if len(values) > n else np.arange(len(values))
     return part[np.argsort(-values[part], kind="stable")].astype(np.int64)
-
-
-# ``argpartition`` of 60k floats takes ~0.3 ms, a tenth of a whole suggestion (the neighbours' similarities of
-# a long post, 2026-11-23); a threshold from a strided sample first leaves it a few thousand values.
-_SAMPLED_FROM = 8192
-_SAMPLE_PER_WINNER = 32
 
 
 def _top_of_sampled(values: np.ndarray, n: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def _top_of_sampled(values: np.ndarray, n: int) -> np.ndarray:
     (kept,) = np.nonzero(values >= floor)
     if len(kept) < n:  # only when NaNs hide the floor: no shortcut then
         return _top_by_partition(values, n)
-    return kept[_top_by_partition(values[kept], n)].astype(np.int64)
+    return kept[_top_by_partition(values[kept], n)]  # both int64 already
 
 
 def to_planes(values: np.ndarray) -> np.ndarray:
