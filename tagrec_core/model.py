@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,8 +100,8 @@ class Model:
         return int(self.meta.get("max_len", 256))
 
     def encode(self, text: str) -> list[int]:
-        """Piece ids of raw ``text`` (normalised here, then tokenized, capped at ``max_len`` pieces)."""
-        return self.tokenizer.encode(normalize(text))[: self.max_len]
+        """The encoded form of raw ``text`` (normalised here; ``encode_text``)."""
+        return encode_text(self.tokenizer, normalize(text), self.max_len, self.network.config())
 
     def inputs(self, encoded: Sequence[Sequence[int]]) -> tuple[torch.Tensor, ...]:
         """The network's input tensors for a batch of encoded texts."""
@@ -115,6 +115,18 @@ class Model:
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
         """Calibrated scores in [0, 1], ``[len(texts), n_tags]``."""
         return self.calibration.apply(self.logits(texts))
+
+
+def encode_text(tokenizer: Tokenizer, clean: str, max_len: int, network_config: Mapping[str, Any]) -> list[int]:
+    """What a network reads of normalised ``clean`` text: its first ``max_len`` pieces, then, for a bag network
+    whose config names character gram lengths (``grams``), the gram ids of its first ``max_len`` words
+    (``features.gram_ids``). Training and suggestion both encode through here."""
+    pieces = tokenizer.encode(clean)[:max_len]
+    lengths = network_config.get("grams") or ()
+    if not lengths:
+        return pieces
+    buckets = int(network_config.get("buckets", 0))
+    return pieces + features.gram_ids(clean, lengths, tokenizer.size, buckets, max_len)
 
 
 def network_inputs(

@@ -110,16 +110,16 @@ class Recommender:
         ]
 
     def _rank(self, probs: list[float], indices: list[int], exclude: set[str], k: int) -> list[Scored]:
+        """The ``k`` best of the classifier's top tags, not in ``exclude``; equal shown scores in tag order.
+
+        Why the tie order: tags that always go together get the same score up to the last bit, and which bit
+        differs depends on the batch the post was scored in (the matrix product's blocking), so ``suggest``
+        and ``suggest_many`` would otherwise disagree on their order.
+        """
         tags = self.model.vocab.tags
-        out = []
-        for value, index in zip(probs, indices, strict=True):
-            tag = tags[index]
-            if tag in exclude:
-                continue
-            out.append(Scored(tag, round(value, 4), SOURCE_CLASSIFIER, _reason(self.model, index)))
-            if len(out) == k:
-                break
-        return out
+        kept = [(round(v, 4), i) for v, i in zip(probs, indices, strict=True) if tags[i] not in exclude][:k]
+        kept.sort(key=lambda pair: (-pair[0], tags[pair[1]]))
+        return [Scored(tags[i], value, SOURCE_CLASSIFIER, _reason(self.model, i)) for value, i in kept]
 
     def _rank_all(
         self, ranking: Ranking, probabilities: np.ndarray, title: str, body: str, exclude: set[str], k: int

@@ -33,7 +33,16 @@ import html
 import re
 import unicodedata
 
-__all__ = ["CODE_KEEP_CHARS", "PLACEHOLDERS", "cjk_ratio", "detect_lang", "is_unicode", "normalize", "normalize_tag"]
+__all__ = [
+    "CODE_KEEP_CHARS",
+    "PLACEHOLDERS",
+    "cjk_ratio",
+    "detect_lang",
+    "has_cjk",
+    "is_unicode",
+    "normalize",
+    "normalize_tag",
+]
 
 # Code says which language a post is about, but a long listing would drown the prose in identifiers.
 CODE_KEEP_CHARS = 200
@@ -176,6 +185,11 @@ def is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds a CJK character (Han, kana, Hangul)."""
+    return _CJK_RE.search(text) is not None
 
 
 def cjk_ratio(text: str) -> float:

@@ -28,7 +28,7 @@ from torch import nn
 from tagrec_core.arch import arch_class
 from tagrec_core.errors import Cancelled, TrainingError
 from tagrec_core.metrics import evaluate
-from tagrec_core.model import Calibration, Model, TagVocab, network_inputs
+from tagrec_core.model import Calibration, Model, TagVocab, encode_text, network_inputs
 from tagrec_core.quantize import quantize
 from tagrec_core.text import normalize, normalize_tag
 from tagrec_core.tokenizer import Tokenizer
@@ -195,16 +195,18 @@ def _prepare(records: Sequence[Record], valid: Sequence[Record], config: TrainCo
     texts = [normalize(r.text) for r in records]
     report(Progress("tokenizer"))
     tokenizer = _shared_tokenizer(texts, config)
+    cls = arch_class(config.arch)
+    network_config = {**cls.defaults, **config.arch_config}
     train_ids, train_targets = [], []
     for text, record in zip(texts, records, strict=True):
         targets = sorted({vocab.index[t] for t in map(normalize_tag, record.tags) if t in vocab.index})
         if targets:
-            train_ids.append(tokenizer.encode(text)[: config.max_len])
+            train_ids.append(encode_text(tokenizer, text, config.max_len, network_config))
             train_targets.append(targets)
     if not train_ids:
         raise TrainingError("no training record has a usable tag")
     valid = _spread(valid, config.valid_limit)
-    valid_ids = [tokenizer.encode(normalize(r.text))[: config.max_len] for r in valid]
+    valid_ids = [encode_text(tokenizer, normalize(r.text), config.max_len, network_config) for r in valid]
     valid_tags = [tuple(normalize_tag(t) for t in r.tags) for r in valid]
     return _Prepared(tokenizer, vocab, train_ids, train_targets, valid_ids, valid_tags)
 

@@ -1,8 +1,10 @@
 """The bag-of-pieces model: the latency workhorse (fastText's architecture, with sentencepiece pieces).
 
-The mean of the embeddings of a text's pieces and hashed piece bigrams, an optional hidden layer, and a
-linear layer over tags. ``nn.EmbeddingBag`` runs in ``sum`` mode and the division by the bag length happens
-here, because quantized ``EmbeddingBag`` in torch 2.13 ignores ``mode="mean"`` (field-notes §1).
+The mean of the embeddings of a text's pieces, hashed piece bigrams and (with ``grams``, e.g. ``[2, 5]``)
+hashed character grams of its words (``features.gram_ids``; the grams share the bigrams' buckets, as in
+fastText), an optional hidden layer, and a linear layer over tags. ``nn.EmbeddingBag`` runs in ``sum`` mode
+and the division by the bag length happens here, because quantized ``EmbeddingBag`` in torch 2.13 ignores
+``mode="mean"`` (field-notes §1).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class BagModel(nn.Module):
     name: ClassVar[str] = "bag"
     input_kind: ClassVar[str] = "bag"
     closed_form: ClassVar[bool] = False
-    defaults: ClassVar[dict[str, Any]] = {"dim": 64, "buckets": 100_000, "hidden": 0, "dropout": 0.0}
+    defaults: ClassVar[dict[str, Any]] = {"dim": 64, "buckets": 100_000, "hidden": 0, "dropout": 0.0, "grams": []}
     # Sparse gradients: a step touches only the rows of the pieces in the batch, not the whole table.
     sparse_embedding: ClassVar[bool] = True
 
