@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch import nn
 
 from tagrec_core.arch import arch_class
+from tagrec_core.arch.common import resolve_config
 from tagrec_core.errors import Cancelled, TrainingError
 from tagrec_core.metrics import evaluate
 from tagrec_core.model import Calibration, Model, TagVocab, encode_text, network_inputs
@@ -196,7 +197,7 @@ def _prepare(records: Sequence[Record], valid: Sequence[Record], config: TrainCo
     report(Progress("tokenizer"))
     tokenizer = _shared_tokenizer(texts, config)
     cls = arch_class(config.arch)
-    network_config = {**cls.defaults, **config.arch_config}
+    network_config = resolve_config(cls.name, cls.defaults, config.arch_config)
     train_ids, train_targets = [], []
     for text, record in zip(texts, records, strict=True):
         targets = sorted({vocab.index[t] for t in map(normalize_tag, record.tags) if t in vocab.index})
