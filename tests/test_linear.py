@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tagrec_core.linear import NO_MARGIN, LinearTags, fit_linear
+from tagrec_core import linear as linear_module
+from tagrec_core.linear import INLINE_BELOW, NO_MARGIN, LinearTags, fit_linear
 from tagrec_core.retrieval import TERM_BUCKETS, PostIndex, post_terms
 
 # Tag ids: 0 python, 1 docker, 2 cooking (one post only: no SVM), 3 unused.
@@ -140,3 +141,30 @@ def test_without_scikit_learn_training_warns_and_goes_on(index: PostIndex, monke
 
 def test_a_stop_request_gives_no_classifier(index: PostIndex) -> None:
     assert fit_linear(index.vectors(), index.post_tags, should_stop=lambda: True) is None
+
+
+def test_the_same_data_give_the_same_weights_in_workers_or_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # liblinear's random generator is one per process. Fitted on two threads, the tags drew from it in turn and
+    # each run gave other weights (these data: every time); in worker processes each fit reseeds its own.
+    rng = np.random.default_rng(0)
+    vectors = sp.random(2000, 2000, density=0.01, format="csr", random_state=0, dtype=np.float32)
+    post_tags = sp.csr_matrix((rng.random((2000, INLINE_BELOW + 40)) < 0.03).astype(np.float32))
+    in_workers = [fit_linear(vectors, post_tags) for _ in range(2)]
+    monkeypatch.setattr(linear_module, "WORKERS", 1)
+    here = fit_linear(vectors, post_tags)
+    assert here is not None and len(here.tags) > INLINE_BELOW  # big enough for the workers above
+    for fitted in in_workers:
+        assert fitted is not None
+        for name in ("tags", "bias", "starts", "terms", "weights"):
+            np.testing.assert_array_equal(getattr(fitted, name), getattr(here, name))
+
+
+@pytest.mark.filterwarnings("error")  # and joblib's note about the cancelled chunks is not shown
+def test_a_stop_request_ends_the_fit_between_chunks() -> None:
+    rng = np.random.default_rng(1)
+    vectors = sp.random(500, 500, density=0.02, format="csr", random_state=1, dtype=np.float32)
+    post_tags = sp.csr_matrix((rng.random((500, INLINE_BELOW + 40)) < 0.05).astype(np.float32))
+    progress: list[tuple[int, int]] = []
+    fitted = fit_linear(vectors, post_tags, on_progress=lambda *p: progress.append(p), should_stop=lambda: True)
+    assert fitted is None
+    assert len(progress) == 1 and progress[0][0] < progress[0][1]  # one chunk of the tags, then it stopped
