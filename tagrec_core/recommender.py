@@ -8,11 +8,13 @@ preferences re-rank those suggestions (``profile.personal``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from tagrec_core.model import Model
+from tagrec_core.placeholders import fill_numbers, has_number
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.profile.personal import BASE_CANDIDATES, Scored
 from tagrec_core.profile.personalizer import Personalizer
@@ -21,10 +23,11 @@ from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
 from tagrec_core.retrieval import TERM_BUCKETS
 from tagrec_core.suggestion import Suggestion
-from tagrec_core.text import normalize_tag
+from tagrec_core.text import normalize, normalize_tag
 
 # Source words (one per method, the same in every UI): see ``suggestion.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
+_DIGIT_RE = re.compile(r"\d")
 
 
 class Recommender:
@@ -75,7 +78,7 @@ class Recommender:
                 owners[start : start + batch_size],
                 strict=True,
             ):
-                ranked = self._personal(user, base, title, body, already, k)
+                ranked = _with_numbers(self._personal(user, base, title, body, already, k), title, body, already)
                 results.append([Suggestion(s.tag, s.score, s.source, s.reason) for s in ranked])
         return results
 
@@ -154,3 +157,19 @@ def _base_statistics(model: Model) -> tuple[np.ndarray, Callable[[str], float]]:
 def _reason(model: Model, index: int) -> str:
     count = model.vocab.counts[index]
     return f"learned from {count} tagged post{'' if count == 1 else 's'}"
+
+
+def _with_numbers(ranked: list[Scored], title: str, body: str, chosen: list[str]) -> list[Scored]:
+    """Tags learned with the number placeholder carry the post's own number (``placeholders``); a tag that then
+    repeats a chosen or a better-ranked one is left out."""
+    if not any(has_number(s.tag) for s in ranked) or not (_DIGIT_RE.search(title) or _DIGIT_RE.search(body)):
+        return ranked
+    text = normalize(title) + "\n" + normalize(body)
+    out: list[Scored] = []
+    seen = set(chosen)
+    for s in ranked:
+        tag = fill_numbers(s.tag, text)
+        if tag not in seen:
+            seen.add(tag)
+            out.append(s if tag == s.tag else Scored(tag, s.score, s.source, s.reason))
+    return out
