@@ -3,7 +3,10 @@
 ``python -m bench.profile [replay]`` (the measurement; about 10 minutes):
 
 1. Trains the full ranker on ``so-users`` train (``valid=None``, as ``tagrec train`` does), or loads
-   ``--model``.
+   ``--model``. With ``--base others`` it trains on the train posts of the users who do not post in
+   ``valid`` only: a base that has never seen the replayed users, as the shipped model has never seen the
+   person using it (with ``all``, the default, the base's index already holds their earlier posts, so the
+   base alone knows part of what the profile adds).
 2. Learns every train post into a fresh profile as its user's accepted feedback (``tagrec profile learn``).
 3. Replays ``valid`` in time order: for each post, suggests without the profile and with the profile of the
    post's user (built from that user's earlier posts only), then feeds the post's true tags as accepted
@@ -198,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", choices=("replay", "fit"), default="replay")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     parser.add_argument("--model", type=Path, help="A model trained on so-users train (default: train one).")
+    parser.add_argument(
+        "--base",
+        choices=("all", "others"),
+        default="all",
+        help="Train the base on all train posts, or on those of users who do not post in valid (see step 1).",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-cold-start", action="store_true")
     args = parser.parse_args(argv)
@@ -216,10 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             NETWORK_FILE.write_text(json.dumps(network.plain_state()) + "\n", encoding="utf-8")
             print(f"wrote {NETWORK_FILE}")
             return 0
-        model = load(args.model) if args.model else _train(train)
+        stream = read_records(root / "valid.jsonl")
+        replayed = {r.user for r in stream}
+        base_posts = train if args.base == "all" else [r for r in train if r.user not in replayed]
+        model = load(args.model) if args.model else _train(base_posts)
         report: dict[str, Any] = {
             "data_set": DATA_SET,
-            "replay": replay(model, train, read_records(root / "valid.jsonl"), home),
+            "base": args.base,
+            "base_posts": len(base_posts),
+            "replay": replay(model, train, stream, home),
         }
         if not args.no_cold_start:
             from tagrec_core.defaults import model_path
