@@ -200,7 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", choices=("replay", "fit"), default="replay")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
-    parser.add_argument("--model", type=Path, help="A model trained on so-users train (default: train one).")
+    parser.add_argument(
+        "--model", type=Path, help="A model trained on so-users train (default: train one; --base is then ignored)."
+    )
     parser.add_argument(
         "--base",
         choices=("all", "others"),
@@ -229,12 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         replayed = {r.user for r in stream}
         base_posts = train if args.base == "all" else [r for r in train if r.user not in replayed]
         model = load(args.model) if args.model else _train(base_posts)
-        report: dict[str, Any] = {
-            "data_set": DATA_SET,
-            "base": args.base,
-            "base_posts": len(base_posts),
-            "replay": replay(model, train, stream, home),
-        }
+        # A loaded model's training posts are whatever it was trained on: the report names the file instead.
+        base = {"base_model": str(args.model)} if args.model else {"base": args.base, "base_posts": len(base_posts)}
+        report: dict[str, Any] = {"data_set": DATA_SET, **base, "replay": replay(model, train, stream, home)}
         if not args.no_cold_start:
             from tagrec_core.defaults import model_path
 
