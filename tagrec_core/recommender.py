@@ -66,7 +66,8 @@ class Recommender:
             return [[] for _ in posts]
         chosen_lists = [[normalize_tag(t) for t in c] for c in chosen] if chosen else [[] for _ in posts]
         owners = list(users) if users is not None else [None] * len(posts)
-        depth = max(k, BASE_CANDIDATES) if self.personalizer is not None else k
+        # One more than k: a tag whose number fill repeats a better one is left out, and the next takes its place.
+        depth = max(k + 1, BASE_CANDIDATES) if self.personalizer is not None else k + 1
         results: list[list[Suggestion]] = []
         for start in range(0, len(posts), batch_size):
             part = posts[start : start + batch_size]
@@ -78,8 +79,9 @@ class Recommender:
                 owners[start : start + batch_size],
                 strict=True,
             ):
-                ranked = _with_numbers(self._personal(user, base, title, body, already, k), title, body, already)
-                results.append([Suggestion(s.tag, s.score, s.source, s.reason) for s in ranked])
+                ranked = self._personal(user, base, title, body, already, k + 1)
+                filled = _with_numbers(ranked, title, body, already)[:k]
+                results.append([Suggestion(s.tag, s.score, s.source, s.reason) for s in filled])
         return results
 
     def _personal(

@@ -86,6 +86,17 @@ def test_pruning_keeps_the_strongest_weights(index: PostIndex) -> None:
         assert np.all(np.abs(kept) >= threshold - 1e-6)
 
 
+def test_the_default_share_grows_with_fewer_tags(index: PostIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each tag keeps KEEP weights or an even share of BUDGET, whichever is more: two tags share 8 -> 4 each.
+    monkeypatch.setattr(linear_module, "KEEP", 2)
+    monkeypatch.setattr(linear_module, "BUDGET", 8)
+    shared = fit_linear(index.vectors(), index.post_tags)
+    assert shared is not None and np.all(np.diff(shared.starts) == 4)
+    monkeypatch.setattr(linear_module, "BUDGET", 2)  # a share below KEEP: KEEP
+    floor = fit_linear(index.vectors(), index.post_tags)
+    assert floor is not None and np.all(np.diff(floor.starts) == 2)
+
+
 def test_state_round_trip_keeps_margins(linear: LinearTags, index: PostIndex) -> None:
     again = LinearTags.from_state(linear.state())
     for text in ["docker compose network", "pandas dataframe python", "bread"]:

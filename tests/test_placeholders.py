@@ -89,3 +89,6 @@ def test_a_filled_tag_already_chosen_is_not_suggested_again(model: Any) -> None:
     recommender = Recommender(model)
     tags = [s.tag for s in recommender.suggest("StarCraft 2: zerg rush build order?", tags=["StarCraft-2"])]
     assert "starcraft-2" not in tags and "starcraft-digit" not in tags
+    # The next tag takes the left-out one's place: still k suggestions.
+    for k in (1, 3):
+        assert len(recommender.suggest("StarCraft 2: zerg rush build order?", tags=["StarCraft-2"], k=k)) == k

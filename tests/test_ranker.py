@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import tagrec_core
+from tagrec_core import linear as linear_module
 from tagrec_core import modelfile
 from tagrec_core.errors import ModelFileError
 from tagrec_core.linear import NO_MARGIN
@@ -37,7 +38,8 @@ def test_trained_ranker_has_every_part(tiny_ranker: Any, train_records: list[Any
     assert tiny_ranker.meta["ranking"]["fusion_posts"] > 0
     # Linear SVMs for the tags of at least two fitted posts, pruned, each tag with its own weights.
     assert ranking.linear is not None and len(ranking.linear.tags) > 10
-    assert np.all(np.diff(ranking.linear.starts) <= 100)
+    share = max(linear_module.KEEP, linear_module.BUDGET // len(ranking.linear.tags))
+    assert np.all((np.diff(ranking.linear.starts) > 0) & (np.diff(ranking.linear.starts) <= share))
     assert ranking.linear.n_tags == len(ranking.tags)
 
 
