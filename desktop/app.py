@@ -65,10 +65,12 @@ class Desktop:
         self.relay = Relay()
         self.signals = PairingSignals()
         self.server, error = self._start_bridge(port)
-        self.drafting = DraftingPane(self.service, self.relay, user)
+        self.drafting = DraftingPane(self.service, self.relay, user, self.settings.min_score)
         self.profile_view = ProfileView(self.profile, self.relay, user, home)
         self.folder_index = FolderIndex.for_home(home)
-        self.folders = FolderView(self.folder_index, self.service, self.profile, self.relay, user)
+        self.folders = FolderView(
+            self.folder_index, self.service, self.profile, self.relay, user, self.settings.min_score
+        )
         self.folders.set_file_tags(xattr=self.settings.write_xattr, sidecar=self.settings.write_sidecar)
         self.bridge_panel = BridgePanel(self.service, self.server, error, self.signals)
         self.window = MainWindow(self.drafting, self.folders, self.profile_view, self.bridge_panel)
@@ -108,9 +110,9 @@ class Desktop:
             QMessageBox.information(self.window, "tagrec", "\n\n".join(notes))
 
     def apply_settings(self, new: Settings, *, autostart: bool | None = None) -> list[str]:
-        """Save ``new`` and apply it at once: the user of every view, the bridge's port (restarted), the copies
-        of file tags (turning one on writes the tags of every tagged file), autostart (``None``: unchanged).
-        Returns what the user should know: what waits for a restart, what failed."""
+        """Save ``new`` and apply it at once: the user of every view, the lowest score shown, the bridge's port
+        (restarted), the copies of file tags (turning one on writes the tags of every tagged file), autostart
+        (``None``: unchanged). Returns what the user should know: what waits for a restart, what failed."""
         from PySide6.QtCore import QCoreApplication
 
         from desktop import autostart as autostart_entry
@@ -127,6 +129,10 @@ class Desktop:
                 view.user = new.user
             self.profile_view.refresh()
             self.folders.refresh()
+        if new.min_score != old.min_score:
+            self.drafting.min_score = new.min_score
+            self.drafting.refresh()
+            self.folders.set_min_score(new.min_score)
         if new.port != old.port:
             if self.server is not None:
                 self.server.stop()

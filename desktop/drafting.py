@@ -29,6 +29,7 @@ from desktop.relay import Relay
 from tagrec_core.errors import TagrecError
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.service import ModelLoading, Service, SuggestRequest
+from tagrec_core.suggestion import DEFAULT_MIN_SCORE
 
 DEBOUNCE_MS = 150
 RETRY_MS = 500  # while the model loads
@@ -46,11 +47,14 @@ def site_format(site: str, tags: list[str]) -> str:
 class DraftingPane(QWidget):
     """Write a draft, get tags. ``chips`` shows the suggestions; ``chosen`` holds the accepted tags."""
 
-    def __init__(self, service: Service, relay: Relay, user: str = DEFAULT_USER) -> None:
+    def __init__(
+        self, service: Service, relay: Relay, user: str = DEFAULT_USER, min_score: float = DEFAULT_MIN_SCORE
+    ) -> None:
         super().__init__()
         self.service = service
         self.relay = relay
         self.user = user
+        self.min_score = min_score  # suggestions scored below it are not shown
         self.chosen: list[str] = []
         self._rejected: set[str] = set()
         self._shown: set[str] = set()
@@ -113,6 +117,7 @@ class DraftingPane(QWidget):
             site=self.current_site(),
             limit=LIMIT,
             user=self.user,
+            min_score=self.min_score,
         )
         self._generation += 1
         generation = self._generation

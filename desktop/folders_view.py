@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -34,7 +35,7 @@ from tagrec_core.file_tags import FileTagsError, sync
 from tagrec_core.folders import FolderIndex, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
-from tagrec_core.suggestion import Suggestion
+from tagrec_core.suggestion import DEFAULT_MIN_SCORE, Suggestion, at_least
 
 SITE = "files"
 # A periodic rescan catches what the watcher cannot see: changes while tagrec was not running are caught at
@@ -50,13 +51,22 @@ class FolderView(QWidget):
     _progress = Signal(int, int)
     _finished = Signal(object, object)  # result, error
 
-    def __init__(self, index: FolderIndex, service: Service, profile: Profile, relay: Relay, user: str) -> None:
+    def __init__(
+        self,
+        index: FolderIndex,
+        service: Service,
+        profile: Profile,
+        relay: Relay,
+        user: str,
+        min_score: float = DEFAULT_MIN_SCORE,
+    ) -> None:
         super().__init__()
         self.index = index
         self.service = service
         self.profile = profile
         self.relay = relay
         self.user = user
+        self.min_score = min_score  # suggestions scored below it are not shown, nor applied in bulk
         self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagrec-index")
         self._cancel = threading.Event()
         self._queued: list[tuple[str, list[Path]]] = []
@@ -223,9 +233,15 @@ class FolderView(QWidget):
 
     # --- the table ---------------------------------------------------------------------------------------------
 
+    def set_min_score(self, min_score: float) -> None:
+        """Show (and apply in bulk) only suggestions scored ``min_score`` or more, from now on."""
+        self.min_score = min_score
+        self.refresh()
+        self._show_chips()
+
     def refresh(self) -> None:
         """Reload every indexed file and the user's tags (the search and the sort stay), keeping the selection."""
-        summaries = self.index.summaries()
+        summaries = self.index.summaries(min_score=self.min_score)
         mine = self.profile.item_tags(self.user, SITE, [s.path for s in summaries])
         selected = self.selected_paths()
         self.model.load([file_row(summary, mine.get(summary.path, [])) for summary in summaries])
@@ -305,9 +321,10 @@ class FolderView(QWidget):
         events = []
         for path in paths:
             entry = self.index.entry(path)
-            if entry is None or not entry.suggested or entry.suggested[0]["tag"] in before.get(path, []):
+            shown = self._shown(entry.suggested) if entry is not None else []
+            if not shown or shown[0].tag in before.get(path, []):
                 continue
-            events.append({"site": SITE, "item": path, "title": entry.title, "accepted": [entry.suggested[0]["tag"]]})
+            events.append({"site": SITE, "item": path, "title": entry.title, "accepted": [shown[0].tag]})
         if not events:
             return
         undo = [(event["item"], before.get(event["item"], [])) for event in events]
@@ -352,7 +369,11 @@ class FolderView(QWidget):
             self.chips.show_suggestions([])
             return
         mine = set(self.profile.item_tags(self.user, SITE, [path]).get(path, []))
-        self.chips.show_suggestions([Suggestion(**s) for s in entry.suggested if s["tag"] not in mine][:5])
+        self.chips.show_suggestions([s for s in self._shown(entry.suggested) if s.tag not in mine][:5])
+
+    def _shown(self, suggested: list[dict[str, Any]]) -> list[Suggestion]:
+        """A file's stored suggestions that are scored high enough to be shown, best first."""
+        return at_least([Suggestion(**s) for s in suggested], self.min_score)
 
     def _feedback(self, **lists: list[str]) -> None:
         path = self.selected_path()

@@ -1,6 +1,6 @@
-"""The Settings dialog: the profile user, the bridge's port, the language, starting with the system, and
-whether file tags are also written where other tools see them. It edits a ``Settings`` value; the ``Desktop``
-applies and saves what the user accepted.
+"""The Settings dialog: the profile user, the bridge's port, the language, the lowest score of a suggestion
+shown, starting with the system, and whether file tags are also written where other tools see them. It edits a
+``Settings`` value; the ``Desktop`` applies and saves what the user accepted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from tagrec_core.errors import InputError
 from tagrec_core.settings import Settings
+from tagrec_core.suggestion import MIN_SCORES
 
 
 class SettingsDialog(QDialog):
@@ -54,6 +55,18 @@ class SettingsDialog(QDialog):
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
 
+        self.min_score = QComboBox()
+        choices = sorted({*MIN_SCORES, settings.min_score})  # a value set by hand in the file stays choosable
+        for score in choices:
+            self.min_score.addItem(self.tr("Show all") if score == 0 else percent(score), score)
+        self.min_score.setCurrentIndex(choices.index(settings.min_score))
+        self.min_score.setToolTip(
+            self.tr(
+                "A score says how often such a suggestion is right: 5% is right about 1 time in 20. "
+                "Suggestions scored lower are not shown, in drafts and for files."
+            )
+        )
+
         self.autostart = QCheckBox(self.tr("Start tagrec when I log in (in the tray, so the browser finds the bridge)"))
         self.autostart.setChecked(autostart)
 
@@ -78,6 +91,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("User"), self.user)
         form.addRow(self.tr("Bridge port"), self.port)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Hide suggestions scored below"), self.min_score)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -95,6 +109,7 @@ class SettingsDialog(QDialog):
             user=self.user.currentText(),
             port=None if port == self._default_port else port,
             language=self.language.currentData(),
+            min_score=self.min_score.currentData(),
             write_xattr=self.write_xattr.isChecked(),
             write_sidecar=self.write_sidecar.isChecked(),
         )
@@ -107,3 +122,8 @@ class SettingsDialog(QDialog):
             self.problem.setVisible(True)
             return
         super().accept()
+
+
+def percent(score: float) -> str:
+    """A score as people read it: 0.02 -> "2%", 0.025 -> "2.5%"."""
+    return f"{score * 100:.4g}%"

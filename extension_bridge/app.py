@@ -139,6 +139,7 @@ def build_api() -> FastAPI:
             lang=body.lang,
             limit=body.limit,
             user=_token(request).user,
+            min_score=body.min_score,
         )
         future = bridge.service.submit(query)
         try:

@@ -42,6 +42,14 @@ class SuggestBody(_Request):
     tags: Tags = Field(default_factory=list, description="Tags already chosen: never suggested again.")
     lang: Literal["en", "zh"] | None = Field(None, description="The draft's language (default: detected).")
     limit: int = Field(5, ge=1, le=MAX_LIMIT, description="How many suggestions at most.")
+    min_score: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Leave out suggestions scored below this. Scores are calibrated probabilities: 0.05 is right "
+        "about one time in twenty.",
+    )
 
 
 class FeedbackBody(_Request):

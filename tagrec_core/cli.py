@@ -226,6 +226,15 @@ def suggest(
     ] = None,
     tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag already chosen (repeatable).")] = None,
     top_k: TopKOpt = 5,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="Leave out suggestions scored below this (scores are calibrated: 0.05 is right about 1 time in 20).",
+        ),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"suggestions": [...]}.')] = False,
     home: HomeOpt = None,
     user: UserOpt = None,
@@ -245,7 +254,9 @@ def suggest(
         text = check_text(text)
     title, _, body = text.strip().partition("\n")
     with _personal(model if model else (domain or defaults.domain_for(text)), home) as recommender:
-        suggestions = recommender.suggest(title=title, body=body, tags=tags or (), user=user, k=top_k)
+        suggestions = recommender.suggest(
+            title=title, body=body, tags=tags or (), user=user, k=top_k, min_score=min_score
+        )
     if as_json:
         typer.echo(json.dumps({"suggestions": [s.to_dict() for s in suggestions]}, ensure_ascii=False))
         return

@@ -132,16 +132,17 @@ class FolderIndex:
 
     # --- files -----------------------------------------------------------------------------------------------
 
-    def summaries(self, top: int = 3) -> list[FileSummary]:
-        """Every indexed file, by path, with its ``top`` suggested tags (cut in SQL, not decoded in Python: cheap
-        enough for lists of tens of thousands of files)."""
+    def summaries(self, top: int = 3, min_score: float = 0.0) -> list[FileSummary]:
+        """Every indexed file, by path, with its ``top`` suggested tags of score ``min_score`` or more (cut in SQL,
+        not decoded in Python: cheap enough for lists of tens of thousands of files)."""
         query = (
             "SELECT path, folder, title, problem, (SELECT group_concat(t, char(31)) FROM"
-            " (SELECT json_extract(value, '$.tag') AS t FROM json_each(files.suggested) LIMIT ?))"
+            " (SELECT json_extract(value, '$.tag') AS t FROM json_each(files.suggested)"
+            "  WHERE json_extract(value, '$.score') >= ? ORDER BY key LIMIT ?))"
             " FROM files ORDER BY path"
         )
         with self._lock:
-            rows = self._conn.execute(query, (top,)).fetchall()
+            rows = self._conn.execute(query, (min_score, top)).fetchall()
         return [FileSummary(p, f, t, pr or "", tuple(tags.split(_JOIN)) if tags else ()) for p, f, t, pr, tags in rows]
 
     def entry(self, path: str) -> FileEntry | None:

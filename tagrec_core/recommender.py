@@ -22,7 +22,7 @@ from tagrec_core.profile.store import Profile
 from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
 from tagrec_core.retrieval import TERM_BUCKETS
-from tagrec_core.suggestion import Suggestion
+from tagrec_core.suggestion import Suggestion, at_least
 from tagrec_core.text import normalize, normalize_tag
 
 # Source words (one per method, the same in every UI): see ``suggestion.SOURCES``.
@@ -44,13 +44,15 @@ class Recommender:
         tags: Iterable[str] = (),
         user: str | None = None,
         k: int = 5,
+        min_score: float = 0.0,
     ) -> list[Suggestion]:
-        """The ``k`` best tags for a post, best first, never one of the ``tags`` already chosen.
+        """The ``k`` best tags for a post, best first, never one of the ``tags`` already chosen, none scored
+        below ``min_score`` (so there may be fewer).
 
         With a profile, ``user`` (default: the local user) selects whose preferences re-rank the base model's
         suggestions; a user the profile does not know gets the base model's.
         """
-        return self.suggest_many([(title, body)], [tuple(tags)], k=k, users=[user])[0]
+        return at_least(self.suggest_many([(title, body)], [tuple(tags)], k=k, users=[user])[0], min_score)
 
     def suggest_many(
         self,

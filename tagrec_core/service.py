@@ -21,7 +21,7 @@ from tagrec_core.errors import InputError, ModelFileError, TagrecError
 from tagrec_core.memory import freeze_long_lived
 from tagrec_core.profile.feedback import DEFAULT_USER, MAX_BODY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, parse_feedback
 from tagrec_core.profile.store import Profile, VocabEntry
-from tagrec_core.suggestion import Suggestion
+from tagrec_core.suggestion import Suggestion, at_least
 from tagrec_core.text import detect_lang, is_unicode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +44,8 @@ class ModelLoading(TagrecError):
 @dataclass(frozen=True, slots=True)
 class SuggestRequest:
     """What to suggest tags for. ``site`` and ``lang`` (``en``/``zh``) choose the model; ``tags`` are already
-    chosen and never suggested; ``limit`` suggestions at most; ``user`` whose profile personalises them."""
+    chosen and never suggested; ``limit`` suggestions at most, none scored below ``min_score``; ``user``
+    whose profile personalises them."""
 
     title: str
     body: str = ""
@@ -53,6 +54,7 @@ class SuggestRequest:
     lang: str | None = None
     limit: int = 5
     user: str = DEFAULT_USER
+    min_score: float = 0.0
 
     @property
     def empty(self) -> bool:
@@ -233,7 +235,7 @@ def _suggest_batch(recommender: Recommender, batch: Sequence[SuggestRequest]) ->
     results = recommender.suggest_many(
         [(r.title, r.body) for r in batch], [r.tags for r in batch], k=depth, users=[r.user for r in batch]
     )
-    return [suggestions[: r.limit] for r, suggestions in zip(batch, results, strict=True)]
+    return [at_least(suggestions, r.min_score)[: r.limit] for r, suggestions in zip(batch, results, strict=True)]
 
 
 def check_request(request: SuggestRequest) -> SuggestRequest:
@@ -246,6 +248,8 @@ def check_request(request: SuggestRequest) -> SuggestRequest:
         raise InputError(f"tags has {len(request.tags)} entries; the limit is {MAX_TAGS}")
     if not 1 <= request.limit <= MAX_LIMIT:
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0.0 <= request.min_score <= 1.0:  # NaN fails too
+        raise InputError("min_score must be between 0 and 1")
     for name, value in (("title", request.title), ("body", request.body), ("site", request.site)):
         if not is_unicode(value) or "\x00" in value:
             raise InputError(f"{name} is not text (a NUL character or a lone surrogate)")

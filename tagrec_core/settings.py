@@ -1,5 +1,5 @@
 """The user's settings, in ``<home>/settings.json``: the profile user, the bridge's port, the app's language,
-and whether a file's tags are also written where other tools see them.
+the lowest score of a suggestion shown, and whether a file's tags are also written where other tools see them.
 
 The desktop app edits them (its Settings dialog); ``tagrec serve`` reads the port. A missing file means the
 defaults. A file that cannot be read gives the defaults and says why (``load_settings``), and is not
@@ -17,6 +17,7 @@ from tagrec_core.atomic import write_text_atomically
 from tagrec_core.errors import InputError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
+from tagrec_core.suggestion import DEFAULT_MIN_SCORE
 
 __all__ = ["LANGUAGES", "SETTINGS_FILE", "Settings", "load_settings", "save_settings"]
 
@@ -34,6 +35,7 @@ class Settings:
     language: str = ""
     write_xattr: bool = False  # the ``user.xdg.tags`` attribute (KDE Dolphin, GNOME tracker)
     write_sidecar: bool = False  # TagSpaces' ``.ts/<name>.json``
+    min_score: float = DEFAULT_MIN_SCORE  # suggestions scored below it are not shown
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # keys of a newer tagrec, kept as they were
 
     def __post_init__(self) -> None:
@@ -42,6 +44,8 @@ class Settings:
             raise InputError(f"the user name must be 1 to {MAX_USER_CHARS} printable characters, not {self.user!r}")
         if self.port is not None and (isinstance(self.port, bool) or not 1 <= self.port <= 65535):
             raise InputError(f"the port must be between 1 and 65535, not {self.port!r}")
+        if isinstance(self.min_score, bool) or not 0.0 <= self.min_score <= 1.0:  # NaN fails too
+            raise InputError(f"the lowest score shown must be between 0 and 1, not {self.min_score!r}")
         if self.language not in LANGUAGES:
             raise InputError(f"the language must be one of {', '.join(map(repr, LANGUAGES))}, not {self.language!r}")
         object.__setattr__(self, "user", user)
@@ -91,4 +95,6 @@ def _from_dict(data: Any) -> Settings:
             raise InputError(f"{name} must be a {kind.__name__}")
     if known.get("port") is not None and not isinstance(known["port"], int):
         raise InputError("port must be a number or null")
+    if "min_score" in known and not isinstance(known["min_score"], int | float):
+        raise InputError("min_score must be a number")
     return Settings(**known, extra={k: v for k, v in data.items() if k not in names})

@@ -148,3 +148,21 @@ def test_desktop_bench_indexes_files_and_counts_a_burst() -> None:
     assert indexed["files"] == 40 and indexed["files_per_s"] > 0 and indexed["peer_in_memory_per_s"] > 0
     counted = desktop.burst(30)
     assert (counted["written"], counted["picked_up"], counted["missed"]) == (30, 30, 0)
+
+
+def test_calibration_tables_of_a_real_ranker(tiny_ranker: object, train_records: list[object]) -> None:
+    from bench import calibration
+    from tagrec_core.recommender import Recommender
+    from tagrec_core.suggestion import MIN_SCORES
+
+    result = calibration.measure(Recommender(tiny_ranker), train_records[:40])
+    bins = result["reliability"]
+    assert result["posts"] == 40 and 0 < sum(b["suggestions"] for b in bins) <= 40 * calibration.DEPTH
+    assert all(b["low"] <= b["mean_score"] <= b["high"] and 0 <= b["right"] <= 1 for b in bins)
+    rows = result["min_score"]
+    assert [r["min_score"] for r in rows] == list(MIN_SCORES)
+    shown = [r["shown_per_post"] for r in rows]
+    assert shown == sorted(shown, reverse=True) and shown[0] <= calibration.SHOWN
+    assert rows[0]["posts_with_none"] == 0.0 and rows[0]["recall"] > 0.5  # posts it learned from: mostly right
+    text = calibration.format_set("tiny", {"split": "train", "model": "tiny", **result})
+    assert "min score" in text and "right" in text

@@ -41,6 +41,17 @@ def test_suggest_never_repeats_chosen_tags_and_honours_limit(raw: Any, token: st
     assert answer.status == 200 and len(tags) == 2 and "python" not in tags
 
 
+def test_suggest_leaves_out_suggestions_below_min_score(raw: Any, token: str) -> None:
+    every = raw.post("/v1/suggest", {**SO_DRAFT, "limit": 10}, token).json["suggestions"]
+    cut = (every[0]["score"] + every[-1]["score"]) / 2
+    answer = raw.post("/v1/suggest", {**SO_DRAFT, "limit": 10, "min_score": cut}, token)
+    assert answer.status == 200, answer.raw
+    assert answer.json["suggestions"] == [s for s in every if s["score"] >= cut]
+    assert 0 < len(answer.json["suggestions"]) < len(every)
+    # An integer is a number too (0 and 1 are the ends of the range).
+    assert raw.post("/v1/suggest", {**SO_DRAFT, "min_score": 0}, token).json["suggestions"]
+
+
 def test_suggest_picks_the_model_by_site_and_language(raw: Any, token: str) -> None:
     weibo = {"site": "weibo", "title": "", "body": "今天的足球比赛太精彩了，梅西又进球了！", "limit": 3}
     by_site = raw.post("/v1/suggest", weibo, token).json["suggestions"]

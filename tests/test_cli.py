@@ -87,6 +87,7 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
         "suggest-stdin": (["suggest", "-m", m, "-k", "2"], PANDAS_POST.encode()),
         "suggest-json": (["suggest", "-m", m, "--json", PANDAS_POST], None),
         "suggest-tag": (["suggest", "-m", m, "--json", "--tag", "Python", PANDAS_POST], None),
+        "suggest-min-score": (["suggest", "-m", m, "--json", "--min-score", "0.05", PANDAS_POST], None),
         "suggest-chinese": (["suggest", "-m", m, "-k", "1", "今天女排比赛朱婷扣球"], None),
         "info": (["info", m], None),
         # --- bad input: one clear error line each
@@ -115,14 +116,15 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
         "unknown-command": (["bogus"], None),
         "missing-option": (["train"], None),
         "bad-top-k": (["suggest", "-m", m, "-k", "0", "pandas"], None),
+        "bad-min-score": (["suggest", "-m", m, "--min-score", "1.5", "pandas"], None),
     }
 
 
 # The cases run by default (the brief's contract); the others run with --slow.
 CORE = {
     "version", "help-train", "train", "predict", "predict-skip-bad", "eval-json", "eval-table", "suggest-text",
-    "suggest-stdin", "suggest-json", "suggest-tag", "missing-file", "data-is-directory", "malformed-line",
-    "train-no-tags", "empty-text", "huge-stdin", "binary-stdin", "binary-data", "corrupt-model",
+    "suggest-stdin", "suggest-json", "suggest-tag", "suggest-min-score", "missing-file", "data-is-directory",
+    "malformed-line", "train-no-tags", "empty-text", "huge-stdin", "binary-stdin", "binary-data", "corrupt-model",
 }  # fmt: skip
 
 
@@ -294,6 +296,13 @@ def test_suggest_json(runs: dict[str, Run]) -> None:
     assert {s["tag"] for s in data["suggestions"][:2]} == {"python", "pandas"}
 
 
+def test_suggest_min_score_leaves_out_weaker_suggestions(runs: dict[str, Run]) -> None:
+    every = json.loads(ok(runs["suggest-json"]).stdout)["suggestions"]
+    strong = json.loads(ok(runs["suggest-min-score"]).stdout)["suggestions"]
+    assert strong == [s for s in every if s["score"] >= 0.05]
+    assert strong and len(strong) < len(every)  # the tiny model's five include weak ones: the option did something
+
+
 def test_suggest_tag_excludes_a_chosen_tag(runs: dict[str, Run]) -> None:
     tags = [s["tag"] for s in json.loads(ok(runs["suggest-tag"]).stdout)["suggestions"]]
     assert "python" not in tags
@@ -372,6 +381,7 @@ def test_nothing_is_written_when_training_input_is_bad(runs: dict[str, Run], fil
         pytest.param("unknown-command", "No such command"),
         pytest.param("missing-option", "Missing"),
         pytest.param("bad-top-k", "greater than or equal to 1"),
+        pytest.param("bad-min-score", "less than or equal to 1"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(runs: dict[str, Run], case: str, message: str) -> None:

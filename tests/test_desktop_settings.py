@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from desktop.app import Desktop
 from desktop.settings_dialog import SettingsDialog
 from tagrec_core.file_tags import read_sidecar, read_xattr, sidecar_path
+from tagrec_core.service import SuggestRequest
 from tagrec_core.settings import Settings, load_settings, save_settings
 from tests.bridge_client import Raw
 
@@ -54,6 +55,49 @@ def test_the_dialog_shows_the_settings_and_refuses_a_bad_user_name(qtbot: Any) -
     dialog.show()
     dialog.accept()
     assert dialog.isVisible() and "user name" in dialog.problem.text()
+
+
+def test_the_dialog_offers_the_lowest_score_shown(qtbot: Any) -> None:
+    dialog = SettingsDialog(Settings(), ["local"], 24519, False)
+    qtbot.addWidget(dialog)
+    labels = [dialog.min_score.itemText(i) for i in range(dialog.min_score.count())]
+    assert labels == ["Show all", "2%", "5%", "10%", "20%", "50%"] and dialog.min_score.currentText() == "2%"
+    dialog.min_score.setCurrentIndex(dialog.min_score.findText("10%"))
+    assert dialog.chosen().min_score == 0.1
+    custom = SettingsDialog(Settings(min_score=0.025), ["local"], 24519, False)  # set by hand in the file
+    qtbot.addWidget(custom)
+    assert custom.min_score.currentText() == "2.5%" and custom.chosen().min_score == 0.025
+
+
+def test_the_lowest_score_applies_to_drafts_and_files_at_once(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:
+    drafting, view = desktop.drafting, desktop.folders
+    drafting.title.setText("How do I merge two dictionaries in Python?")
+    qtbot.waitUntil(lambda: len(drafting.chips.tags()) > 1, timeout=20_000)
+    docs = tmp_path / "notes"
+    docs.mkdir()
+    note = docs / "merge.md"
+    note.write_text("How do I merge two pandas dataframes in Python on a column?", encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    suggested = view.index.entry(str(note)).suggested
+    view.select(str(note))
+    qtbot.waitUntil(lambda: len(view.chips.tags()) > 1, timeout=5_000)
+
+    high = suggested[0]["score"] - 1e-4  # only the best suggestion of the file is that high
+    assert suggested[1]["score"] < high
+    desktop.apply_settings(desktop.settings.with_changes(min_score=high))
+    assert view.chips.tags() == [suggested[0]["tag"]]
+    model = view.model
+    assert model.data(model.index(0, 1)) == suggested[0]["tag"]  # the table's column too
+    every = desktop.service.suggest(SuggestRequest(drafting.title.text(), site=drafting.current_site(), limit=8))
+    qtbot.waitUntil(lambda: drafting.chips.tags() == [s.tag for s in every if s.score >= high][:5], timeout=20_000)
+    assert load_settings(tmp_path / "home")[0].min_score == high
+
+    desktop.apply_settings(desktop.settings.with_changes(min_score=1.0))  # above every suggestion of the file
+    assert view.chips.tags() == []
+    view.table.selectAll()
+    view.apply_button.click()  # nothing shown, nothing applied
+    assert not view.undo_button.isEnabled() and desktop.profile.item_tags("local", "files", [str(note)]) == {}
 
 
 def test_user_and_port_apply_at_once_and_are_saved(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:

@@ -83,6 +83,12 @@ def test_a_folder_is_indexed_with_suggestions_and_rescans_only_what_changed(setu
     entry = index.entry(str(docs / "note000.md"))
     assert entry is not None and entry.suggested[0]["tag"] in {"pandas", "python"}
     assert len([f for f in index.summaries() if "note00" in f.path]) == 10
+    # A list shows only the suggestions scored high enough, best first.
+    scores = [s["score"] for s in entry.suggested]
+    cut = (scores[0] + scores[-1]) / 2
+    (shown,) = [f.top for f in index.summaries(top=10, min_score=cut) if f.path == entry.path]
+    assert list(shown) == [s["tag"] for s in entry.suggested if s["score"] >= cut][:10] and shown
+    assert len(shown) < len(entry.suggested)
     assert stale_files(index, folder) == ([], [])
     (docs / "note001.md").write_text("docker container volume", encoding="utf-8")
     os.utime(docs / "note001.md", (1, 1))

@@ -67,6 +67,11 @@ def test_service_loads_in_the_background_then_suggests(profile: Profile, tiny_ra
     found = service.suggest(request)
     assert len(found) == 3 and found[0].tag in {"pandas", "python"}
     assert service.suggest(SuggestRequest("   ")) == []
+    # A minimum score leaves out the weaker ones, in the same order, even when that leaves fewer than limit.
+    every = service.suggest(SuggestRequest(request.title, request.body, limit=10))
+    cut = (every[0].score + every[-1].score) / 2
+    strong = service.suggest(SuggestRequest(request.title, request.body, limit=10, min_score=cut))
+    assert strong == [s for s in every if s.score >= cut] and 0 < len(strong) < len(every)
     service.close()
 
 
@@ -78,6 +83,9 @@ def test_service_refuses_requests_over_the_limits(profile: Profile) -> None:
         SuggestRequest("bad \ud800 surrogate"),
         SuggestRequest("nul \x00"),
         SuggestRequest("t", tags=("x",) * 201),
+        SuggestRequest("t", min_score=-0.1),
+        SuggestRequest("t", min_score=1.5),
+        SuggestRequest("t", min_score=float("nan")),
     ):
         with pytest.raises(InputError):
             service.submit(bad)

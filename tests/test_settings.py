@@ -18,7 +18,7 @@ from tagrec_core.settings import Settings, load_settings, save_settings
 
 def test_settings_default_round_trip_and_keep_unknown_keys(tmp_path: Path) -> None:
     assert load_settings(tmp_path) == (Settings(), None)
-    chosen = Settings(user="小明", port=24600, language="zh_CN", write_sidecar=True)
+    chosen = Settings(user="小明", port=24600, language="zh_CN", write_sidecar=True, min_score=0.1)
     save_settings(chosen, tmp_path)
     assert load_settings(tmp_path) == (chosen, None)
 
@@ -35,7 +35,8 @@ def test_settings_default_round_trip_and_keep_unknown_keys(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     "text",
     ["{not json", "[1, 2]", '{"port": "24519"}', '{"port": 70000}', '{"user": ""}', '{"language": "fr"}',
-     '{"write_xattr": "yes"}', '{"port": true}', "\xff\xfe"],
+     '{"write_xattr": "yes"}', '{"port": true}', '{"min_score": "0.1"}', '{"min_score": 2}',
+     '{"min_score": true}', '{"min_score": NaN}', "\xff\xfe"],
 )  # fmt: skip
 def test_a_bad_settings_file_gives_the_defaults_says_why_and_stays(tmp_path: Path, text: str) -> None:
     path = tmp_path / "settings.json"
@@ -51,6 +52,9 @@ def test_invalid_settings_are_refused_with_a_clear_message() -> None:
         Settings(port=0)
     with pytest.raises(InputError, match="user name"):
         Settings(user="a\x00b")
+    for bad in (-0.01, 1.01, float("nan"), True):
+        with pytest.raises(InputError, match="lowest score"):
+            Settings(min_score=bad)
     assert Settings(user="  anna ").user == "anna"
 
 

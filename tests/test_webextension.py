@@ -54,8 +54,12 @@ class Browser:
         self.worker = worker
         self.origin = "chrome-extension://" + worker.url.split("/")[2]
 
-    def configure(self, **settings: str) -> None:
-        """Set ``bridgeUrl`` / ``token`` in the extension's storage, as the options page does."""
+    def configure(self, **settings: str | float | None) -> None:
+        """Set ``bridgeUrl`` / ``token`` / ``minScore`` in the extension's storage, as the options page does
+        (``None`` removes a setting)."""
+        gone = [name for name, value in settings.items() if value is None]
+        self.worker.evaluate("(names) => chrome.storage.local.remove(names)", gone)
+        settings = {name: value for name, value in settings.items() if value is not None}
         self.worker.evaluate("(s) => chrome.storage.local.set(s)", settings)
 
     def ask_page(self, fixture: str = "so-ask.html") -> Any:
@@ -141,6 +145,38 @@ def test_typing_shows_chips_and_a_click_adds_the_tag_through_the_tag_editor(
     assert page.errors == []
     print(f"chips appeared {appeared_ms:.0f} ms after the last keystroke")  # reported in the issue note
     assert appeared_ms < 1500
+
+
+@needs_chromium
+def test_chips_leave_out_suggestions_below_the_chosen_score(paired: tuple[Browser, str]) -> None:
+    browser, _ = paired
+    browser.configure(minScore=0.5)  # of this draft's suggestions only python scores that high (0.99)
+    try:
+        page = browser.ask_page()
+        _type_draft(page)
+        page.wait_for_selector(CHIP, timeout=10_000)
+        page.wait_for_timeout(300)  # the last keystroke's answer
+        assert page.locator(CHIP).evaluate_all("chips => chips.map(c => c.dataset.tag)") == ["python"]
+    finally:
+        browser.configure(minScore=None)
+
+
+@needs_chromium
+def test_the_options_page_sets_the_lowest_score_to_show(browser: Browser) -> None:
+    browser.configure(minScore=None)
+    page = browser.context.new_page()
+    page.goto(f"{browser.origin}/options.html")
+    page.wait_for_selector("#minScore option", state="attached")
+    assert page.input_value("#minScore") == "0.02"  # the default
+    assert page.locator("#minScore option").all_text_contents() == ["Show all", "2%", "5%", "10%", "20%", "50%"]
+    page.select_option("#minScore", "0.2")
+    stored = "() => chrome.storage.local.get('minScore').then(s => s.minScore)"
+    page.wait_for_function(f"({stored})().then(v => v === 0.2)")
+    assert browser.worker.evaluate(stored) == 0.2
+    page.reload()
+    page.wait_for_selector("#minScore option", state="attached")
+    assert page.input_value("#minScore") == "0.2"
+    browser.configure(minScore=None)
 
 
 @needs_chromium

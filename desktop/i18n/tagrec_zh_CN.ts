@@ -1,54 +1,55 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>BridgePanel</name>
     <message>
-        <location filename="../bridge_panel.py" line="135" />
+        <location filename="../bridge_panel.py" line="135"/>
         <source>Browser</source>
         <translation>浏览器</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="135" />
+        <location filename="../bridge_panel.py" line="135"/>
         <source>Origin</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="135" />
+        <location filename="../bridge_panel.py" line="135"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="137" />
+        <location filename="../bridge_panel.py" line="137"/>
         <source>Pair a browser…</source>
         <translation>配对浏览器…</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="138" />
+        <location filename="../bridge_panel.py" line="138"/>
         <source>Copy debug report</source>
         <translation>复制调试报告</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="165" />
+        <location filename="../bridge_panel.py" line="165"/>
         <source>The browser bridge is off: {error}</source>
         <translation>浏览器桥接未开启：{error}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="167" />
+        <location filename="../bridge_panel.py" line="167"/>
         <source>Browsers reach tagrec at {url}</source>
         <translation>浏览器通过 {url} 连接 tagrec</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="169" />
+        <location filename="../bridge_panel.py" line="169"/>
         <source>Models — {states}</source>
         <translation>模型 — {states}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="184" />
+        <location filename="../bridge_panel.py" line="184"/>
         <source>never</source>
         <translation>从未</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="185" />
+        <location filename="../bridge_panel.py" line="185"/>
         <source>Revoke</source>
         <translation>撤销</translation>
     </message>
@@ -56,12 +57,12 @@
 <context>
     <name>ChipBar</name>
     <message>
-        <location filename="../chips.py" line="25" />
+        <location filename="../chips.py" line="25"/>
         <source>No suggestions yet: write a title or a few words.</source>
         <translation>还没有建议：写一个标题或几个词。</translation>
     </message>
     <message>
-        <location filename="../chips.py" line="41" />
+        <location filename="../chips.py" line="41"/>
         <source>{source} · {score:.0%} — {reason}</source>
         <translation>{source} · {score:.0%} — {reason}</translation>
     </message>
@@ -69,7 +70,7 @@
 <context>
     <name>Desktop</name>
     <message>
-        <location filename="../app.py" line="133" />
+        <location filename="../app.py" line="147"/>
         <source>The language changes when tagrec starts again.</source>
         <translation>语言将在 tagrec 下次启动时更改。</translation>
     </message>
@@ -77,58 +78,58 @@
 <context>
     <name>DraftingPane</name>
     <message>
-        <location filename="../drafting.py" line="61" />
+        <location filename="../drafting.py" line="65"/>
         <source>Stack Overflow</source>
         <translation>Stack Overflow</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="61" />
+        <location filename="../drafting.py" line="65"/>
         <source>Weibo</source>
         <translation>微博</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="61" />
+        <location filename="../drafting.py" line="65"/>
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="65" />
-        <location filename="../drafting.py" line="77" />
+        <location filename="../drafting.py" line="69"/>
+        <location filename="../drafting.py" line="81"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="67" />
+        <location filename="../drafting.py" line="71"/>
         <source>Write here; tags follow as you type.</source>
         <translation>在这里写作，标签会随着输入出现。</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="72" />
+        <location filename="../drafting.py" line="76"/>
         <source>Copy tags</source>
         <translation>复制标签</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="73" />
+        <location filename="../drafting.py" line="77"/>
         <source>New draft</source>
         <translation>新草稿</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="76" />
+        <location filename="../drafting.py" line="80"/>
         <source>Site</source>
         <translation>网站</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="122" />
+        <location filename="../drafting.py" line="127"/>
         <source>Loading the model…</source>
         <translation>正在加载模型……</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="173" />
+        <location filename="../drafting.py" line="178"/>
         <source>No tags chosen yet.</source>
         <translation>还没有选择标签。</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="188" />
+        <location filename="../drafting.py" line="193"/>
         <source>Could not save the feedback: {error}</source>
         <translation>无法保存反馈：{error}</translation>
     </message>
@@ -136,82 +137,82 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="64" />
+        <location filename="../folders_view.py" line="77"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="65" />
+        <location filename="../folders_view.py" line="78"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="66" />
+        <location filename="../folders_view.py" line="79"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="67" />
+        <location filename="../folders_view.py" line="80"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="71" />
+        <location filename="../folders_view.py" line="84"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="74" />
+        <location filename="../folders_view.py" line="87"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="77" />
+        <location filename="../folders_view.py" line="90"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="77" />
+        <location filename="../folders_view.py" line="90"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="77" />
+        <location filename="../folders_view.py" line="90"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="131" />
+        <location filename="../folders_view.py" line="147"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="197" />
+        <location filename="../folders_view.py" line="217"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="207" />
+        <location filename="../folders_view.py" line="227"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="209" />
+        <location filename="../folders_view.py" line="229"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="264" />
+        <location filename="../folders_view.py" line="290"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="267" />
+        <location filename="../folders_view.py" line="293"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="309" />
+        <location filename="../folders_view.py" line="336"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
@@ -219,52 +220,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../window.py" line="30" />
+        <location filename="../window.py" line="43"/>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
     <message>
-        <location filename="../window.py" line="31" />
+        <location filename="../window.py" line="44"/>
         <source>Folders</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="32" />
+        <location filename="../window.py" line="45"/>
         <source>Profile</source>
         <translation>个人档案</translation>
     </message>
     <message>
-        <location filename="../window.py" line="33" />
+        <location filename="../window.py" line="46"/>
         <source>Browser bridge</source>
         <translation>浏览器桥接</translation>
     </message>
     <message>
-        <location filename="../window.py" line="36" />
+        <location filename="../window.py" line="49"/>
         <source>&amp;tagrec</source>
         <translation>&amp;tagrec</translation>
     </message>
     <message>
-        <location filename="../window.py" line="37" />
+        <location filename="../window.py" line="50"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="40" />
+        <location filename="../window.py" line="53"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="51" />
+        <location filename="../window.py" line="66"/>
         <source>tagrec: tag suggestions and the browser bridge</source>
         <translation>tagrec：标签建议与浏览器桥接</translation>
     </message>
     <message>
-        <location filename="../window.py" line="53" />
+        <location filename="../window.py" line="68"/>
         <source>Show tagrec</source>
         <translation>显示 tagrec</translation>
     </message>
     <message>
-        <location filename="../window.py" line="54" />
+        <location filename="../window.py" line="69"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -272,37 +273,37 @@
 <context>
     <name>PairingDialog</name>
     <message>
-        <location filename="../bridge_panel.py" line="48" />
+        <location filename="../bridge_panel.py" line="48"/>
         <source>Pair a browser</source>
         <translation>配对浏览器</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="52" />
-        <source>In the browser, open tagrec's options and press “Pair with tagrec”. Approve the request only if the browser shows the same code.</source>
+        <location filename="../bridge_panel.py" line="52"/>
+        <source>In the browser, open tagrec&apos;s options and press “Pair with tagrec”. Approve the request only if the browser shows the same code.</source>
         <translation>在浏览器中打开 tagrec 的选项，点击“与 tagrec 配对”。只有当浏览器显示相同的代码时才批准请求。</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="58" />
+        <location filename="../bridge_panel.py" line="58"/>
         <source>Waiting for a pairing request…</source>
         <translation>正在等待配对请求……</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="59" />
+        <location filename="../bridge_panel.py" line="59"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="96" />
+        <location filename="../bridge_panel.py" line="96"/>
         <source>{name} ({origin}) — code {code}</source>
         <translation>{name}（{origin}）— 代码 {code}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="99" />
+        <location filename="../bridge_panel.py" line="99"/>
         <source>Approve</source>
         <translation>批准</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="100" />
+        <location filename="../bridge_panel.py" line="100"/>
         <source>Deny</source>
         <translation>拒绝</translation>
     </message>
@@ -310,52 +311,52 @@
 <context>
     <name>ProfilePlots</name>
     <message>
-        <location filename="../plots.py" line="161" />
+        <location filename="../plots.py" line="161"/>
         <source>Accept rate</source>
         <translation>采纳率</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="158" />
+        <location filename="../plots.py" line="158"/>
         <source>Accept rate: no suggestions shown yet</source>
         <translation>采纳率：还没有展示过建议</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="99" />
+        <location filename="../plots.py" line="99"/>
         <source>of the tags shown, accepted</source>
         <translation>展示的标签中被采纳的比例</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="107" />
+        <location filename="../plots.py" line="107"/>
         <source>Loading the history…</source>
         <translation>正在读取历史…</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="124" />
+        <location filename="../plots.py" line="124"/>
         <source>No feedback yet. Accept or reject suggested tags, and your tags over time and your accept rate appear here.</source>
         <translation>还没有反馈。采纳或拒绝建议的标签后，这里会显示你的标签随时间的变化和采纳率。</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="172" />
+        <location filename="../plots.py" line="172"/>
         <source>Tags over time: no tag on any item yet</source>
         <translation>标签随时间的变化：还没有条目带标签</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="173" />
+        <location filename="../plots.py" line="173"/>
         <source>Tags over time</source>
         <translation>标签随时间的变化</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="177" />
+        <location filename="../plots.py" line="177"/>
         <source>items per day</source>
         <translation>每天的条目数</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="178" />
+        <location filename="../plots.py" line="178"/>
         <source>items per week</source>
         <translation>每周的条目数</translation>
     </message>
     <message>
-        <location filename="../plots.py" line="179" />
+        <location filename="../plots.py" line="179"/>
         <source>items per month</source>
         <translation>每月的条目数</translation>
     </message>
@@ -363,124 +364,124 @@
 <context>
     <name>ProfileView</name>
     <message>
-        <location filename="../profile_view.py" line="54" />
+        <location filename="../profile_view.py" line="54"/>
         <source>Filter tags</source>
         <translation>筛选标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55" />
-        <location filename="../profile_view.py" line="56" />
-        <location filename="../profile_view.py" line="57" />
+        <location filename="../profile_view.py" line="55"/>
+        <location filename="../profile_view.py" line="56"/>
+        <location filename="../profile_view.py" line="57"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55" />
+        <location filename="../profile_view.py" line="55"/>
         <source>Items</source>
         <translation>条目</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55" />
+        <location filename="../profile_view.py" line="55"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="56" />
+        <location filename="../profile_view.py" line="56"/>
         <source>Alias</source>
         <translation>别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="57" />
+        <location filename="../profile_view.py" line="57"/>
         <source>Implies</source>
         <translation>隐含</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="60" />
+        <location filename="../profile_view.py" line="60"/>
         <source>js / pandas</source>
         <translation>js / pandas</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="61" />
+        <location filename="../profile_view.py" line="61"/>
         <source>javascript / python</source>
         <translation>javascript / python</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="62" />
+        <location filename="../profile_view.py" line="62"/>
         <source>Add alias</source>
         <translation>添加别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="63" />
+        <location filename="../profile_view.py" line="63"/>
         <source>Add implied tag</source>
         <translation>添加隐含标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="64" />
+        <location filename="../profile_view.py" line="64"/>
         <source>Remove selected rule</source>
         <translation>删除所选规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="65" />
+        <location filename="../profile_view.py" line="65"/>
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="66" />
+        <location filename="../profile_view.py" line="66"/>
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="67" />
+        <location filename="../profile_view.py" line="67"/>
         <source>Reset…</source>
         <translation>重置…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="68" />
+        <location filename="../profile_view.py" line="68"/>
         <source>Undo reset</source>
         <translation>撤销重置</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="118" />
+        <location filename="../profile_view.py" line="118"/>
         <source>{events} feedback events, {items} items, {tags} tags; accepted {rate} of the suggestions shown</source>
         <translation>{events} 条反馈，{items} 个条目，{tags} 个标签；采纳了 {rate} 的建议</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="159" />
+        <location filename="../profile_view.py" line="159"/>
         <source>Give both tags.</source>
         <translation>请填写两个标签。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="178" />
+        <location filename="../profile_view.py" line="178"/>
         <source>Export the profile</source>
         <translation>导出个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="185" />
+        <location filename="../profile_view.py" line="185"/>
         <source>Import a profile</source>
         <translation>导入个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="204" />
+        <location filename="../profile_view.py" line="204"/>
         <source>Reset the profile</source>
         <translation>重置个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="205" />
+        <location filename="../profile_view.py" line="205"/>
         <source>Delete everything tagrec learned from your feedback? You can undo it here.</source>
         <translation>删除 tagrec 从你的反馈中学到的一切？你可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="94" />
+        <location filename="../profile_view.py" line="94"/>
         <source>Tags and rules</source>
         <translation>标签与规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="95" />
+        <location filename="../profile_view.py" line="95"/>
         <source>Over time</source>
         <translation>随时间变化</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="145" />
+        <location filename="../profile_view.py" line="145"/>
         <source>The history could not be read: {error}</source>
         <translation>无法读取历史：{error}</translation>
     </message>
@@ -488,64 +489,79 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="32" />
+        <location filename="../settings_dialog.py" line="33"/>
         <source>tagrec settings</source>
         <translation>tagrec 设置</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="40" />
+        <location filename="../settings_dialog.py" line="41"/>
         <source>Whose profile learns from your choices. Each user has their own history.</source>
         <translation>由哪个用户的档案从你的选择中学习。每个用户有自己的历史。</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="47" />
-        <source>The browser extension finds tagrec at http://127.0.0.1:&lt;port&gt;. Change it in the extension's options too.</source>
+        <location filename="../settings_dialog.py" line="48"/>
+        <source>The browser extension finds tagrec at http://127.0.0.1:&lt;port&gt;. Change it in the extension&apos;s options too.</source>
         <translation>浏览器扩展通过 http://127.0.0.1:&lt;端口&gt; 找到 tagrec。请在扩展的选项中同样修改。</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="53" />
+        <location filename="../settings_dialog.py" line="54"/>
         <source>System language</source>
         <translation>跟随系统语言</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="57" />
+        <location filename="../settings_dialog.py" line="61"/>
+        <source>Show all</source>
+        <translation>全部显示</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="65"/>
+        <source>A score says how often such a suggestion is right: 5% is right about 1 time in 20. Suggestions scored lower are not shown, in drafts and for files.</source>
+        <translation>分数表示这类建议正确的频率：5% 约二十次对一次。分数更低的建议不再显示，草稿和文件都是如此。</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="70"/>
         <source>Start tagrec when I log in (in the tray, so the browser finds the bridge)</source>
         <translation>登录时启动 tagrec（在托盘中运行，浏览器即可找到桥接服务）</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="60" />
-        <source>In the file's “user.xdg.tags” attribute (KDE Dolphin, GNOME)</source>
+        <location filename="../settings_dialog.py" line="73"/>
+        <source>In the file&apos;s “user.xdg.tags” attribute (KDE Dolphin, GNOME)</source>
         <translation>写入文件的 “user.xdg.tags” 扩展属性（KDE Dolphin、GNOME）</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="62" />
+        <location filename="../settings_dialog.py" line="75"/>
         <source>In TagSpaces sidecar files (.ts folder beside the file)</source>
         <translation>写入 TagSpaces 附属文件（文件旁的 .ts 文件夹）</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="64" />
+        <location filename="../settings_dialog.py" line="77"/>
         <source>Also write the tags of organized files where other tools see them</source>
         <translation>同时把整理的文件的标签写到其他工具能看到的地方</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68" />
-        <source>Tags other tools put there are kept. Your files' contents are never changed.</source>
+        <location filename="../settings_dialog.py" line="81"/>
+        <source>Tags other tools put there are kept. Your files&apos; contents are never changed.</source>
         <translation>其他工具写入的标签会被保留。文件内容永远不会被修改。</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="78" />
+        <location filename="../settings_dialog.py" line="91"/>
         <source>User</source>
         <translation>用户</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="79" />
+        <location filename="../settings_dialog.py" line="92"/>
         <source>Bridge port</source>
         <translation>桥接端口</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="93"/>
         <source>Language</source>
         <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="94"/>
+        <source>Hide suggestions scored below</source>
+        <translation>隐藏低于此分数的建议</translation>
     </message>
 </context>
 </TS>

@@ -1,8 +1,9 @@
 // The service worker: the only part of the extension that talks to the tagrec app. Content scripts and the
-// options page send it messages; it reads the address and token from chrome.storage.local (`bridgeUrl`,
-// `token`: documented, so tests and power users may set them) and answers with the bridge's JSON.
+// options page send it messages; it reads the address, the token and the lowest score to show from
+// chrome.storage.local (`bridgeUrl`, `token`, `minScore`: documented, so tests and power users may set them) and
+// answers with the bridge's JSON.
 
-import { BridgeError, createBridge, DEFAULT_URL, helloStatus, STATUS } from "./lib/bridge.js";
+import { BridgeError, createBridge, DEFAULT_URL, helloStatus, minScoreOf, STATUS } from "./lib/bridge.js";
 
 async function bridge() {
   const { bridgeUrl, token } = await chrome.storage.local.get(["bridgeUrl", "token"]);
@@ -11,7 +12,8 @@ async function bridge() {
 
 const HANDLERS = {
   async suggest({ draft }) {
-    return { ok: true, ...(await (await bridge()).suggest(draft)) };
+    const { minScore } = await chrome.storage.local.get("minScore");
+    return { ok: true, ...(await (await bridge()).suggest({ ...draft, min_score: minScoreOf(minScore) })) };
   },
   async feedback({ event }) {
     return { ok: true, ...(await (await bridge()).feedback(event)) };

@@ -2,7 +2,7 @@
 // address, pairing (the same code is shown here and in the app; the user approves in the app), and a debug
 // report without secrets.
 
-import { createBridge, DEFAULT_URL, helloStatus, STATUS } from "./lib/bridge.js";
+import { createBridge, DEFAULT_URL, helloStatus, MIN_SCORES, minScoreOf, STATUS } from "./lib/bridge.js";
 
 const $ = (id) => document.getElementById(id);
 const t = (key, ...args) => chrome.i18n.getMessage(key, args) || key;
@@ -111,8 +111,25 @@ async function report() {
   $("copied").textContent = t("copied");
 }
 
+/** The choices of the lowest score to show, the stored one (or the default) selected; a change is saved at once. */
+async function minScoreChoices() {
+  const select = $("minScore");
+  const { minScore } = await chrome.storage.local.get("minScore");
+  const current = minScoreOf(minScore);
+  const choices = MIN_SCORES.includes(current) ? MIN_SCORES : [...MIN_SCORES, current].sort((a, b) => a - b);
+  select.replaceChildren(...choices.map((score) => {
+    const option = document.createElement("option");
+    option.value = String(score);
+    option.textContent = score === 0 ? t("minScoreAll") : `${Math.round(score * 1000) / 10}%`;
+    option.selected = score === current;
+    return option;
+  }));
+  select.addEventListener("change", () => chrome.storage.local.set({ minScore: Number(select.value) }));
+}
+
 for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
 settings().then(({ url }) => { $("url").value = url; });
+minScoreChoices();
 $("save").addEventListener("click", async () => {
   await chrome.storage.local.set({ bridgeUrl: $("url").value.trim() || DEFAULT_URL });
   refresh();

@@ -2,7 +2,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createBridge, helloStatus, STATUS, statusOf } from "../../extension_bridge/webextension/lib/bridge.js";
+import {
+  createBridge,
+  DEFAULT_MIN_SCORE,
+  helloStatus,
+  MIN_SCORES,
+  minScoreOf,
+  STATUS,
+  statusOf,
+} from "../../extension_bridge/webextension/lib/bridge.js";
 import { debounce, latestOnly } from "../../extension_bridge/webextension/lib/debounce.js";
 import {
   stackOverflowChoices,
@@ -114,4 +122,10 @@ test("hello tells pairing state and version skew", () => {
   assert.equal(helloStatus({ ...hello, token: "invalid" }), STATUS.revoked);
   assert.equal(helloStatus({ ...hello, api: { min: 2, max: 3 } }), STATUS.version);
   assert.equal(helloStatus({ app: "other" }), STATUS.foreign);
+});
+
+test("the lowest score to show is the stored one when it is a score, else the default", () => {
+  assert.ok(MIN_SCORES.includes(DEFAULT_MIN_SCORE));
+  for (const stored of [0, 0.05, 1]) assert.equal(minScoreOf(stored), stored);
+  for (const stored of [undefined, null, "0.5", -0.1, 1.5, Number.NaN]) assert.equal(minScoreOf(stored), DEFAULT_MIN_SCORE);
 });

@@ -3,6 +3,15 @@
 
 export const API_VERSION = "1";
 export const DEFAULT_URL = "http://127.0.0.1:24519";
+// Suggestions scored below this are not shown unless the user chooses otherwise (`minScore` in storage). The
+// scores are calibrated: a suggestion of 0.02 is right about one time in fifty on held-out posts.
+export const DEFAULT_MIN_SCORE = 0.02;
+export const MIN_SCORES = Object.freeze([0, 0.02, 0.05, 0.1, 0.2, 0.5]); // the options page's choices
+
+/** The stored `minScore` if it is a score, else the default. */
+export function minScoreOf(stored) {
+  return typeof stored === "number" && stored >= 0 && stored <= 1 ? stored : DEFAULT_MIN_SCORE;
+}
 
 // What the user is told, one word per situation (the options page and the chips' status use them).
 export const STATUS = Object.freeze({
