@@ -66,7 +66,8 @@ class Calibration:
         return self._squash(values), indices
 
     def _squash(self, raw: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.a * raw + self.b)
+        # In place on a fresh tensor: one allocation instead of three (a suggestion's top tags: ~8 µs of ~160).
+        return torch.mul(raw, self.a).add_(self.b).sigmoid_()
 
     def raw(self, logits: torch.Tensor) -> torch.Tensor:
         """The uncalibrated score that ``a`` and ``b`` act on."""

@@ -53,7 +53,8 @@ class BagModel(nn.Module):
 
     def forward(self, flat: torch.Tensor, offsets: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.embedding(flat, offsets) / lengths.clamp(min=1.0).unsqueeze(1)
-        x = self.dropout(x)
+        if self.training:  # identity otherwise; the module call alone costs a suggestion ~5 µs
+            x = self.dropout(x)
         if self.hidden is not None:
             x = torch.relu(self.hidden(x))
         return self.out(x)
