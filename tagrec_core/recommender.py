@@ -28,6 +28,7 @@ from tagrec_core.text import normalize, normalize_tag
 # Source words (one per method, the same in every UI): see ``suggestion.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
 _DIGIT_RE = re.compile(r"\d")
+_TIE_MARGIN = 8  # classifier candidates beyond the k asked for (``base_suggestions``)
 
 
 class Recommender:
@@ -102,19 +103,33 @@ class Recommender:
         excludes = [set(c) for c in chosen]
         ranking = self.model.ranking
         if ranking is not None:
-            probabilities = self.model.probabilities(texts).numpy()
+            probabilities = self._probabilities(texts)
             return [
                 self._rank_all(ranking, p_row, title, body, exclude, n)
                 for (title, body), p_row, exclude in zip(posts, probabilities, excludes, strict=True)
             ]
-        # Enough candidates that n remain after dropping the tags already chosen.
-        probs, indices = self.model.calibration.top(
-            self.model.logits(texts), min(len(self.model.vocab), n + max(map(len, excludes)))
-        )
+        # Enough candidates that n remain after dropping the tags already chosen, and a few more: tags tied
+        # at the n-th place must all be there for ``_rank``'s tie order to decide between them.
+        wanted = n + max(map(len, excludes)) + _TIE_MARGIN
+        probs, indices = self._top(texts, min(len(self.model.vocab), wanted))
         return [
-            self._rank(p_row, i_row, exclude, n)
-            for p_row, i_row, exclude in zip(probs.tolist(), indices.tolist(), excludes, strict=True)
+            self._rank(p_row, i_row, exclude, n) for p_row, i_row, exclude in zip(probs, indices, excludes, strict=True)
         ]
+
+    def _probabilities(self, texts: list[str]) -> np.ndarray | list[np.ndarray]:
+        """Every tag's calibrated score per text (one text: the model's faster one-post path)."""
+        if len(texts) == 1:
+            return [self.model.post_probabilities(texts[0])]
+        return self.model.probabilities(texts).numpy()
+
+    def _top(self, texts: list[str], k: int) -> tuple[list[list[float]], list[list[int]]]:
+        """The ``k`` best tags' calibrated scores and ids per text, best first."""
+        calibration = self.model.calibration
+        if len(texts) == 1:
+            probs, indices = calibration.top_array(self.model.post_logits(texts[0]), k)
+            return [probs.tolist()], [indices.tolist()]
+        probs, indices = calibration.top(self.model.logits(texts), k)
+        return probs.tolist(), indices.tolist()
 
     def _rank(self, probs: list[float], indices: list[int], exclude: set[str], k: int) -> list[Scored]:
         """The ``k`` best of the classifier's top tags, not in ``exclude``; equal shown scores in tag order.
