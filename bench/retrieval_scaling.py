@@ -193,9 +193,12 @@ def index_bytes(index: PostIndex) -> int:
 
 
 def with_cap(index: PostIndex, max_postings: int) -> PostIndex:
-    """The same index (shared arrays) read with another ``max_postings``."""
+    """The same index (shared arrays) read with another ``max_postings``; beyond the default cap (the exact
+    mode), without a query budget either."""
     other = copy.copy(index)
     other.max_postings = max_postings
+    if max_postings > DEFAULT_POSTINGS:
+        other.query_postings = 0
     return other
 
 

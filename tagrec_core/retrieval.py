@@ -5,7 +5,9 @@ Chinese, hashed): sublinear tf, smoothed idf, L2-normalised, so a dot product is
 ``scipy.sparse`` CSR matrix of terms x posts (one posting list per term, highest weight first); a query
 touches only the posting lists of its own terms, so its cost grows with how many posts share its terms,
 not with the size of the index. ``max_postings`` caps how much of one list a query reads (static index
-pruning): on a large index, the lists of very common terms are cut to their best-weighted posts.
+pruning): on a large index, the lists of very common terms are cut to their best-weighted posts. And a
+query reads at most about ``query_postings`` postings in all: its terms in order of weight, until the budget
+is spent (a long post's common words add more noise than evidence).
 
 What is stored is the raw term counts and tags of every post (``PostIndex.state``); weights and posting
 lists are derived at load, so an index can grow (``extend``: the user's own posts, later) and be rebuilt
@@ -35,6 +37,11 @@ TERM_BUCKETS = 1 << 20
 # 2026-11-23): the neighbour vote's F1@3 on valid stayed within ±0.002 on six sets (so-titles, so-users,
 # cooking, se-multi, weibo-takg, weibo-polls) while a long post reads a third of the postings it did.
 MAX_POSTINGS = 2_000
+# How many postings one query reads in all, its heaviest terms first (the term that crosses the budget is read
+# whole). 5,000 since 2026-11-24: the neighbour vote alone, F1@3 on valid, 0 (no budget) -> 5,000: se-multi
+# 0.1852 -> 0.1919, so-users 0.3034 -> 0.3081, weibo-takg 0.1790 -> 0.1838, weibo-polls 0.1401 -> 0.1417,
+# weibo-hashtaggen 0.1528 -> 0.1545, so-titles 0.4754 -> 0.4768; a long post's vote about twice as fast.
+QUERY_POSTINGS = 5_000
 _COUNT_DTYPE = np.uint16  # term counts per post; a post of 65k equal terms is clipped, harmlessly
 
 
@@ -65,8 +72,16 @@ class NeighbourVotes:
 class PostIndex:
     """Tagged posts, searchable by cosine similarity of TF-IDF term vectors."""
 
-    def __init__(self, counts: sp.csr_matrix, post_tags: sp.csr_matrix, *, max_postings: int = MAX_POSTINGS) -> None:
-        """``counts``: posts x terms raw term counts; ``post_tags``: posts x tags, 1 where a post has a tag."""
+    def __init__(
+        self,
+        counts: sp.csr_matrix,
+        post_tags: sp.csr_matrix,
+        *,
+        max_postings: int = MAX_POSTINGS,
+        query_postings: int = QUERY_POSTINGS,
+    ) -> None:
+        """``counts``: posts x terms raw term counts; ``post_tags``: posts x tags, 1 where a post has a tag;
+        ``query_postings``: a query's budget of postings (0: none)."""
         if counts.shape[0] != post_tags.shape[0]:
             raise ValueError("counts and post_tags differ in their number of posts")
         self.counts = counts.tocsr().astype(_COUNT_DTYPE)
@@ -74,6 +89,7 @@ class PostIndex:
         self._tag_indptr = self.post_tags.indptr.astype(np.int64)
         self._tag_indices = self.post_tags.indices.astype(np.int64)
         self.max_postings = max_postings
+        self.query_postings = query_postings
         n_posts, n_terms = self.counts.shape
         df = np.bincount(self.counts.indices, minlength=n_terms)
         self.idf = (np.log((1.0 + n_posts) / (1.0 + df)) + 1.0).astype(np.float32)
@@ -104,16 +120,18 @@ class PostIndex:
         n_tags: int,
         *,
         max_postings: int = MAX_POSTINGS,
+        query_postings: int = QUERY_POSTINGS,
     ) -> PostIndex:
         """An index of posts given as term-id lists (``features.bag_ids``) and tag-id lists."""
-        return cls(_count_matrix(terms, n_terms), _tag_matrix(tags, n_tags), max_postings=max_postings)
+        counts, post_tags = _count_matrix(terms, n_terms), _tag_matrix(tags, n_tags)
+        return cls(counts, post_tags, max_postings=max_postings, query_postings=query_postings)
 
     def extend(self, terms: Sequence[Sequence[int]], tags: Sequence[Sequence[int]]) -> PostIndex:
         """A new index with these posts added (idf recomputed over all posts); ``self`` is unchanged."""
         n_terms, n_tags = self.counts.shape[1], self.post_tags.shape[1]
         counts = sp.vstack([self.counts, _count_matrix(terms, n_terms)]).tocsr()
         post_tags = sp.vstack([self.post_tags, _tag_matrix(tags, n_tags)]).tocsr()
-        return PostIndex(counts, post_tags, max_postings=self.max_postings)
+        return PostIndex(counts, post_tags, max_postings=self.max_postings, query_postings=self.query_postings)
 
     def __len__(self) -> int:
         return int(self.counts.shape[0])
@@ -154,10 +172,12 @@ class PostIndex:
         if not len(ids) or k < 1:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         starts = self._indptr[ids]
-        ends = np.minimum(self._indptr[ids + 1], starts + self.max_postings)
-        lengths = ends - starts
-        if not lengths.sum():
+        lengths = np.minimum(self._indptr[ids + 1], starts + self.max_postings) - starts
+        total = int(lengths.sum())
+        if not total:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if 0 < self.query_postings < total:
+            starts, lengths, weights = self._within_budget(starts, lengths, weights)
         positions = spans(starts, lengths)  # all postings of the query's terms at once
         posts = self._indices[positions]
         contributions = self._weights[positions] * np.repeat(weights, lengths)
@@ -172,6 +192,16 @@ class PostIndex:
             sims = dense[unique_posts].astype(np.float32)
         best = top_indices(sims, k)
         return unique_posts[best].astype(np.int64), sims[best]
+
+    def _within_budget(
+        self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The query's heaviest terms (their list starts, lengths and weights, in the query's order) until
+        ``query_postings`` postings are spent; the term that crosses the budget is read whole."""
+        order = np.argsort(-weights, kind="stable")
+        spent_before = np.cumsum(lengths[order]) - lengths[order]
+        keep = np.sort(order[spent_before < self.query_postings])
+        return starts[keep], lengths[keep], weights[keep]
 
     def _lead(self, weights: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
         """The first ``k`` posts of one of the query's posting lists: distinct posts (a list names a post once),
@@ -253,6 +283,7 @@ class PostIndex:
             "tag_indptr": torch.from_numpy(self.post_tags.indptr.astype(np.int64)),
             "tag_indices": torch.from_numpy(self.post_tags.indices.astype(np.int32)),
             "max_postings": int(self.max_postings),
+            "query_postings": int(self.query_postings),
         }
 
     @classmethod
@@ -278,7 +309,9 @@ class PostIndex:
             shape=(n_posts, n_tags),
         )
         post_tags.check_format(full_check=True)
-        return cls(counts, post_tags, max_postings=int(state["max_postings"]))  # type: ignore[arg-type]
+        # Files written before the query budget (2026-11-24) read every term: their fusion learned that vote.
+        query_postings = int(state.get("query_postings", 0))  # type: ignore[call-overload]
+        return cls(counts, post_tags, max_postings=int(state["max_postings"]), query_postings=query_postings)  # type: ignore[arg-type]
 
 
 def _floor(dense: np.ndarray, lead: np.ndarray, k: int) -> float:

@@ -192,6 +192,31 @@ def test_max_postings_reads_only_the_best_posting_of_each_term() -> None:
     assert sorted(capped.neighbours([7, 8], 10)[0].tolist()) == [1, 4]
 
 
+def test_query_budget_reads_the_heaviest_terms_first() -> None:
+    # Term 7 is in every post (low idf), term 5 in one post (high idf), term 6 in two.
+    terms = [[7, 5], [7, 6], [7, 6], [7], [7], [7]]
+    tags = [[0], [1], [2], [3], [4], [5]]
+    budgeted = PostIndex.build(terms, tags, 16, 6, query_postings=2)
+    unbudgeted = PostIndex.build(terms, tags, 16, 6, query_postings=0)
+    assert sorted(unbudgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2, 3, 4, 5]
+    # 5 (1 posting) fits, 6 (2 postings) crosses the budget and is read whole, 7 is left out.
+    assert sorted(budgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2]
+    # Within the budget nothing changes.
+    for query in ([5], [5, 6], [7]):
+        a, b = budgeted.neighbours(query, 10), unbudgeted.neighbours(query, 10)
+        assert a[0].tolist() == b[0].tolist()
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_query_budget_survives_extend_and_state_and_old_files_have_none() -> None:
+    index = PostIndex.build([[1, 2], [2, 3]], [[0], [1]], 10, 2, query_postings=7)
+    assert index.extend([[3]], [[0]]).query_postings == 7
+    assert all(copy.query_postings == 7 for copy in _round_trips(index))
+    old_state = index.state()
+    del old_state["query_postings"]  # a file written before the budget
+    assert PostIndex.from_state(old_state).query_postings == 0
+
+
 # --- votes -------------------------------------------------------------------------------------------------
 
 
