@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tagrec_core.arrays import from_gaps, from_planes, gaps, spans, to_planes, top_indices
-from tagrec_core.tagmatch import words
+from tagrec_core.tagmatch import post_words, words
 
 __all__ = ["MAX_POSTINGS", "TERM_BUCKETS", "NeighbourVotes", "PostIndex", "post_terms"]
 
@@ -238,12 +238,11 @@ class PostIndex:
         tag_ids = self._tag_indices[spans(starts, lengths)]
         post_of = np.repeat(np.arange(len(posts)), lengths)
         tag_sims = sims[post_of]
-        unique_tags, inverse = np.unique(tag_ids, return_inverse=True)
+        unique_tags, first, inverse = np.unique(tag_ids, return_index=True, return_inverse=True)
         total = float(sims.sum())
         share = np.bincount(inverse, weights=tag_sims) / (total if total > 0 else 1.0)
         count = np.bincount(inverse)
-        best = np.zeros(len(unique_tags), np.float32)
-        np.maximum.at(best, inverse, tag_sims)
+        best = tag_sims[first]  # a tag's first post is its closest: the neighbours come most similar first
         near = post_of < NEAR
         near_total = float(sims[:NEAR].sum())
         share_near = np.bincount(inverse[near], weights=tag_sims[near], minlength=len(unique_tags))
@@ -344,7 +343,21 @@ def _counts_from_postings(state: dict[str, object], n_posts: int, n_terms: int) 
 def post_terms(text: str) -> list[int]:
     """The retrieval terms of a (normalised) text: hashed words, adjacent word pairs and, in Chinese (where
     every character is a word, ``tagmatch.words``), character triples. Stable across processes (CRC-32)."""
-    tokens = words(text)
+    return _hashed(words(text))
+
+
+def query_terms(clean_title: str, clean_body: str) -> list[int]:
+    """The retrieval terms of a post from its normalised title and body: the one form used to index posts
+    and to query the index.
+
+    They are ``post_terms(f"{clean_title}\n{clean_body}")`` (no word spans the line break, so the words of the
+    whole are the title's then the body's), made from the words the text matcher reads too (``post_words``,
+    cached): a long post's words are worked out once, not three times.
+    """
+    return _hashed([*post_words(clean_title), *post_words(clean_body)])
+
+
+def _hashed(tokens: Sequence[str]) -> list[int]:
     grams = list(tokens)
     grams.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     grams.extend(
@@ -353,12 +366,6 @@ def post_terms(text: str) -> list[int]:
         if len(a) == len(b) == len(c) == 1 and not (a.isascii() or b.isascii() or c.isascii())
     )
     return [zlib.crc32(g.encode("utf-8")) % TERM_BUCKETS for g in grams]
-
-
-def query_terms(clean_title: str, clean_body: str) -> list[int]:
-    """The retrieval terms of a post from its normalised title and body: the one form used to index posts
-    and to query the index."""
-    return post_terms(f"{clean_title}\n{clean_body}")
 
 
 def _count_matrix(terms: Sequence[Sequence[int]], n_terms: int) -> sp.csr_matrix:

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from tagrec_core.retrieval import NEAR, TERM_BUCKETS, NeighbourVotes, PostIndex, post_terms
+from tagrec_core.retrieval import NEAR, TERM_BUCKETS, NeighbourVotes, PostIndex, post_terms, query_terms
+from tagrec_core.text import normalize
 from tests.conftest import format_two_index_state
 
 POSTS = [
@@ -411,3 +412,23 @@ def test_state_round_trip_of_posts_without_terms() -> None:
     assert len(copy) == 2
     assert copy.counts.nnz == 0
     assert len(copy.neighbours(post_terms("anything"), 5)[0]) == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("How to use C#", ".NET core and c++ in node.js"),
+        ("pandas-", "-merge two data_frames"),
+        ("今天李敏镐", "来了 中国女排"),
+        ("ΟΔΟΣ", "\u0301combining mark first"),
+        ("Ｆｕｌｌ－ｗｉｄｔｈ", "ｃ＃ and DIGIT URL MENTION 🙂"),
+        ("", "only a body"),
+        ("only a title", ""),
+        ("", ""),
+        ("a.", ".b"),
+        ("c+", "+d #e"),
+    ],
+)
+def test_query_terms_are_the_terms_of_title_and_body_joined(title: str, body: str) -> None:
+    clean_title, clean_body = normalize(title), normalize(body)
+    assert query_terms(clean_title, clean_body) == post_terms(f"{clean_title}\n{clean_body}")
