@@ -44,9 +44,9 @@ class NumpyBag:
             self._scale: np.ndarray | None = None
             self._offset = np.zeros(0, np.float32)
         else:  # torch.ao's quantized EmbeddingBag
-            weight = table.weight()
+            weight = table.weight()  # unpacked: a copy of the table's 8-bit rows, which this keeps
             scale = weight.q_per_channel_scales().numpy().astype(np.float32)
-            self._rows = weight.int_repr().numpy()
+            self._rows = _bytes_of(weight)
             self._scale = scale
             self._offset = (-weight.q_per_channel_zero_points().numpy() * scale).astype(np.float32)
         self._hidden = None if network.hidden is None else _layer(network.hidden)
@@ -67,6 +67,17 @@ class NumpyBag:
         if self._hidden is not None:
             x = np.maximum(self._hidden(x), np.float32(0.0))
         return self._out(x)
+
+
+def _bytes_of(quantized: torch.Tensor) -> np.ndarray:
+    """The 8-bit values of a contiguous quantized tensor as a uint8 array over its own memory (``int_repr``
+    would copy them: another 10 MB for a 100k-row table)."""
+    if not quantized.is_contiguous():
+        return quantized.int_repr().numpy()
+    raw = torch.empty(0, dtype=torch.uint8).set_(quantized.untyped_storage())
+    return (
+        raw[quantized.storage_offset() : quantized.storage_offset() + quantized.numel()].view(quantized.shape).numpy()
+    )
 
 
 def _layer(module: nn.Module) -> Layer:
