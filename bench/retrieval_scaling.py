@@ -10,8 +10,9 @@ evenly spaced posts of the set's valid split, never indexed, with their terms co
 
 Per size, single thread, one query per call (after a warm-up):
 
-* latency of ``index.votes(terms, k=30)`` with the library's default ``max_postings`` (*pruned*) and with
-  ``max_postings = 10**9`` (*exact*: no posting list is cut; the same index arrays, only the cap differs);
+* latency of ``index.votes(terms, k=30)`` with the library's default ``max_postings`` and ``query_postings``
+  (*pruned*) and with ``max_postings = 10**9`` and no query budget (*exact*: no posting list is cut; the
+  same index arrays, only the caps differ);
 * recall@30 of the pruned neighbours against the exact ones (the fraction of the exact top-30 post ids that
   the pruned query returns), and a tie-aware variant that also accepts a post whose exact similarity equals
   the exact 30th (synthetic resamples make exact ties common); both are read off the neighbours of the
@@ -71,6 +72,7 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 K = 30
 EXACT_POSTINGS = 10**9  # "no cap": longer than any posting list
 DEFAULT_POSTINGS = int(inspect.signature(PostIndex.__init__).parameters["max_postings"].default)
+DEFAULT_QUERY_POSTINGS = int(inspect.signature(PostIndex.__init__).parameters["query_postings"].default)
 REPLACE = 0.3
 CHUNK = 100_000  # synthetic posts generated per step (bounds the generator's temporary arrays)
 TIE_TOLERANCE = 1e-5
@@ -526,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "queries": args.queries,
         "sizes": sizes,
         "default_max_postings": DEFAULT_POSTINGS,
+        "default_query_postings": DEFAULT_QUERY_POSTINGS,  # the pruned mode's budget; the exact mode has none
         "exact_max_postings": EXACT_POSTINGS,
         "replace": args.replace,
         "seed": args.seed,

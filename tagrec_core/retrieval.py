@@ -6,8 +6,8 @@ Chinese, hashed): sublinear tf, smoothed idf, L2-normalised, so a dot product is
 touches only the posting lists of its own terms, so its cost grows with how many posts share its terms,
 not with the size of the index. ``max_postings`` caps how much of one list a query reads (static index
 pruning): on a large index, the lists of very common terms are cut to their best-weighted posts. And a
-query reads at most about ``query_postings`` postings in all: its terms in order of weight, until the budget
-is spent (a long post's common words add more noise than evidence).
+query reads only its heaviest terms: those that hold ``query_mass`` of its squared weight, and at most about
+``query_postings`` postings in all (a long post's common words add more noise than evidence).
 
 What is stored is the raw term counts and tags of every post (``PostIndex.state``); weights and posting
 lists are derived at load, so an index can grow (``extend``: the user's own posts, later) and be rebuilt
@@ -37,11 +37,15 @@ TERM_BUCKETS = 1 << 20
 # 2026-11-23): the neighbour vote's F1@3 on valid stayed within ±0.002 on six sets (so-titles, so-users,
 # cooking, se-multi, weibo-takg, weibo-polls) while a long post reads a third of the postings it did.
 MAX_POSTINGS = 2_000
-# How many postings one query reads in all, its heaviest terms first (the term that crosses the budget is read
-# whole). 5,000 since 2026-11-24: the neighbour vote alone, F1@3 on valid, 0 (no budget) -> 5,000: se-multi
-# 0.1852 -> 0.1919, so-users 0.3034 -> 0.3081, weibo-takg 0.1790 -> 0.1838, weibo-polls 0.1401 -> 0.1417,
-# weibo-hashtaggen 0.1528 -> 0.1545, so-titles 0.4754 -> 0.4768; a long post's vote about twice as fast.
-QUERY_POSTINGS = 5_000
+# A query reads its heaviest terms until they hold QUERY_MASS of its squared (L2-normalised) weight, and stops
+# early when QUERY_POSTINGS postings are read (the term that crosses either line is read whole). Measured
+# 2026-11-24, the neighbour vote alone, F1@3 on valid, all terms -> 0.95 of the mass: on each set's own index
+# se-multi 0.1852 -> 0.1956, so-users 0.3034 -> 0.3125, weibo-takg 0.1790 -> 0.1860, weibo-polls 0.1401 ->
+# 0.1403, in 40-60% of the time; on one index of all English train posts (75k, as the shipped model) so-titles
+# 0.4878 -> 0.4873, so-users 0.2635 -> 0.2675, se-multi 0.0807 -> 0.0786, long posts 455 -> 256 us. A flat
+# budget of 5,000 postings alone did as well on the small indexes but lost 6% on se-multi in the large one.
+QUERY_MASS = 0.95
+QUERY_POSTINGS = 20_000
 _COUNT_DTYPE = np.uint16  # term counts per post; a post of 65k equal terms is clipped, harmlessly
 
 
@@ -78,10 +82,11 @@ class PostIndex:
         post_tags: sp.csr_matrix,
         *,
         max_postings: int = MAX_POSTINGS,
+        query_mass: float = QUERY_MASS,
         query_postings: int = QUERY_POSTINGS,
     ) -> None:
         """``counts``: posts x terms raw term counts; ``post_tags``: posts x tags, 1 where a post has a tag;
-        ``query_postings``: a query's budget of postings (0: none)."""
+        ``query_mass``, ``query_postings``: what a query reads of its terms (1.0 and 0: all of them)."""
         if counts.shape[0] != post_tags.shape[0]:
             raise ValueError("counts and post_tags differ in their number of posts")
         self.counts = counts.tocsr().astype(_COUNT_DTYPE)
@@ -89,6 +94,7 @@ class PostIndex:
         self._tag_indptr = self.post_tags.indptr.astype(np.int64)
         self._tag_indices = self.post_tags.indices.astype(np.int64)
         self.max_postings = max_postings
+        self.query_mass = query_mass
         self.query_postings = query_postings
         n_posts, n_terms = self.counts.shape
         df = np.bincount(self.counts.indices, minlength=n_terms)
@@ -120,18 +126,23 @@ class PostIndex:
         n_tags: int,
         *,
         max_postings: int = MAX_POSTINGS,
+        query_mass: float = QUERY_MASS,
         query_postings: int = QUERY_POSTINGS,
     ) -> PostIndex:
         """An index of posts given as term-id lists (``features.bag_ids``) and tag-id lists."""
         counts, post_tags = _count_matrix(terms, n_terms), _tag_matrix(tags, n_tags)
-        return cls(counts, post_tags, max_postings=max_postings, query_postings=query_postings)
+        return cls(counts, post_tags, max_postings=max_postings, query_mass=query_mass, query_postings=query_postings)
 
     def extend(self, terms: Sequence[Sequence[int]], tags: Sequence[Sequence[int]]) -> PostIndex:
         """A new index with these posts added (idf recomputed over all posts); ``self`` is unchanged."""
         n_terms, n_tags = self.counts.shape[1], self.post_tags.shape[1]
         counts = sp.vstack([self.counts, _count_matrix(terms, n_terms)]).tocsr()
         post_tags = sp.vstack([self.post_tags, _tag_matrix(tags, n_tags)]).tocsr()
-        return PostIndex(counts, post_tags, max_postings=self.max_postings, query_postings=self.query_postings)
+        return PostIndex(counts, post_tags, **self._reading())
+
+    def _reading(self) -> dict[str, int | float]:
+        """How queries read this index (kept by ``extend`` and ``state``)."""
+        return {"max_postings": self.max_postings, "query_mass": self.query_mass, "query_postings": self.query_postings}
 
     def __len__(self) -> int:
         return int(self.counts.shape[0])
@@ -176,8 +187,8 @@ class PostIndex:
         total = int(lengths.sum())
         if not total:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if 0 < self.query_postings < total:
-            starts, lengths, weights = self._within_budget(starts, lengths, weights)
+        if self.query_mass < 1.0 or 0 < self.query_postings < total:
+            starts, lengths, weights = self._heaviest(starts, lengths, weights)
         positions = spans(starts, lengths)  # all postings of the query's terms at once
         posts = self._indices[positions]
         contributions = self._weights[positions] * np.repeat(weights, lengths)
@@ -193,15 +204,19 @@ class PostIndex:
         best = top_indices(sims, k)
         return unique_posts[best].astype(np.int64), sims[best]
 
-    def _within_budget(
+    def _heaviest(
         self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The query's heaviest terms (their list starts, lengths and weights, in the query's order) until
-        ``query_postings`` postings are spent; the term that crosses the budget is read whole."""
+        """The query's heaviest terms (their list starts, lengths and weights, in the query's order): until
+        they hold ``query_mass`` of its squared weight, and no further than ``query_postings`` postings (0: no
+        such limit); the term that crosses either line is read whole."""
         order = np.argsort(-weights, kind="stable")
-        spent_before = np.cumsum(lengths[order]) - lengths[order]
-        keep = np.sort(order[spent_before < self.query_postings])
-        return starts[keep], lengths[keep], weights[keep]
+        squares = weights[order] ** 2
+        keep = np.cumsum(squares) - squares < self.query_mass
+        if self.query_postings > 0:
+            keep &= np.cumsum(lengths[order]) - lengths[order] < self.query_postings
+        kept = np.sort(order[keep])
+        return starts[kept], lengths[kept], weights[kept]
 
     def _lead(self, weights: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
         """The first ``k`` posts of one of the query's posting lists: distinct posts (a list names a post once),
@@ -282,6 +297,7 @@ class PostIndex:
             "tag_indptr": torch.from_numpy(self.post_tags.indptr.astype(np.int64)),
             "tag_indices": torch.from_numpy(self.post_tags.indices.astype(np.int32)),
             "max_postings": int(self.max_postings),
+            "query_mass": float(self.query_mass),
             "query_postings": int(self.query_postings),
         }
 
@@ -308,9 +324,15 @@ class PostIndex:
             shape=(n_posts, n_tags),
         )
         post_tags.check_format(full_check=True)
-        # Files written before the query budget (2026-11-24) read every term: their fusion learned that vote.
-        query_postings = int(state.get("query_postings", 0))  # type: ignore[call-overload]
-        return cls(counts, post_tags, max_postings=int(state["max_postings"]), query_postings=query_postings)  # type: ignore[arg-type]
+        # Files written before queries read only their heaviest terms (2026-11-24) read every term: their
+        # fusion learned that vote.
+        return cls(
+            counts,
+            post_tags,
+            max_postings=int(state["max_postings"]),  # type: ignore[call-overload]
+            query_mass=float(state.get("query_mass", 1.0)),  # type: ignore[arg-type]
+            query_postings=int(state.get("query_postings", 0)),  # type: ignore[call-overload]
+        )
 
 
 def _floor(dense: np.ndarray, lead: np.ndarray, k: int) -> float:

@@ -36,8 +36,11 @@ def _terms(texts: list[str]) -> list[list[int]]:
     return [post_terms(t) for t in texts]
 
 
-def _index(posts: list[tuple[str, list[int]]] = POSTS, **kwargs: int) -> PostIndex:
-    return PostIndex.build(_terms([p[0] for p in posts]), [p[1] for p in posts], TERM_BUCKETS, N_TAGS, **kwargs)
+def _index(posts: list[tuple[str, list[int]]] = POSTS, **kwargs: float) -> PostIndex:
+    return PostIndex.build(_terms([p[0] for p in posts]), [p[1] for p in posts], TERM_BUCKETS, N_TAGS, **kwargs)  # type: ignore[arg-type]
+
+
+EXACT = {"query_mass": 1.0, "query_postings": 0}  # queries read every term: similarities are whole cosines
 
 
 def _brute_force_similarities(terms: list[list[int]], query: list[int]) -> np.ndarray:
@@ -119,7 +122,7 @@ def test_post_terms_same_in_another_process() -> None:
 
 
 def test_identical_post_is_nearest_with_similarity_one() -> None:
-    index = _index()
+    index = _index(**EXACT)
     for post_id, (text, _tags) in enumerate(POSTS):
         posts, sims = index.neighbours(post_terms(text), 3)
         assert posts[0] == post_id
@@ -127,7 +130,7 @@ def test_identical_post_is_nearest_with_similarity_one() -> None:
 
 
 def test_similarities_match_brute_force_and_are_sorted() -> None:
-    index = _index()
+    index = _index(**EXACT)
     terms = _terms([p[0] for p in POSTS])
     query = post_terms("merge a pandas column from a csv")
     posts, sims = index.neighbours(query, len(POSTS))
@@ -197,8 +200,8 @@ def test_query_budget_reads_the_heaviest_terms_first() -> None:
     # Term 7 is in every post (low idf), term 5 in one post (high idf), term 6 in two.
     terms = [[7, 5], [7, 6], [7, 6], [7], [7], [7]]
     tags = [[0], [1], [2], [3], [4], [5]]
-    budgeted = PostIndex.build(terms, tags, 16, 6, query_postings=2)
-    unbudgeted = PostIndex.build(terms, tags, 16, 6, query_postings=0)
+    budgeted = PostIndex.build(terms, tags, 16, 6, query_mass=1.0, query_postings=2)
+    unbudgeted = PostIndex.build(terms, tags, 16, 6, query_mass=1.0, query_postings=0)
     assert sorted(unbudgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2, 3, 4, 5]
     # 5 (1 posting) fits, 6 (2 postings) crosses the budget and is read whole, 7 is left out.
     assert sorted(budgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2]
@@ -209,13 +212,27 @@ def test_query_budget_reads_the_heaviest_terms_first() -> None:
         np.testing.assert_array_equal(a[1], b[1])
 
 
-def test_query_budget_survives_extend_and_state_and_old_files_have_none() -> None:
-    index = PostIndex.build([[1, 2], [2, 3]], [[0], [1]], 10, 2, query_postings=7)
-    assert index.extend([[3]], [[0]]).query_postings == 7
-    assert all(copy.query_postings == 7 for copy in _round_trips(index))
+def test_query_reads_the_terms_that_hold_its_mass() -> None:
+    terms = [[7, 5], [7, 6], [7, 6], [7], [7], [7]]
+    tags = [[0], [1], [2], [3], [4], [5]]
+    index = PostIndex.build(terms, tags, 16, 6, query_mass=0.85, query_postings=0)
+    ids, weights = index.vector([5, 6, 7])
+    squares = dict(zip(ids.tolist(), (weights**2).tolist(), strict=True))
+    assert squares[5] + squares[6] >= 0.85 > squares[5]  # so 5 and 6 are read, 7 is not
+    assert sorted(index.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2]
+    whole = PostIndex.build(terms, tags, 16, 6, query_mass=1.0, query_postings=0)
+    assert sorted(whole.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2, 3, 4, 5]
+    assert index.neighbours([7], 10)[0].tolist() == whole.neighbours([7], 10)[0].tolist()  # one term: all of it
+
+
+def test_query_reading_survives_extend_and_state_and_old_files_read_everything() -> None:
+    index = PostIndex.build([[1, 2], [2, 3]], [[0], [1]], 10, 2, query_mass=0.8, query_postings=7)
+    for copy in [index.extend([[3]], [[0]]), *_round_trips(index)]:
+        assert (copy.query_mass, copy.query_postings) == (pytest.approx(0.8), 7)
     old_state = index.state()
-    del old_state["query_postings"]  # a file written before the budget
-    assert PostIndex.from_state(old_state).query_postings == 0
+    del old_state["query_postings"], old_state["query_mass"]  # a file written before 2026-11-24
+    old = PostIndex.from_state(old_state)
+    assert (old.query_mass, old.query_postings) == (1.0, 0)
 
 
 # --- votes -------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_count_matrix_matches_library_build(real: rs.Corpus) -> None:
 
 def test_brute_force_and_similarity_agree_with_exact_index(records: list[Record], real: rs.Corpus) -> None:
     corpus, _ = rs.grow(real, 800, seed=3)
-    index = PostIndex(rs.count_matrix(corpus), corpus.tags)
+    index = PostIndex(rs.count_matrix(corpus), corpus.tags, query_mass=1.0, query_postings=0)
     peer = rs.BruteForce(index)
     for terms in rs.query_terms(records[200:], 10):
         posts, sims = index.neighbours(terms, 10)
@@ -94,4 +94,5 @@ def test_main_writes_json(tmp_path: Path, records: list[Record]) -> None:
     assert rs.main(argv) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["meta"]["default_max_postings"] == rs.DEFAULT_POSTINGS
+    assert report["meta"]["default_query_postings"] == rs.DEFAULT_QUERY_POSTINGS > 0
     assert report["sets"]["tiny"]["rows"][0]["posts"] == 300
