@@ -141,7 +141,7 @@ class PostIndex:
         return PostIndex(counts, post_tags, **self._reading())
 
     def _reading(self) -> dict[str, int | float]:
-        """How queries read this index (kept by ``extend`` and ``state``)."""
+        """How queries read this index (``extend`` keeps it)."""
         return {"max_postings": self.max_postings, "query_mass": self.query_mass, "query_postings": self.query_postings}
 
     def __len__(self) -> int:
@@ -173,7 +173,9 @@ class PostIndex:
     def neighbours(self, terms: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` most similar posts to a query: (post ids, cosine similarities), most similar first.
 
-        Posts sharing no term with the query are never returned, so fewer than ``k`` may come back.
+        Posts sharing no term with the query are never returned, so fewer than ``k`` may come back. The
+        similarities are over the terms the query reads (``query_mass``, ``query_postings``, ``max_postings``):
+        whole cosines only when it reads them all.
         """
         return self.nearest(self.vector(terms), k)
 
