@@ -181,16 +181,11 @@ class PostIndex:
 
     def nearest(self, query: tuple[np.ndarray, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
         """``neighbours`` of a query already turned into its ``vector``."""
-        ids, weights = query
-        if not len(ids) or k < 1:
+        if not len(query[0]) or k < 1:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        starts = self._indptr[ids]
-        lengths = np.minimum(self._indptr[ids + 1], starts + self.max_postings) - starts
-        total = int(lengths.sum())
-        if not total:
+        starts, lengths, weights = self.lists(query)
+        if not lengths.sum():
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if self.query_mass < 1.0 or 0 < self.query_postings < total:
-            starts, lengths, weights = self._heaviest(starts, lengths, weights)
         positions = spans(starts, lengths)  # all postings of the query's terms at once
         posts = self._indices[positions]
         contributions = self._weights[positions] * np.repeat(weights, lengths)
@@ -205,6 +200,16 @@ class PostIndex:
             sims = dense[unique_posts].astype(np.float32)
         best = top_indices(sims, k)
         return unique_posts[best].astype(np.int64), sims[best]
+
+    def lists(self, query: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The posting lists a query (``vector``) reads: their starts, the lengths read and the query's weight
+        of each list's term, in the query's order."""
+        ids, weights = query
+        starts = self._indptr[ids]
+        lengths = np.minimum(self._indptr[ids + 1], starts + self.max_postings) - starts
+        if self.query_mass < 1.0 or 0 < self.query_postings < int(lengths.sum()):
+            return self._heaviest(starts, lengths, weights)
+        return starts, lengths, weights
 
     def _heaviest(
         self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray

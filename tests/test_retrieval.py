@@ -205,6 +205,8 @@ def test_query_budget_reads_the_heaviest_terms_first() -> None:
     assert sorted(unbudgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2, 3, 4, 5]
     # 5 (1 posting) fits, 6 (2 postings) crosses the budget and is read whole, 7 is left out.
     assert sorted(budgeted.neighbours([5, 6, 7], 10)[0].tolist()) == [0, 1, 2]
+    assert int(budgeted.lists(budgeted.vector([5, 6, 7]))[1].sum()) == 3
+    assert int(unbudgeted.lists(unbudgeted.vector([5, 6, 7]))[1].sum()) == 9
     # Within the budget nothing changes.
     for query in ([5], [5, 6], [7]):
         a, b = budgeted.neighbours(query, 10), unbudgeted.neighbours(query, 10)
