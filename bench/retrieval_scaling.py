@@ -200,7 +200,7 @@ def with_cap(index: PostIndex, max_postings: int) -> PostIndex:
     other = copy.copy(index)
     other.max_postings = max_postings
     if max_postings > DEFAULT_POSTINGS:
-        other.query_postings = 0
+        other.query_mass, other.query_postings = 1.0, 0
     return other
 
 

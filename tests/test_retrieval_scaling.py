@@ -96,3 +96,12 @@ def test_main_writes_json(tmp_path: Path, records: list[Record]) -> None:
     assert report["meta"]["default_max_postings"] == rs.DEFAULT_POSTINGS
     assert report["meta"]["default_query_postings"] == rs.DEFAULT_QUERY_POSTINGS > 0
     assert report["sets"]["tiny"]["rows"][0]["posts"] == 300
+
+
+def test_exact_mode_reads_every_term_and_pruned_mode_the_library_default(real: rs.Corpus) -> None:
+    corpus, _ = rs.grow(real, 300, seed=1)
+    index = PostIndex(rs.count_matrix(corpus), corpus.tags)
+    exact = rs.with_cap(index, rs.EXACT_POSTINGS)
+    assert (exact.max_postings, exact.query_mass, exact.query_postings) == (rs.EXACT_POSTINGS, 1.0, 0)
+    pruned = rs.with_cap(index, rs.DEFAULT_POSTINGS)
+    assert (pruned.query_mass, pruned.query_postings) == (index.query_mass, index.query_postings)
