@@ -379,7 +379,7 @@ def query_terms(clean_title: str, clean_body: str) -> list[int]:
     """The retrieval terms of a post from its normalised title and body: the one form used to index posts
     and to query the index.
 
-    They are ``post_terms(f"{clean_title}\n{clean_body}")`` (no word spans the line break, so the words of the
+    They are ``post_terms(f"{clean_title}\\n{clean_body}")`` (no word spans the line break, so the words of the
     whole are the title's then the body's), made from the words the text matcher reads too (``post_words``,
     cached): a long post's words are worked out once, not three times.
     """
