@@ -231,6 +231,21 @@ def tiny_ranker_path(tiny_ranker: Any, tmp_path_factory: pytest.TempPathFactory)
     return modelfile.save(tiny_ranker, tmp_path_factory.mktemp("ranker") / "ranker.tagrec")
 
 
+@pytest.fixture
+def single_thread() -> Iterator[None]:
+    """Run a test on one intra-op torch thread, as inference does, and restore the setting afterwards (use with
+    ``pytestmark = pytest.mark.usefixtures("single_thread")``).
+
+    Why: with 2 cores shared with other processes, OpenMP's spinning threads made tiny ops ~100x slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def thawed_garbage_collector() -> Iterator[None]:
     """A service that loads a model freezes what is alive (``memory.freeze_long_lived``); in this long-lived

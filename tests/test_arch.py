@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,16 +30,7 @@ VARIANTS: list[tuple[type[nn.Module], dict[str, Any]]] = [
 IDS = [f"{cls.name}-{cfg.get('channels', 'default')}" for cls, cfg in VARIANTS]
 
 
-@pytest.fixture(autouse=True)
-def single_thread() -> Iterator[None]:
-    """Run each test on one intra-op thread, as inference does, and restore the setting afterwards.
-
-    Why: with 2 cores shared with other processes, OpenMP's spinning threads made these tiny ops ~100x slower.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")  # (conftest)
 
 
 def pad_batch(texts: list[list[int]], length: int) -> tuple[torch.Tensor, torch.Tensor]:

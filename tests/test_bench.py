@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from bench import product, quality, scaling, seed_table, speed
 
 SMALL_BAG = {"dim": 16, "buckets": 2000}
 
 
-@pytest.fixture(autouse=True)
-def single_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_thread")  # (conftest)
 
 
 @pytest.fixture(scope="module")
