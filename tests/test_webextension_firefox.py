@@ -305,8 +305,10 @@ def test_the_event_page_firefox_suspended_wakes_up_for_the_next_draft(paired: tu
     firefox.extension().wait_for(f"() => !({running})()", timeout=10_000)  # idle: Firefox unloaded it
     page = firefox.ask_page()
     _type_draft(page)
-    page.wait_for_selector(CHIP)  # the content script's message started it again
-    assert firefox.extension().evaluate(running) is True
+    # Only the event page talks to the bridge (the content script has no fetch), so the chips prove that the
+    # content script's message started it again. Whether it is still loaded when asked afterwards is a race
+    # with the 1 s idle timeout (it lost once on a loaded CI machine, 2026-11-24), so that is not asked.
+    page.wait_for_selector(CHIP)
     assert page.errors == []
     page.close()
 
