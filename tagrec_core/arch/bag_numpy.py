@@ -1,10 +1,10 @@
 """The bag network's forward pass for one post, in numpy.
 
-Why: a suggestion scores one post, and for a bag network torch's per-call machinery (tensor creation, module
-calls, the inference-mode context) costs more than the arithmetic: ~45 of the ~85 µs that turning a title
-into logits took (so-titles, 2026-11-24). The same weights read through numpy views give the same logits
-(float rounding aside: sums run in another order) for a fraction of that. Batches keep torch's path, which is
-faster per post there.
+Why: a suggestion scores one post, and for a bag network torch's per-call machinery (tensor creation,
+module calls, the inference-mode context) cost about as much as the arithmetic: ~35 of the ~85 µs that
+turning a title into logits took (so-titles, 2026-11-24). The same weights read through numpy views give the
+same logits (float rounding aside: sums run in another order) for a fraction of that. Batches keep torch's
+path, which is faster per post there.
 
 What it reads from a ``BagModel`` (float or ``quantize``d): the embedding table (float, or 8-bit rows with a
 float scale and offset each, ``(q - zero_point) * scale``), the optional hidden layer and the output layer.
