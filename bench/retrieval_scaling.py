@@ -194,13 +194,10 @@ def index_bytes(index: PostIndex) -> int:
     return int(sum(a.nbytes for a in arrays))
 
 
-def with_cap(index: PostIndex, max_postings: int) -> PostIndex:
-    """The same index (shared arrays) read with another ``max_postings``; beyond the default cap (the exact
-    mode), without a query budget either."""
+def read_whole(index: PostIndex) -> PostIndex:
+    """The same index (shared arrays) read exactly: no posting list cut, every term of a query read."""
     other = copy.copy(index)
-    other.max_postings = max_postings
-    if max_postings > DEFAULT_POSTINGS:
-        other.query_mass, other.query_postings = 1.0, 0
+    other.max_postings, other.query_mass, other.query_postings = EXACT_POSTINGS, 1.0, 0
     return other
 
 
@@ -385,7 +382,7 @@ def measure_size(
     del counts
     peak = peak_rss_mb()
     pruned, pruned_found = measure_index(index, queries, k, repeat)
-    exact, exact_found = measure_index(with_cap(index, EXACT_POSTINGS), queries, k, repeat)
+    exact, exact_found = measure_index(read_whole(index), queries, k, repeat)
     list_lengths = np.diff(index._indptr)
     row: dict[str, object] = {
         "posts": len(index),

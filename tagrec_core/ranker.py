@@ -177,8 +177,11 @@ class Ranking:
         if self._site_scale > 0:
             rows[:, _COLUMN["site_popularity"]] = np.log1p(self.site_counts[tags]) / self._site_scale
         rows[:, _COLUMN["has_chosen"]] = float(bool(chosen))
+        related = np.full(len(tags), -1, np.int64)  # per candidate: the chosen tag that relates it most
         if related_to:  # (most posts have no chosen tag)
-            rows[:, _COLUMN["chosen_related"]] = [related_to.get(t, (-1, 0.0))[1] for t in tags.tolist()]
+            strongest = [related_to.get(t, (-1, 0.0)) for t in tags.tolist()]
+            related[:] = [source for source, _ in strongest]
+            rows[:, _COLUMN["chosen_related"]] = [value for _, value in strongest]
         context_tags = top_classifier[: config.context_tags] if "related" in config.sources else top_classifier[:0]
         context = self._context(tags, context_tags, probabilities)
         rows[:, _COLUMN["context_related"]] = context
@@ -186,10 +189,6 @@ class Ranking:
         top_p = float(probabilities.max()) if len(probabilities) else 0.0
         if top_p > 0:
             rows[:, _COLUMN["classifier_relative"]] = rows[:, _COLUMN["classifier_p"]] / top_p
-        if related_to:
-            related = np.array([related_to.get(t, (-1, 0.0))[0] for t in tags.tolist()], dtype=np.int64)
-        else:
-            related = np.full(len(tags), -1, np.int64)
         return Candidates(tags, rows, votes, related)
 
     def _linear(self, query: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray | None, np.ndarray]:
