@@ -67,7 +67,7 @@ def test_top_indices_largest_first() -> None:
 def test_top_indices_of_long_arrays_match_a_full_sort() -> None:
     """Long arrays take the sampled-threshold path; its winners are exactly a full sort's."""
     rng = np.random.default_rng(7)
-    for size, n in ((8192, 1), (60_000, 30), (100_003, 5)):
+    for size, n in ((1024, 1), (1280, 20), (5488, 20), (5488, 60), (8192, 1), (60_000, 30), (100_003, 5)):
         values = (rng.random(size) ** 8).astype(np.float32)
         np.testing.assert_array_equal(top_indices(values, n), np.argsort(-values, kind="stable")[:n])
 
