@@ -159,3 +159,12 @@ def test_calibration_tables_of_a_real_ranker(tiny_ranker: object, train_records:
     assert rows[0]["posts_with_none"] == 0.0 and rows[0]["recall"] > 0.5  # posts it learned from: mostly right
     text = calibration.format_set("tiny", {"split": "train", "model": "tiny", **result})
     assert "min score" in text and "right" in text
+
+
+def test_models_ab_times_every_model_on_every_post(tiny_ranker_path: Path, tiny_model_path: Path) -> None:
+    from bench import models_ab
+
+    posts = [("How do I parse JSON in Python?", ""), ("Docker container exits at once", "It stops."), ("", "")]
+    summaries = models_ab.compare([tiny_ranker_path, tiny_model_path], posts, passes=2)
+    assert [s["n"] for s in summaries] == [3, 3]
+    assert all(0 < s["p50_us"] <= s["p99_us"] for s in summaries)
