@@ -8,8 +8,8 @@ __all__ = ["from_gaps", "from_planes", "gaps", "spans", "to_planes", "top_indice
 
 
 # ``argpartition`` costs ~11 ns a value: 0.6 ms for 60k floats (the neighbours' similarities of a long post,
-# 2026-11-23), 62 us for the 5,488 classifier tags of the shipped Stack Overflow model. A threshold from a
-# strided sample first leaves it a 32nd of them: top 20 of 5,488 in 12 us, of 2,000 in 11 us against 19 us
+# 2026-11-23), 62 µs for the 5,488 classifier tags of the shipped Stack Overflow model. A threshold from a
+# strided sample first leaves it a 32nd of them: top 20 of 5,488 in 12 µs, of 2,000 in 11 µs against 19 µs
 # (float32, 2026-11-24). Below ~1,000 values partitioning them all is as fast.
 _SAMPLED_FROM = 1024
 _SAMPLE_PER_WINNER = 32
