@@ -15,34 +15,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench.product import one_thread
 from bench.quality import DEFAULT_DATA_ROOT
-from bench.speed import summarize
+from bench.speed import Post, latencies_us, summarize, tagrec_call
 
 WARMUP = 30
 
 
-def compare(paths: Sequence[Path], posts: Sequence[tuple[str, str]], passes: int) -> list[dict[str, float]]:
-    """Per model of ``paths``: ``bench.speed.summarize`` of each post's fastest suggestion time (µs)."""
+def compare(paths: Sequence[Path], posts: Sequence[Post], passes: int) -> list[dict[str, float]]:
+    """Per model of ``paths``: ``bench.speed.summarize`` of each post's fastest suggestion time (µs), the
+    models taking turns pass by pass (each pass is ``bench.speed.latencies_us`` of one model)."""
     from tagrec_core.modelfile import load
-    from tagrec_core.recommender import Recommender
 
-    recommenders = [Recommender(load(path)) for path in paths]
-    for recommender in recommenders:
-        for title, body in posts[:WARMUP]:
-            recommender.suggest(title, body, k=5)
-    best = [[float("inf")] * len(posts) for _ in recommenders]
-    clock = time.perf_counter
-    for _ in range(passes):
-        for recommender, times in zip(recommenders, best, strict=True):
-            for i, (title, body) in enumerate(posts):
-                start = clock()
-                recommender.suggest(title, body, k=5)
-                times[i] = min(times[i], (clock() - start) * 1e6)
+    calls = [tagrec_call(load(path)) for path in paths]
+    best = [latencies_us(call, posts, warmup=WARMUP) for call in calls]
+    for _ in range(passes - 1):
+        for call, times in zip(calls, best, strict=True):
+            times[:] = map(min, times, latencies_us(call, posts, warmup=0))
     return [summarize(times) for times in best]
 
 
