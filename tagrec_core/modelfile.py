@@ -12,8 +12,10 @@ never runs code)::
                          "config": RankingConfig fields, "linear": LinearTags.state or None}}
 
 Format 2 added ``ranking`` (the full ranker); format 3 stores the ranker's index as delta-coded posting
-lists (``PostIndex.state``); format 4 adds the linear SVMs (``linear``). Files of formats 1 (classifier only),
-2 and 3 still load (without SVMs: their ranker config does not switch them on).
+lists (``PostIndex.state``); format 4 adds the linear SVMs (``linear``); format 5 the fusion's calibration map
+(``Fusion.state``'s ``calibration``, for a fusion fitted with the ranking loss: an older reader would have shown
+its raw logits as probabilities). Files of formats 1 (classifier only), 2, 3 (without SVMs: their ranker
+config does not switch them on) and 4 still load.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from tagrec_core.retrieval import PostIndex
 from tagrec_core.tokenizer import Tokenizer
 
 FORMAT = "tagrec-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _REQUIRED = ("meta", "tokenizer", "tags", "tag_counts", "calibration", "quantized", "state")
 
 

@@ -45,6 +45,13 @@ __all__ = ["Fold", "fit_ranking", "fold_count", "hold_out", "train_classifier", 
 # fusion fitted on 283 posts scored F1@3 0.154, on 1,562 posts from five folds 0.175).
 FUSION_POSTS = 5000
 MAX_FOLDS = 5  # classifiers trained to collect fusion rows, the model's own included
+# The fusion fit's ranking loss weight and number of averaged networks (``fusion.fit_fusion``; its calibration
+# map keeps the scores probabilities). Measured 2026-11-24 on the same fusion rows of each set's ranker, F1@3
+# on valid (cooking: its fold) without -> with: cooking 0.5116 -> 0.5154, so-titles 0.5784 -> 0.5793, so-users
+# 0.4476 -> 0.4504, se-multi 0.2800 -> 0.2813, weibo-takg 0.2243 -> 0.2273, weibo-hashtaggen 0.1684 -> 0.1701,
+# weibo-polls 0.1565 -> 0.1580 (seed noise about 0.0015); 0.5 lost on se-multi and weibo-hashtaggen.
+FUSION_LISTWISE = 0.3
+FUSION_ENSEMBLE = 3
 
 # The ranker's classifier learns the tags of at least two posts. A tag of one post is left to the sources
 # that know it from that post (its neighbours' vote, text matches, co-occurrence): an output row trained on
@@ -222,7 +229,11 @@ def fit_ranking(
         built = _build(fold.classifier, fold_tags, fold.fit_part, site, config, linear_progress(number), should_stop)
         parts.append((fold.classifier, built, fold.held_out))
     rows, labels, groups = _all_fusion_rows(parts, reveal, seed)
-    fusion = fit_fusion(rows, labels, groups, seed=seed) if labels.any() and not labels.all() else None
+    fusion = (
+        fit_fusion(rows, labels, groups, seed=seed, listwise=FUSION_LISTWISE, ensemble=FUSION_ENSEMBLE)
+        if labels.any() and not labels.all()
+        else None
+    )
     ranking = _extend(ranking, held_out if index_held_out else [], fusion)
     meta = dict(classifier.meta)
     meta["ranking"] = {

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tagrec_core.fusion import FEATURES, Fusion, fit_fusion
+from tagrec_core.fusion import FEATURES, Fusion, calibrate, fit_calibration, fit_fusion
 
 
 def _problem(n_posts: int, per_post: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -243,3 +243,76 @@ def test_an_ensemble_is_one_network_scoring_the_mean_logit_of_its_members() -> N
     np.testing.assert_allclose(ensemble.logits(test_rows), expected, rtol=1e-5, atol=1e-5)
     restored = Fusion.from_state(json.loads(json.dumps(ensemble.plain_state())))
     np.testing.assert_allclose(restored.logits(test_rows), ensemble.logits(test_rows), rtol=1e-6)
+
+
+def _noisy_problem(n_posts: int, per_post: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate rows right with probability ``sigmoid(8 * (feature 0 - 0.5))``: no score can separate them, a
+    good one can only say how likely each is."""
+    rng = np.random.default_rng(seed)
+    features = rng.random((n_posts * per_post, len(FEATURES))).astype(np.float32)
+    chance = 1 / (1 + np.exp(-8 * (features[:, 0] - 0.5)))
+    labels = (rng.random(len(features)) < chance).astype(np.float32)
+    return features, labels, np.repeat(np.arange(n_posts), per_post)
+
+
+def _calibration_error(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Mean gap between the mean score and the share of right rows, over ten bins of equal rows."""
+    order = np.argsort(scores)
+    return float(np.mean([abs(scores[b].mean() - labels[b].mean()) for b in np.array_split(order, 10)]))
+
+
+def test_a_ranking_loss_fit_is_calibrated_back_into_probabilities() -> None:
+    features, labels, groups = _noisy_problem(300, 8, seed=10)
+    test_rows, test_labels, _groups = _noisy_problem(300, 8, seed=11)
+    fusion = fit_fusion(features, labels, groups, hidden=4, epochs=200, listwise=1.0)
+    assert fusion.calibration is not None
+    assert fit_fusion(features, labels, groups, hidden=4, epochs=5).calibration is None  # cross-entropy alone
+    raw = 1 / (1 + np.exp(-fusion.network_logits(test_rows.astype(np.float64))))
+    calibrated = fusion.score(test_rows)
+    assert _calibration_error(calibrated, test_labels) < 0.04 < _calibration_error(raw, test_labels)
+    np.testing.assert_array_equal(np.argsort(calibrated, kind="stable"), np.argsort(raw, kind="stable"))
+
+
+def test_the_calibration_map_strictly_increases_everywhere() -> None:
+    rng = np.random.default_rng(12)
+    logits = rng.normal(0, 2, 500)
+    knots = fit_calibration(logits, (rng.random(500) < 0.3).astype(np.float32))  # flat: few pooled blocks
+    assert knots.shape[0] == 2 and (np.diff(knots, axis=1) > 0).all()
+    inputs = np.linspace(-50, 50, 20_001)  # far beyond the outer knots on both sides
+    assert (np.diff(calibrate(knots, inputs)) > 0).all()
+    np.testing.assert_allclose(calibrate(knots, knots[0]), knots[1])
+    single = fit_calibration(np.array([0.0, 1.0, 2.0]), np.zeros(3))  # one block: one knot, slope 1 around it
+    assert single.shape == (2, 1)
+    np.testing.assert_allclose(np.diff(calibrate(single, np.array([-1.0, 1.0, 3.0]))), [2.0, 2.0])
+
+
+def test_a_calibrated_fusion_round_trips_and_an_uncalibrated_state_stays_so() -> None:
+    features, labels, groups = _noisy_problem(40, 5, seed=13)
+    test_rows, _labels, _groups = _noisy_problem(20, 5, seed=14)
+    fusion = fit_fusion(features, labels, groups, hidden=4, epochs=30, listwise=0.3)
+    buffer = io.BytesIO()
+    torch.save(fusion.state(), buffer)
+    buffer.seek(0)
+    for state in (torch.load(buffer, weights_only=True), json.loads(json.dumps(fusion.plain_state()))):
+        restored = Fusion.from_state(state)
+        np.testing.assert_array_equal(restored.calibration, fusion.calibration)
+        np.testing.assert_allclose(restored.score(test_rows), fusion.score(test_rows), rtol=1e-6)
+    plain = fusion.plain_state()
+    del plain["calibration"]  # a file written before the calibration existed
+    assert Fusion.from_state(plain).calibration is None
+    plain["calibration"] = [[0.0, 1.0, 1.0], [0.0, 1.0, 2.0]]
+    with pytest.raises(ValueError, match="calibration"):
+        Fusion.from_state(plain)
+
+
+def test_networks_fitted_in_worker_processes_equal_those_fitted_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tagrec_core import fusion as fusion_module
+
+    features, labels, groups = _noisy_problem(30, 5, seed=15)
+    monkeypatch.setattr(fusion_module, "INLINE_BELOW", 0)
+    workers = fit_fusion(features, labels, groups, hidden=4, epochs=20, ensemble=3, listwise=0.3)
+    monkeypatch.setattr(fusion_module, "WORKERS", 1)
+    here = fit_fusion(features, labels, groups, hidden=4, epochs=20, ensemble=3, listwise=0.3)
+    for name in ("w1", "b1", "w2", "calibration"):
+        np.testing.assert_array_equal(getattr(workers, name), getattr(here, name))
+    assert workers.b2 == here.b2

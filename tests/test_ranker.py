@@ -198,6 +198,25 @@ def test_format_two_file_loads_with_the_same_suggestions(
         assert old.suggest(title=title, k=5) == ranker.suggest(title=title, k=5)
 
 
+def test_format_four_file_loads_its_uncalibrated_fusion_with_the_same_order(
+    tiny_ranker_path: Path, ranker: Recommender, tmp_path: Path
+) -> None:
+    # Format 4 fusions had no calibration map: their logits were probabilities' (cross-entropy alone). The map
+    # only changes the scores, never their order.
+    assert ranker.model.ranking.fusion.calibration is not None
+
+    def as_format_four(payload: dict[str, Any]) -> None:
+        payload["format_version"] = 4
+        del payload["ranking"]["fusion"]["calibration"]
+
+    old = Recommender(modelfile.load(_resave(tiny_ranker_path, tmp_path / "v4.tagrec", as_format_four)))
+    assert old.model.ranking.fusion.calibration is None
+    for title in ["pandas dataframe merge", "docker compose volume", "电影 票房 上映"]:
+        now, before = ranker.suggest(title=title, k=10), old.suggest(title=title, k=10)
+        assert [s.tag for s in before] == [s.tag for s in now]
+        assert [s.score for s in before] != [s.score for s in now]
+
+
 def test_format_three_file_loads_without_linear_svms(tiny_ranker_path: Path, tmp_path: Path) -> None:
     # Format 3 had no linear SVMs; its config named only the four sources, and its fusion their features.
     def as_format_three(payload: dict[str, Any]) -> None:
