@@ -12,6 +12,7 @@ the same network over its own catalogue of features.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -193,12 +194,17 @@ def fit_fusion(
     candidates. ``listwise`` > 0 adds that weight of a ranking loss within each post (``_listwise_loss``) to
     the cross-entropy: better top ranks, but logits that are no longer those of probabilities. The network then
     also gets its ``calibration`` (``fit_calibration``), towards the probabilities of one more network fitted
-    with cross-entropy alone on the same rows (the *teacher*).
+    with cross-entropy alone on the same rows (the *teacher*). Without scikit-learn, which that map needs,
+    ``listwise`` and ``ensemble`` are ignored, with a warning: one network, cross-entropy alone.
     ``ensemble`` > 1 fits that many networks from seeds ``seed``, ``seed + 1``, ... and returns their average,
     itself one network with ``ensemble * hidden`` units: steadier top ranks, where single networks differ by a
     few thousandths of F1 from seed to seed. Full-batch Adam, each network on one thread (``_fit_networks``);
     deterministic for a given seed.
     """
+    if listwise and not _can_calibrate():
+        # The trimmed desktop bundle leaves scikit-learn out (as it does the linear SVMs): fit what it always did.
+        warnings.warn("scikit-learn is not installed: the fusion is fitted with cross-entropy alone", stacklevel=2)
+        listwise, ensemble = 0.0, 1
     members = max(1, ensemble)
     jobs = [(seed + n, listwise) for n in range(members)] + ([(seed, 0.0)] if listwise else [])  # the teacher
     fitted = _fit_networks(features, labels, groups, jobs, (hidden, epochs, lr, weight_decay, names))
@@ -213,6 +219,15 @@ def fit_fusion(
     # se-multi 0.0090 / 0.0159 / 0.0130, so-titles 0.0076 / 0.0060 / 0.0089.
     rows = np.asarray(features, np.float64)
     return replace(fusion, calibration=fit_calibration(fusion.network_logits(rows), fitted[-1].score(rows)))
+
+
+def _can_calibrate() -> bool:
+    """Whether ``fit_calibration``'s isotonic regression (scikit-learn's) can be imported."""
+    try:
+        import sklearn.isotonic  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _fit_networks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -316,3 +317,13 @@ def test_networks_fitted_in_worker_processes_equal_those_fitted_here(monkeypatch
     for name in ("w1", "b1", "w2", "calibration"):
         np.testing.assert_array_equal(getattr(workers, name), getattr(here, name))
     assert workers.b2 == here.b2
+
+
+def test_without_scikit_learn_a_ranking_loss_fit_falls_back_to_cross_entropy(monkeypatch: pytest.MonkeyPatch) -> None:
+    features, labels, groups = _noisy_problem(30, 5, seed=16)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as in the trimmed bundle: importing it fails
+    with pytest.warns(UserWarning, match="scikit-learn is not installed"):
+        fallback = fit_fusion(features, labels, groups, hidden=4, epochs=20, ensemble=3, listwise=0.3)
+    plain = fit_fusion(features, labels, groups, hidden=4, epochs=20)
+    assert fallback.calibration is None and fallback.w1.shape == plain.w1.shape
+    np.testing.assert_array_equal(fallback.w1, plain.w1)
