@@ -194,12 +194,12 @@ def fit_fusion(
     candidates. ``listwise`` > 0 adds that weight of a ranking loss within each post (``_listwise_loss``) to
     the cross-entropy: better top ranks, but logits that are no longer those of probabilities. The network then
     also gets its ``calibration`` (``fit_calibration``), towards the probabilities of one more network fitted
-    with cross-entropy alone on the same rows (the *teacher*). Without scikit-learn, which that map needs,
-    ``listwise`` and ``ensemble`` are ignored, with a warning: one network, cross-entropy alone.
+    with cross-entropy alone on the same rows (the *teacher*).
     ``ensemble`` > 1 fits that many networks from seeds ``seed``, ``seed + 1``, ... and returns their average,
     itself one network with ``ensemble * hidden`` units: steadier top ranks, where single networks differ by a
     few thousandths of F1 from seed to seed. Full-batch Adam, each network on one thread (``_fit_networks``);
-    deterministic for a given seed.
+    deterministic for a given seed. Without scikit-learn, which the map needs, ``listwise`` and ``ensemble`` are
+    ignored, with a warning: one network, cross-entropy alone.
     """
     if listwise and not _can_calibrate():
         # The trimmed desktop bundle leaves scikit-learn out (as it does the linear SVMs): fit what it always did.
