@@ -46,6 +46,13 @@ class TrainingBar:
         if p.stage == "tokenizer":
             tqdm.write("training the tokenizer ...")
             return
+        if p.stage == "rerun":
+            self._restart()
+            tqdm.write(
+                f"the classifier peaked at epoch {p.epoch}: training it again over {p.epochs} epochs, "
+                "its learning rate decaying to the end ..."
+            )
+            return
         if p.stage == "fold":
             self._restart()
             tqdm.write(f"fold {p.epoch}/{p.epochs}: a classifier without these posts, to fit fusion on ...")

@@ -107,6 +107,20 @@ def test_training_bar_draws_the_linear_svms(capsys: pytest.CaptureFixture[str]) 
     assert "30/30" in err
 
 
+def test_training_bar_draws_a_fresh_bar_for_the_rerun(capsys: pytest.CaptureFixture[str]) -> None:
+    with TrainingBar() as bar:
+        for epoch in (1, 2, 3):
+            bar.update(Progress("train", epoch, 25, 4, 4, None, 0.5, 0.5))
+        bar.update(Progress("rerun", epoch=1, epochs=3, best_f1=0.5))
+        for epoch in (1, 2, 3):
+            bar.update(Progress("train", epoch, 3, 4, 4, None, 0.6, 0.6))
+    captured = capsys.readouterr()
+    assert "peaked at epoch 1: training it again over 3 epochs" in captured.out  # tqdm.write's stream
+    err = captured.err
+    assert "12/100" in err  # the first run's bar stopped where the run did ...
+    assert "12/12" in err  # ... and the rerun's bar is planned for its 3 epochs
+
+
 def test_relative_features_are_filled_and_bounded(tiny_ranker: Any) -> None:
     ranking = tiny_ranker.ranking
     title, body = "How do I merge two pandas dataframe?", "groupby and concat"

@@ -14,7 +14,7 @@ from tagrec_core import modelfile, presets
 from tagrec_core.errors import Cancelled, TagrecError, TrainingError
 from tagrec_core.recommender import Recommender
 from tagrec_core.records import Record
-from tagrec_core.training import Progress, TrainConfig, train
+from tagrec_core.training import EARLY_PEAK, Progress, TrainConfig, train
 
 
 def top1_accuracy(model: Any, records: list[Record]) -> float:
@@ -165,6 +165,37 @@ def test_progress_reports_tokenizer_train_and_done(
     assert {p.epoch for p in train_reports} == {1, 2}
     assert all(p.epochs == 2 and 0 < p.step <= p.steps for p in train_reports)
     assert any(p.valid_f1 is not None for p in train_reports)
+
+
+def test_a_run_that_peaks_early_is_run_again_with_its_decay_ending_where_it_stopped(
+    train_records: list[Record], tiny_config: Callable[..., TrainConfig]
+) -> None:
+    # The synthetic posts are learned in a few epochs: with 25 planned, the run peaks within EARLY_PEAK of them.
+    seen: list[Progress] = []
+    model = train(train_records, None, tiny_config(epochs=25), progress=seen.append)
+    stages = [p.stage for p in seen]
+    assert stages.count("rerun") == 1
+    rerun = seen[stages.index("rerun")]
+    first = [p for p in seen[: stages.index("rerun")] if p.stage == "train"]
+    second = [p for p in seen[stages.index("rerun") :] if p.stage == "train"]
+    assert rerun.epoch <= EARLY_PEAK * 25
+    assert rerun.epochs == max(p.epoch for p in first) < 25  # the first run stopped early ...
+    assert {p.epochs for p in second} == {rerun.epochs}  # ... and the second is planned to end there
+    first_best = max(p.valid_f1 for p in first if p.valid_f1 is not None)
+    second_best = max(p.valid_f1 for p in second if p.valid_f1 is not None)
+    assert rerun.best_f1 == first_best
+    kept = 2 if second_best > first_best else 1
+    assert model.meta["early_peak"] == {"peak_epoch": rerun.epoch, "epochs": rerun.epochs, "kept": kept}
+    assert model.meta["valid_f1_at_3"] == round(max(first_best, second_best), 4)
+
+
+def test_a_run_that_peaks_late_in_its_plan_is_not_run_again(
+    train_records: list[Record], tiny_config: Callable[..., TrainConfig]
+) -> None:
+    seen: list[Progress] = []
+    model = train(train_records, None, tiny_config(epochs=3), progress=seen.append)
+    assert "rerun" not in [p.stage for p in seen]
+    assert "early_peak" not in model.meta
 
 
 # --- losses and calibration -------------------------------------------------------------------------
