@@ -196,8 +196,9 @@ def _fit_with_decay(
     again = replace(config, epochs=epochs_run)
     second = _new_network(cls, data, again)
     second_f1, second_run, _ = _fit_gradient(second, data, again, report, stop)
-    rerun = {"peak_epoch": peak, "epochs": epochs_run, "kept": 2 if second_f1 > best_f1 else 1}
-    if second_f1 > best_f1:
+    better = second_f1 > best_f1
+    rerun = {"peak_epoch": peak, "epochs": epochs_run, "kept": 2 if better else 1}
+    if better:
         return second, second_f1, second_run, rerun
     return network, best_f1, epochs_run, rerun
 
