@@ -252,3 +252,14 @@ def test_the_shipped_personal_network_reads_every_feature() -> None:
     network = personal_ranking.network()
     assert network.names == personal_ranking.FEATURES
     assert network.w1.shape == (len(personal_ranking.FEATURES), len(network.b1))
+
+
+def test_a_reset_user_loses_their_tags_even_after_new_feedback(personal: Recommender, profile: Profile) -> None:
+    # The running app keeps each user's model in memory. After a reset, the user's next event creates them
+    # again, often under the same id: the next suggestion must come from the new profile, not the cached one.
+    for n, post in enumerate(TAX_TEXTS):
+        accept(profile, personal, "alice", f"tax-{n}", post, "tax-2025")
+    assert "tax-2025" in tags(personal.suggest(*TAX_QUERY, user="alice"))
+    profile.reset("alice")
+    accept(profile, personal, "alice", "docker-1", DOCKER_POST, "docker")
+    assert "tax-2025" not in tags(personal.suggest(*TAX_QUERY, user="alice"))

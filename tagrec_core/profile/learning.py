@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from itertools import permutations
 
@@ -49,8 +50,12 @@ def user_id(conn: sqlite3.Connection, name: str, *, create: bool = False) -> int
         return int(row[0])
     if not create:
         return None
+    # A new user's generation starts at the time in nanoseconds, not at 0: a user deleted and then created again
+    # (a reset, then feedback or an import) can get the same id back, and a reader still holding the old user's
+    # model must see that this is another user (``UserModel.refresh`` compares the id and the generation).
     cursor = conn.execute(
-        "INSERT INTO users (name, clock, version, generation, created) VALUES (?, 0, 0, 0, datetime('now'))", (name,)
+        "INSERT INTO users (name, clock, version, generation, created) VALUES (?, 0, 0, ?, datetime('now'))",
+        (name, time.time_ns()),
     )
     return int(cursor.lastrowid or 0)
 
