@@ -5,7 +5,10 @@ TF-IDF vectors (their own retrieval neighbours; a tag's items also act as its ce
 aliases and implied tags. ``refresh`` loads only rows whose ``version`` is newer than the last load, so a
 feedback event written by any process is visible to the very next suggestion at the cost of one small query;
 a new ``generation`` (something was deleted) reloads everything. A new item is appended to the flat term
-arrays the neighbour search reads; only a changed item rebuilds them.
+arrays the neighbour search reads; only a changed item rebuilds them. Likewise each vocabulary entry's numbers
+sit in one row of an array, updated with the entry, so the decayed totals and the heaviest tags, which change
+with the clock at every event, are array operations rather than a pass of Python over the whole vocabulary
+(0.2-0.4 ms for a user of a few hundred tags, at the first suggestion after each event).
 """
 
 from __future__ import annotations
@@ -55,7 +58,11 @@ class UserModel:
         self._weights = np.zeros(0, np.float32)
         self._row_of = np.zeros(0, np.int64)
         self._flat_items = 0  # items in the flat arrays; -1 when they must be rebuilt
-        self._top: list[str] = []  # the tags by long-half-life weight, heaviest first, for ``version``
+        self._top: dict[int, list[str]] = {}  # per n: the n heaviest tags (long half-life), for ``version``
+        # Per vocabulary entry (row ``_row[tag]``, tags in ``_row_tags``): short, long, clock, items.
+        self._row: dict[str, int] = {}
+        self._row_tags: list[str] = []
+        self._numbers = np.zeros((0, 4), np.float64)
         self._short_total = 0.0
         self._long_total = 0.0
 
@@ -79,7 +86,7 @@ class UserModel:
         self._load_items(conn, since)
         self.version, self.clock = row.version, row.clock
         self._totals()
-        self._top = []
+        self._top = {}
 
     def _load_rules(self, conn: sqlite3.Connection) -> None:
         self.aliases = dict(conn.execute("SELECT alias, tag FROM aliases WHERE user_id = ?", (self.uid,)).fetchall())
@@ -95,8 +102,19 @@ class UserModel:
             " WHERE user_id = ? AND version > ?",
             (self.uid, since),
         ):
-            self.vocab[tag] = VocabEntry(int(items), float(short), float(long_), int(clock), float(rejected_weight),
-                                         int(last_clock))  # fmt: skip
+            entry = VocabEntry(int(items), float(short), float(long_), int(clock), float(rejected_weight),
+                               int(last_clock))  # fmt: skip
+            self.vocab[tag] = entry
+            self._set_numbers(tag, entry)
+
+    def _set_numbers(self, tag: str, entry: VocabEntry) -> None:
+        row = self._row.get(tag)
+        if row is None:
+            row = self._row[tag] = len(self._row_tags)
+            self._row_tags.append(tag)
+            if row == len(self._numbers):  # full: double (amortised O(1) per new tag)
+                self._numbers = np.concatenate([self._numbers, np.zeros((max(16, row), 4))])
+        self._numbers[row] = (entry.short, entry.long, entry.clock, entry.items)
 
     def _load_cooc(self, conn: sqlite3.Connection, since: int) -> None:
         for tag, other, items in conn.execute(
@@ -120,8 +138,14 @@ class UserModel:
                 self._flat_items = -1
 
     def _totals(self) -> None:
-        self._short_total = sum(self.weight(e, HALF_LIFE_SHORT) for e in self.vocab.values())
-        self._long_total = sum(self.weight(e, HALF_LIFE_LONG) for e in self.vocab.values())
+        self._short_total = float(self._weights_now(HALF_LIFE_SHORT).sum())
+        self._long_total = float(self._weights_now(HALF_LIFE_LONG).sum())
+
+    def _weights_now(self, half_life: float) -> np.ndarray:
+        """Every vocabulary entry's ``weight`` (in ``_row_tags`` order), float64."""
+        numbers = self._numbers[: len(self._row_tags)]
+        value = numbers[:, 0] if half_life == HALF_LIFE_SHORT else numbers[:, 1]
+        return value * np.exp2(-np.maximum(0.0, self.clock - numbers[:, 2]) / half_life)
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -171,11 +195,17 @@ class UserModel:
         return [(float(sims[i]), self._item_tags[i]) for i in order.tolist() if sims[i] > 0 and self._item_tags[i]]
 
     def top_tags(self, n: int) -> list[str]:
-        """The user's ``n`` heaviest tags (long half-life), heaviest first (sorted once per version)."""
-        if not self._top:
-            live = [(self.weight(e, HALF_LIFE_LONG), t) for t, e in self.vocab.items() if e.items > 0]
-            self._top = [t for _, t in sorted(live, key=lambda x: (-x[0], x[1]))]
-        return self._top[:n]
+        """The user's ``n`` heaviest tags (long half-life) that they used, heaviest first, equal weights in tag
+        order (worked out once per version)."""
+        top = self._top.get(n)
+        if top is None:
+            weights = self._weights_now(HALF_LIFE_LONG)
+            live = np.flatnonzero(self._numbers[: len(self._row_tags), 3] > 0)
+            if len(live) > n > 0:  # only those at or above the n-th weight can be among the n (ties all kept)
+                live = live[weights[live] >= np.partition(weights[live], len(live) - n)[len(live) - n]]
+            ranked = sorted((-float(weights[i]), self._row_tags[i]) for i in live.tolist())
+            top = self._top[n] = [tag for _, tag in ranked[: max(0, n)]]
+        return top
 
     def _flatten(self) -> None:
         """Bring the flat term arrays up to ``_vectors``: append new items, or rebuild after a change."""
