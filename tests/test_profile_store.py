@@ -388,7 +388,7 @@ def test_old_tags_weigh_less_than_recent_ones(profile: Profile) -> None:
     # The user model reads the same weights: the recent tag has the larger share of the user's tagging.
     model = UserModel(DEFAULT_USER, np.ones(TERM_BUCKETS, np.float32))
     model.refresh(profile.reader(), profile.user(DEFAULT_USER))
-    old, new = model.shares([model.vocab["old"], model.vocab["new"]], HALF_LIFE_SHORT)
+    old, new = (model.weight(model.vocab[t], HALF_LIFE_SHORT) / model.total(HALF_LIFE_SHORT) for t in ("old", "new"))
     assert old < new
     assert model.top_tags(1) != ["old"] and v["old"]["items"] == 3
 

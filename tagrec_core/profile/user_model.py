@@ -167,12 +167,9 @@ class UserModel:
         value = entry.short if half_life == HALF_LIFE_SHORT else entry.long
         return value * decay(self.clock - entry.clock, half_life)
 
-    def shares(self, entries: Sequence[VocabEntry | None], half_life: float) -> np.ndarray:
-        """Each entry's share of the user's decayed tag weight (0..1; 0 for ``None``), float64."""
-        total = self._short_total if half_life == HALF_LIFE_SHORT else self._long_total
-        if total <= 0:
-            return np.zeros(len(entries))
-        return np.array([self.weight(e, half_life) if e else 0.0 for e in entries], np.float64) / total
+    def total(self, half_life: float) -> float:
+        """The user's decayed tag weight at the current clock, summed over the vocabulary."""
+        return self._short_total if half_life == HALF_LIFE_SHORT else self._long_total
 
     def rejected(self, tag: str) -> float:
         """How strongly the user has been rejecting the tag lately (decayed count)."""
