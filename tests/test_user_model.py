@@ -3,7 +3,7 @@ in arrays row by row, agree with the entries they come from as events arrive, ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ def profile(tmp_path: Path) -> Iterator[Profile]:
         yield opened
 
 
-def record(profile: Profile, item: str, accepted: list[str], rejected: list[str] = ()) -> None:  # type: ignore[assignment]
+def record(profile: Profile, item: str, accepted: list[str], rejected: Sequence[str] = ()) -> None:
     profile.record(
         parse_feedback({
             "user": USER, "site": "files", "item": item, "title": f"notes {item}", "body": "",
@@ -46,8 +46,8 @@ def entry_by_entry(model: UserModel) -> tuple[float, float, list[str]]:
 
 def assert_agrees(model: UserModel) -> None:
     short, long_, heaviest = entry_by_entry(model)
-    assert model._short_total == pytest.approx(short, rel=1e-12)
-    assert model._long_total == pytest.approx(long_, rel=1e-12)
+    assert model.total(HALF_LIFE_SHORT) == pytest.approx(short, rel=1e-12)
+    assert model.total(HALF_LIFE_LONG) == pytest.approx(long_, rel=1e-12)
     for n in (0, 1, 3, 10, len(heaviest) + 5):
         assert model.top_tags(n) == heaviest[:n]
 

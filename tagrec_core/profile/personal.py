@@ -234,7 +234,8 @@ def _features(
         gathered.append((
             b.score if b else _FLOOR, b is not None, votes.get(t, 0.0), best.get(t, 0.0),
             e.items if e else 0, e.short if e else 0.0, e.long if e else 0.0, e.clock if e else 0,
-            e.last_clock if e else -1, ranks.get(t, BASE_CANDIDATES), b.score / top if b and top > 0 else 0.0,
+            e.last_clock if e else -1, ranks.get(t, BASE_CANDIDATES),
+            b.score / top if b is not None and top > 0 else 0.0,
             *(b is not None and b.source == name for name in _SOURCES),
         ))  # fmt: skip
     (p, in_base, share, closest, items, short, long_, clock, last, rank, relative, *sources) = (

@@ -202,7 +202,7 @@ class UserModel:
                 live = live[weights[live] >= np.partition(weights[live], len(live) - n)[len(live) - n]]
             ranked = sorted((-float(weights[i]), self._row_tags[i]) for i in live.tolist())
             top = self._top[n] = [tag for _, tag in ranked[: max(0, n)]]
-        return top
+        return list(top)  # a copy: the cached list serves the next call of this version
 
     def _flatten(self) -> None:
         """Bring the flat term arrays up to ``_vectors``: append new items, or rebuild after a change."""
