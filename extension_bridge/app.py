@@ -107,6 +107,7 @@ def build_api() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # the document is in the repository; the server publishes nothing it need not
+        redirect_slashes=False,  # "/v1/suggest/" is not a route: a typed 404, not a redirect with no body
     )
     _handlers(app)
 
@@ -224,6 +225,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Any:
+        if error.status_code == 400:  # FastAPI's only 400: a body its JSON decoder gave up on (too deep, ...)
+            return error_response(400, "bad_json", "the body could not be read as JSON", error.headers)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "bad_request")
         return error_response(error.status_code, code, str(error.detail), error.headers)
 

@@ -200,7 +200,7 @@ class Guard:
         ):
             return b""  # no body at all (e.g. POST /v1/unpair)
         media_type, _, params = headers.get("content-type", "").partition(";")
-        charset = dict(parse_qsl(params.replace(";", "&").replace(" ", ""))).get("charset", "utf-8")
+        charset = dict(parse_qsl(params.replace(";", "&").replace(" ", ""))).get("charset", "utf-8").strip('"')
         if media_type.strip().lower() != "application/json" or charset.lower() not in {"utf-8", "utf8"}:
             raise ApiError(415, "unsupported_media_type", f"{method} bodies must be application/json (UTF-8)")
         limit = self._limits.max_body_bytes
@@ -208,9 +208,14 @@ class Guard:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise ApiError(413, "too_large", f"the body is larger than {limit:,} bytes")
         try:
-            return await asyncio.wait_for(_receive_body(receive, limit), self._limits.body_timeout)
+            body = await asyncio.wait_for(_receive_body(receive, limit), self._limits.body_timeout)
         except TimeoutError:
             raise ApiError(408, "timeout", "the body did not arrive in time") from None
+        # JSON text never holds a raw NUL, and a UTF-16 or UTF-32 body (which the JSON decoder would otherwise
+        # detect and accept under a UTF-8 label) is full of them.
+        if b"\x00" in body or not _is_utf8(body):
+            raise ApiError(400, "bad_json", "the body is not UTF-8 JSON text")
+        return body
 
 
 def _check_origin(headers: Headers) -> str | None:
@@ -247,6 +252,14 @@ def _check_query(scope: Scope) -> None:
             "token_in_query",
             "tokens travel only in the Authorization header; a token sent in a URL may have leaked: revoke it",
         )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def _receive_body(receive: Receive, limit: int) -> bytes:

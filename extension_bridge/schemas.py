@@ -6,9 +6,10 @@ Requests are strict (no type coercion) and refuse unknown fields.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from tagrec_core.profile.feedback import (
     MAX_BODY_CHARS,
@@ -26,6 +27,16 @@ Site = Annotated[str, StringConstraints(pattern=SITE_PATTERN), Field(examples=["
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
+
+
+def _printable(name: str) -> str:
+    """A name shown to the user (the pairing dialog, ``tagrec token list``): no control or format characters,
+    which could hide text, reverse it (U+202E) or drive a terminal."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ValueError("the name contains control or formatting characters")
+    if not name.strip():
+        raise ValueError("the name is blank")
+    return name
 
 
 class _Request(BaseModel):
@@ -73,7 +84,9 @@ class FeedbackBody(_Request):
 class PairBody(_Request):
     """Who asks to pair: a name the user will recognise in the app."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(examples=["Chrome on laptop"])
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_printable)] = Field(
+        examples=["Chrome on laptop"]
+    )
 
 
 class Suggestion(BaseModel):

@@ -62,6 +62,7 @@ _ZERO_WIDTH = (
     "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
 _DELETE_RE = re.compile(f"[{_ZERO_WIDTH}{_STASH_OPEN}{_STASH_CLOSE}]+")
+_INVISIBLE = re.compile(f"[{_ZERO_WIDTH}]+")  # what a tag drops: "py\u200bthon" is "python"
 
 # CJK and full-width punctuation -> space. Applied *before* NFKC, which would otherwise turn "，" into an
 # ASCII comma that English text keeps; a Chinese comma is a separator, not content. (Regexes rather than
@@ -173,8 +174,9 @@ def normalize(text: str, *, max_chars: int = 20_000) -> str:
 
 
 def normalize_tag(tag: str) -> str:
-    """The canonical form of a tag: NFKC, trimmed, lowercased, inner whitespace as hyphens (``c#`` stays)."""
-    return "-".join(unicodedata.normalize("NFKC", tag).strip().lower().split())
+    """The canonical form of a tag: NFKC, zero-width and direction characters dropped, trimmed,
+    lowercased, inner whitespace as hyphens (``c#`` stays)."""
+    return "-".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", tag)).strip().lower().split())
 
 
 def is_unicode(text: str) -> bool:

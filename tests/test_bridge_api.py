@@ -155,6 +155,19 @@ def test_pairing_requests_are_capped_while_the_user_decides(raw: Any, bridge: An
     assert bridge.pairing.pending() == []
 
 
+def test_a_pairing_name_that_could_hide_or_reverse_text_is_refused(raw: Any, bridge: Any) -> None:
+    headers = {"Origin": EXTENSION}
+    bridge.pairing.open_window()
+    try:
+        for name in ("Chrome\u202eevil", "Chrome\x1b[2J", "   ", "tab\there"):
+            answer = raw.post("/v1/pair", {"name": name}, headers=headers)
+            assert (answer.status, answer.code) == (400, "bad_request"), name
+        assert bridge.pairing.pending() == []
+        assert raw.post("/v1/pair", {"name": "火狐 on 笔记本"}, headers=headers).status == 202
+    finally:
+        bridge.pairing.close_window()
+
+
 def test_scripts_cannot_pair_they_use_token_create(raw: Any, bridge: Any) -> None:
     bridge.pairing.open_window()
     try:

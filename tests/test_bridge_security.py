@@ -678,7 +678,8 @@ SUGGEST_BAD = {
     "tag-too-long": ({**SO_DRAFT, "tags": ["x" * 101]}, "bad_request"),
     "empty-tag": ({**SO_DRAFT, "tags": [""]}, "bad_request"),
     "site-too-long": ({**SO_DRAFT, "site": "s" * 65}, "bad_request"),
-    "deeply-nested": ("[" * 200_000 + "]" * 200_000, "bad_request"),
+    "deeply-nested": ("[" * 200_000 + "]" * 200_000, "bad_json"),
+    "huge-integer": ('{"site": "stackoverflow", "limit": ' + "9" * 5_000 + "}", "bad_json"),
 }
 
 
@@ -702,7 +703,38 @@ def test_malformed_suggest_is_a_client_error(short_raw: Raw, token: str, kind: s
 )
 def test_body_that_is_not_utf8_is_a_client_error(short_raw: Raw, token: str, raw_body: bytes) -> None:
     answer = short_raw.post("/v1/suggest", raw_body, token, headers={"Content-Type": "application/json"})
-    _assert_error(answer, 400, "bad_request")
+    _assert_error(answer, 400, "bad_json")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_utf16_or_utf32_body_under_a_utf8_label_is_refused(
+    short_raw: Raw, bridge: Any, writer_token: str, encoding: str
+) -> None:
+    """JSON decoders detect UTF-16/32 by their NUL bytes and would accept them: the bridge speaks UTF-8 only."""
+    before = _events(bridge)
+    answer = short_raw.post(
+        "/v1/feedback",
+        json.dumps(FEEDBACK).encode(encoding),
+        writer_token,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    _assert_error(answer, 400, "bad_json")
+    assert _events(bridge) == before
+
+
+def test_a_quoted_utf8_charset_is_accepted(short_raw: Raw, bridge: Any, writer_token: str) -> None:
+    """``charset="utf-8"``: HTTP allows the parameter's value quoted."""
+    before = _events(bridge)
+    quoted = {"Content-Type": 'application/json; charset="utf-8"'}
+    answer = short_raw.post("/v1/feedback", json.dumps(FEEDBACK), writer_token, headers=quoted)
+    assert answer.status == 200, answer.body
+    assert _events(bridge) == before + 1
+
+
+@pytest.mark.parametrize("path", ["/v1/suggest/", "/v1/feedback/"])
+def test_a_trailing_slash_is_a_typed_404_not_a_redirect(short_raw: Raw, token: str, path: str) -> None:
+    answer = short_raw.post(path, SO_DRAFT, token)
+    _assert_error(answer, 404, "not_found")
 
 
 FEEDBACK_BAD = {
@@ -722,6 +754,10 @@ FEEDBACK_BAD = {
     "accepted-and-rejected": ({**FEEDBACK, "rejected": ["python"]}, "bad_feedback"),
     "nothing-to-learn": ({"site": "stackoverflow", "item": "q1"}, "bad_feedback"),
     "bad-created": ({**FEEDBACK, "created": "yesterday"}, "bad_feedback"),
+    "created-in-year-9999": ({**FEEDBACK, "created": "9999-12-31T23:59:59"}, "bad_feedback"),
+    "created-in-year-1": ({**FEEDBACK, "created": "0001-01-01T00:00:00"}, "bad_feedback"),
+    "invisible-tag": ({**FEEDBACK, "accepted": ["\u200b"]}, "bad_feedback"),
+    "tag-too-long-once-normalised": ({**FEEDBACK, "accepted": ["\ufdfa" * 100]}, "bad_feedback"),
     "other-user": ({**FEEDBACK, "user": "someone-else"}, "forbidden_user"),
 }
 

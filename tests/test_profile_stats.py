@@ -3,6 +3,7 @@ counted per day, week or month; the accept rate as ``Profile.stats`` defines it;
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -147,6 +148,19 @@ def test_the_period_follows_the_span_of_the_history(profile: Profile) -> None:
     profile.record(event((first + timedelta(days=93)).isoformat(), "c", accepted=["x"]))
     assert profile.timeline(DEFAULT_USER).period == "week"
     assert period_start(date(2024, 2, 29), "month") == date(2024, 2, 1)
+
+
+def test_an_event_dated_in_the_last_year_of_the_calendar_ends_the_timeline(profile: Profile) -> None:
+    # parse_feedback refuses such a time now, but an older profile or an import may hold one.
+    profile.record(event("2024-05-01", "a", accepted=["x"]))
+    profile.record(event("2024-05-02", "b", accepted=["x"]))
+    with sqlite3.connect(profile.path) as conn:
+        conn.execute("UPDATE events SET created = '9999-12-31T12:00:00+00:00' WHERE item = 'b'")
+    conn.close()
+    for period in ("day", "week", "month"):
+        periods = profile.timeline(DEFAULT_USER, period=period).periods
+        assert periods[0].start <= date(2024, 5, 1) and periods[-1].start.year == 9999
+        assert sum(p.events for p in periods) == 2
 
 
 def test_bad_arguments_are_refused(profile: Profile) -> None:

@@ -565,6 +565,18 @@ def test_an_alias_stores_feedback_under_its_tag(profile: Profile) -> None:
     assert profile.remove_alias("js", "nobody") is False
 
 
+def test_an_alias_that_makes_an_accepted_tag_a_rejected_one_writes_nothing(profile: Profile) -> None:
+    profile.set_alias("js", "javascript", "alice")
+
+    def counts() -> dict[str, Any]:
+        return {k: v for k, v in profile.stats("alice").items() if k != "bytes"}  # the file's size is the WAL's
+
+    before = counts()
+    with pytest.raises(FeedbackError, match=r"both accepted and rejected.*javascript"):
+        profile.record(event(user="alice", item="1", accepted=["js"], rejected=["javascript"]))
+    assert counts() == before and query(profile.path, "SELECT count(*) FROM events") == [(0,)]
+
+
 def test_implied_tags_are_stored_per_user(profile: Profile) -> None:
     profile.set_implied("Pandas", "Python", "alice")
     profile.set_implied("pandas", "python", "alice")  # once is enough

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tagrec_core.errors import FeedbackError
@@ -29,6 +29,11 @@ SITE_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 _SITE = re.compile(SITE_PATTERN)
 _FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created"}
 _TAG_LISTS = ("shown", "accepted", "rejected", "final")
+_VISIBLE = "LNPS"  # Unicode category initials of the characters that show: a tag needs one of them
+# The range of an event's ``created`` time: the profile's plots and recency read it, so a time in year 1 or 9999
+# would stretch them over millennia. A day of slack for clocks and time zones ahead of this machine's.
+EARLIEST_CREATED = datetime(1970, 1, 1, tzinfo=UTC)
+CREATED_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +151,13 @@ def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
         if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in tag):
             raise FeedbackError(f"{name}[{position}] contains control characters")
         clean = normalize_tag(tag)
-        if not clean or "\x00" in clean:
-            raise FeedbackError(f"{name}[{position}] is an empty tag")
+        if not clean or "\x00" in clean or not any(unicodedata.category(ch)[0] in _VISIBLE for ch in clean):
+            raise FeedbackError(f"{name}[{position}] is an empty tag (nothing visible in it)")
+        if len(clean) > MAX_TAG_CHARS:  # NFKC can lengthen a tag (one ligature becomes many letters)
+            raise FeedbackError(
+                f"{name}[{position}] is too long once normalised ({len(clean)} characters; the limit is"
+                f" {MAX_TAG_CHARS})"
+            )
         out[clean] = None
     return tuple(out)
 
@@ -158,9 +168,15 @@ def _created(value: Any) -> str:
     if not isinstance(value, str):
         raise FeedbackError(f"created must be an ISO 8601 time string, not {_kind(value)}")
     try:
-        datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
         raise FeedbackError(f"created is not an ISO 8601 time: {value[:40]!r}") from None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    latest = datetime.now(UTC) + CREATED_SLACK
+    if not EARLIEST_CREATED <= when <= latest:
+        raise FeedbackError(
+            f"created must lie between {EARLIEST_CREATED:%Y-%m-%d} and tomorrow ({latest:%Y-%m-%d}), not {value[:40]!r}"
+        )
     return value
 
 

@@ -20,7 +20,7 @@ from itertools import permutations
 
 import numpy as np
 
-from tagrec_core.errors import InputError
+from tagrec_core.errors import FeedbackError, InputError
 from tagrec_core.profile.feedback import Feedback
 from tagrec_core.retrieval import query_terms
 from tagrec_core.text import normalize, normalize_tag
@@ -91,6 +91,9 @@ def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
         return list(dict.fromkeys(alias.get(t, t) for t in tags))
 
     shown, accepted, rejected = canon(event.shown), canon(event.accepted), canon(event.rejected)
+    both = sorted(set(accepted) & set(rejected))
+    if both:  # parse_feedback checked the tags as sent; an alias can still make two of them one
+        raise FeedbackError(f"tags both accepted and rejected once aliases are applied: {', '.join(both)}")
     final = canon(event.final) if event.final is not None else None
     row = conn.execute(
         "SELECT tags, clock, title, body FROM items WHERE user_id = ? AND site = ? AND item = ?",

@@ -211,13 +211,17 @@ def _uses(
 
 
 def _starts(first: date, last: date, period: PeriodKind) -> Iterator[date]:
-    """Every period start from ``first`` to ``last`` (both period starts), in order."""
+    """Every period start from ``first`` to ``last`` (both period starts), in order; it ends at ``date.max``
+    (an imported event may be dated in the year 9999: its period is the last one)."""
     start = first
     while start <= last:
         yield start
-        if period == "day":
-            start += timedelta(days=1)
-        elif period == "week":
-            start += timedelta(days=7)
-        else:
-            start = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        try:
+            if period == "day":
+                start += timedelta(days=1)
+            elif period == "week":
+                start += timedelta(days=7)
+            else:
+                start = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        except (OverflowError, ValueError):  # past date.max
+            return
