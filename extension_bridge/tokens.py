@@ -89,7 +89,7 @@ class Token(NamedTuple):
 
 def is_extension_origin(origin: str) -> bool:
     """True for a browser extension's origin (``chrome-extension://<id>``, ``moz-extension://<uuid>``, ...)."""
-    return bool(_EXTENSION_ORIGIN.match(origin))
+    return bool(_EXTENSION_ORIGIN.fullmatch(origin))  # fullmatch: "$" would let a trailing newline through
 
 
 def check_origin(origin: str) -> str:
@@ -113,6 +113,10 @@ class TokenStore:
         self._used_lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = "a file is in the way" if path.parent.is_file() else error.strerror or str(error)  # --home FILE
+            raise TokenError(f"cannot create the folder {path.parent}: {why}") from None
+        try:
             with self._connection() as conn:
                 migrations.apply(Database(conn))
         except sqlite3.DatabaseError as error:

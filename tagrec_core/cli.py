@@ -59,13 +59,13 @@ def _warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
 
 
-def _read(path: Path, *, require_tags: bool, skip_bad: bool) -> list[Any]:
+def _read(path: Path, *, require_tags: bool, skip_bad: bool, user_field: str = "user") -> list[Any]:
     from tagrec_core.records import read_records
 
     def on_skip(error: DataError) -> None:
         _warn(f"skipped {error}")
 
-    return read_records(path, require_tags=require_tags, skip_bad=skip_bad, on_skip=on_skip)
+    return read_records(path, require_tags=require_tags, skip_bad=skip_bad, on_skip=on_skip, user_field=user_field)
 
 
 def _version(value: bool) -> None:
@@ -183,8 +183,8 @@ def predict(
 
     With a profile in --home, suggestions are personal: for --user, or for each record's --user-field.
     """
-    records = _read(data, require_tags=False, skip_bad=skip_bad)
-    users = _record_users(data, records, user_field) if user_field else [user] * len(records)
+    records = _read(data, require_tags=False, skip_bad=skip_bad, user_field=user_field or "user")
+    users = [r.user for r in records] if user_field else [user] * len(records)
     with _personal(model, home) as recommender:
         results = recommender.suggest_many([(r.title, r.body) for r in records], k=top_k, users=users)
     for record, suggestions in zip(records, results, strict=True):
@@ -244,12 +244,12 @@ def suggest(
     With a profile in --home (see tagrec profile), the suggestions are personal to --user.
     """
     from tagrec_core import defaults
-    from tagrec_core.records import check_text, read_text_input
+    from tagrec_core.records import check_text, read_text_stream
 
     if text is None:
         if sys.stdin.isatty():
             raise TagrecError("no text: give it as an argument or pipe it on stdin")
-        text = read_text_input(sys.stdin.buffer.read(), "stdin")
+        text = read_text_stream(sys.stdin.buffer, "stdin")
     else:
         text = check_text(text)
     title, _, body = text.strip().partition("\n")
@@ -300,22 +300,6 @@ def _personal(model: Path | str, home: Path | None) -> Iterator[Any]:
             profile.close()
 
 
-def _record_users(path: Path, records: list[Any], field: str) -> list[str | None]:
-    """Each record's value of the JSON field ``field`` (``None`` when absent or not a string)."""
-    if field == "user":
-        return [r.user for r in records]
-    values: dict[str, str] = {}
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get(field), str):
-                values[str(data.get("id"))] = data[field]
-    return [values.get(r.id) for r in records]
-
-
 def _public(s: Any) -> dict[str, Any]:
     return {"tag": s.tag, "score": s.score, "source": s.source, "reason": s.reason}
 
@@ -335,8 +319,9 @@ def _is_main_process() -> bool:
 
 
 def main() -> None:
-    """Console entry point: click handles usage errors (exit 2) and --help; expected errors become one
-    ``error:`` line (exit 1, or 130 when cancelled) instead of a traceback."""
+    """Console entry point: click handles usage errors (exit 2) and --help; expected errors and failures to
+    write (a full disk) become one ``error:`` line (exit 1, or 130 when cancelled) instead of a traceback.
+    (When the reader of a pipe leaves, click exits 1 quietly.)"""
     try:
         app()
     except Cancelled as error:
@@ -345,3 +330,14 @@ def main() -> None:
     except TagrecError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(1)
+    except OSError as error:  # what no command turned into a TagrecError: e.g. printing to a full disk
+        _silence_stdout()
+        where = f": {error.filename}" if error.filename else ""
+        typer.echo(f"error: {error.strerror or error}{where}", err=True)
+        sys.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's own flush at exit does not fail (and print) again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

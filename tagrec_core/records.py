@@ -25,6 +25,7 @@ __all__ = [
     "read_records",
     "read_tag_list",
     "read_text_input",
+    "read_text_stream",
 ]
 
 # A line longer than this is corrupt (or not a JSON Lines file at all); reading it whole could exhaust
@@ -42,6 +43,10 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 # Share of control characters above which typed text is treated as binary rather than as text.
 _BINARY_CONTROL_SHARE = 0.3
 _BINARY_SAMPLE_CHARS = 8192
+# Half of a UTF-16 surrogate pair on its own: JSON's "\ud800" decodes to one, and Python turns each byte of an
+# argument that is not UTF-8 into one (surrogateescape). No UTF-8 text holds them; the tokenizer and SQLite
+# cannot encode them.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +86,15 @@ def read_records(
     require_tags: bool = True,
     skip_bad: bool = False,
     on_skip: Callable[[DataError], None] | None = None,
+    user_field: str = "user",
 ) -> list[Record]:
     """Read posts from a JSON Lines file, or from a plain-text file with one post per line.
 
     The file is JSON Lines if its name ends in ``.jsonl``/``.json`` or its first non-blank line starts
     with ``{``; otherwise it is plain text: each non-blank line is one record (``id`` = line number,
     ``title`` = the line stripped, no tags). JSON records have ``id``, ``title``, ``body``, ``tags`` and
-    optionally ``user``, ``created``, ``lang``, ``source``; other fields are ignored. A numeric ``id``
+    optionally ``user`` (read from the field ``user_field``), ``created``, ``lang``, ``source``; other fields
+    are ignored. A numeric ``id``
     becomes a string; a missing one becomes ``"<file name>:<line>"``; a missing (or null) title/body is
     ``""``; tags are stripped, empty ones dropped and duplicates removed keeping the first (case is kept).
 
@@ -123,7 +130,7 @@ def read_records(
             if plain:
                 records.append(Record(id=str(number), title=line.strip(), body="", tags=()))
             else:
-                records.append(_parse_json_record(line, path, number, require_tags=require_tags))
+                records.append(_parse_json_record(line, path, number, require_tags=require_tags, user_field=user_field))
         except DataError as error:
             if not skip_bad or error.line is None:
                 raise
@@ -266,7 +273,7 @@ def _reason(error: OSError) -> str:
 # --- JSON records ---------------------------------------------------------------------------------
 
 
-def _parse_json_record(line: str, path: Path, number: int, *, require_tags: bool) -> Record:
+def _parse_json_record(line: str, path: Path, number: int, *, require_tags: bool, user_field: str = "user") -> Record:
     """Turn one JSON Lines line into a ``Record`` or raise a ``DataError`` saying what is wrong."""
     where = (str(path), number)
     try:
@@ -294,7 +301,7 @@ def _parse_json_record(line: str, path: Path, number: int, *, require_tags: bool
         body=body,
         tags=tags,
         lang=_optional_field(data, "lang", where),
-        user=_optional_field(data, "user", where),
+        user=_optional_field(data, user_field, where),
         created=_optional_field(data, "created", where),
         source=_optional_field(data, "source", where),
     )
@@ -305,7 +312,7 @@ def _id_field(value: Any, path: Path, number: int) -> str:
     if value is None or value == "":
         return f"{path.name}:{number}"
     if isinstance(value, str):
-        return value
+        return _unicode(value, "The id", (str(path), number))
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return str(value)
     raise DataError(f"The id must be a string or a number, not a JSON {_json_type(value)}.", str(path), number)
@@ -318,6 +325,13 @@ def _text_field(data: dict[str, Any], name: str, where: tuple[str, int]) -> str:
         return ""
     if not isinstance(value, str):
         raise DataError(f"The {name} must be a string, not a JSON {_json_type(value)}.", *where)
+    return _unicode(value, f"The {name}", where)
+
+
+def _unicode(value: str, what: str, where: tuple[str, int]) -> str:
+    """``value`` if it is valid Unicode text; a lone surrogate (JSON ``"\\ud800"``) is a ``DataError``."""
+    if _SURROGATE_RE.search(value):
+        raise DataError(f"{what} holds a lone UTF-16 surrogate (such as \\ud800), which is not text.", *where)
     return value
 
 
@@ -327,7 +341,7 @@ def _optional_field(data: dict[str, Any], name: str, where: tuple[str, int]) -> 
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return _unicode(value, f"The {name}", where)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise DataError(f"The {name} must be a string, not a JSON {_json_type(value)}.", *where)
@@ -343,7 +357,7 @@ def _tags_field(value: Any, where: tuple[str, int]) -> tuple[str, ...]:
     for index, tag in enumerate(value, start=1):
         if not isinstance(tag, str):
             raise DataError(f"The tags must be a list of strings, but tag {index} is a JSON {_json_type(tag)}.", *where)
-        tag = tag.strip()
+        tag = _unicode(tag, f"Tag {index}", where).strip()
         if tag:
             tags[tag] = None
     return tuple(tags)
@@ -375,12 +389,15 @@ def _excerpt(text: str) -> str:
 def check_text(text: str, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
     """Return ``text`` unchanged if it can be tagged; otherwise raise ``InputError`` saying why.
 
-    Refused: empty or whitespace-only text; text whose UTF-8 encoding is over ``max_bytes`` (the message
+    Refused: empty or whitespace-only text; text with a lone surrogate (not Unicode; how a non-UTF-8 command-line
+    argument arrives); text whose UTF-8 encoding is over ``max_bytes`` (the message
     gives its size and the limit in MB); text that looks binary (a NUL character, or more than 30% control
     characters in its first 8192 characters). Nothing is stripped or normalised here.
     """
     if not text.strip():
         raise InputError("The text is empty; give the title or the post to suggest tags for.")
+    if found := _SURROGATE_RE.search(text):
+        raise InputError(f"The text is not valid Unicode: {_describe_surrogate(found.group())}.")
     # Each character is 1-4 bytes in UTF-8: encode only when the length alone does not decide.
     if len(text) > max_bytes or (len(text) * 4 > max_bytes and len(text.encode("utf-8")) > max_bytes):
         size = len(text.encode("utf-8"))
@@ -394,6 +411,26 @@ def check_text(text: str, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
     if len(_CONTROL_RE.findall(sample)) > _BINARY_CONTROL_SHARE * len(sample):
         raise InputError("The text is mostly control characters; it looks like binary data, not text.")
     return text
+
+
+def _describe_surrogate(char: str) -> str:
+    """What a lone surrogate in text came from, for a message."""
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an argument byte that is not UTF-8
+        return f"it holds the byte 0x{code - 0xDC00:02x}, which is not UTF-8 (set the terminal to UTF-8)"
+    return f"it holds a lone UTF-16 surrogate (\\u{code:04x})"
+
+
+def read_text_stream(stream: IO[bytes], source: str) -> str:
+    """Read a text for ``suggest`` from ``stream`` (stdin), never more than the limit and a few bytes, and
+    ``read_text_input`` it: ``cat huge.iso | tagrec suggest`` is refused without reading the whole of it."""
+    data = stream.read(MAX_TEXT_BYTES + 4)
+    if len(data) > MAX_TEXT_BYTES + 3:
+        raise InputError(
+            f"{source}: The text is over the limit of {_megabytes(MAX_TEXT_BYTES, 0)}; give the title and the"
+            " first paragraphs instead."
+        )
+    return read_text_input(data, source)
 
 
 def read_text_input(data: bytes, source: str) -> str:

@@ -122,6 +122,14 @@ def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
     assert run("revoke").returncode == 1
     web = run("create", "--origin", "https://evil.example")
     assert web.returncode == 1 and "not an extension origin" in web.stderr and "Traceback" not in web.stderr
+    newline = run("create", "--origin", EXTENSION + "\n")  # "$" in a pattern lets a final newline through
+    assert newline.returncode == 1 and "not an extension origin" in newline.stderr
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    home_is_file = subprocess.run([*TAGREC, "token", "list", "--home", str(a_file)], capture_output=True, text=True)
+    assert home_is_file.returncode == 1 and home_is_file.stderr.strip() == (
+        f"error: cannot create the folder {a_file}: a file is in the way"
+    )
     run("create", "--origin", "cli")
     run("create", "--origin", "cli")
     assert "revoked 2 token(s)" in run("revoke", "--all").stdout

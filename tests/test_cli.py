@@ -6,9 +6,9 @@ module-scoped fixture and each test then checks its own finished run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -48,6 +48,8 @@ def files(
     corrupt = folder / "corrupt.tagrec"
     corrupt.write_bytes(tiny_model_path.read_bytes()[:1000])
     (folder / "legacy.tagrec").write_bytes(b".")
+    surrogate = '{"id": "s", "title": "a lone half \\ud800 of a pair", "tags": ["x"]}'  # JSON's escape, valid JSON
+    (folder / "surrogate.jsonl").write_text(lines[0] + "\n" + surrogate + "\n", encoding="utf-8")
     return {
         "folder": folder,
         "model": tiny_model_path,
@@ -55,6 +57,7 @@ def files(
         "heldout": corpus["heldout"],
         "small": jsonl_writer(folder / "small.jsonl", make_posts(60, 60, seed=6, prefix="small")),
         "bad_line": folder / "bad_line.jsonl",
+        "surrogate": folder / "surrogate.jsonl",
         "no_tags": jsonl_writer(folder / "no_tags.jsonl", no_tags),
         "dir": folder / "dir",
         "out_dir": folder / "out_dir",
@@ -105,6 +108,8 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
         "huge-stdin": (["suggest", "-m", m], b"pandas dataframe merge " * 450_000),  # ~10 MB
         "binary-stdin": (["suggest", "-m", m], bytes(range(256)) * 64),
         "binary-data": (["predict", "-m", m, "--data", str(f["binary"])], None),
+        "surrogate-data": (["predict", "-m", m, "--data", str(f["surrogate"])], None),
+        "latin1-argument": (["suggest", "-m", m, os.fsdecode(b"caf\xe9 pandas")], None),  # a terminal not in UTF-8
         "corrupt-model": (["suggest", "-m", str(f["corrupt"]), "pandas"], None),
         "missing-model": (["suggest", "-m", str(folder / "nope.tagrec"), "pandas"], None),
         "legacy-pickle-model": (["suggest", "-m", str(f["legacy"]), "pandas"], None),
@@ -125,6 +130,7 @@ CORE = {
     "version", "help-train", "train", "predict", "predict-skip-bad", "eval-json", "eval-table", "suggest-text",
     "suggest-stdin", "suggest-json", "suggest-tag", "suggest-min-score", "missing-file", "data-is-directory",
     "malformed-line", "train-no-tags", "empty-text", "huge-stdin", "binary-stdin", "binary-data", "corrupt-model",
+    "surrogate-data", "latin1-argument",
 }  # fmt: skip
 
 
@@ -336,6 +342,8 @@ BAD = {
     "huge-stdin": "over the limit",
     "binary-stdin": "binary",
     "binary-data": "binary",
+    "surrogate-data": "surrogate.jsonl:2: The title holds a lone UTF-16 surrogate",
+    "latin1-argument": "the byte 0xe9, which is not UTF-8",
     "corrupt-model": "truncated or corrupted",
     "missing-model": "does not exist",
     "legacy-pickle-model": "corrupted",
@@ -365,7 +373,33 @@ def test_bad_input_gives_one_clear_error_line(runs: dict[str, Run], case: str) -
 
 def test_huge_text_is_refused_fast(runs: dict[str, Run]) -> None:
     assert runs["huge-stdin"].seconds < 30  # about the start-up time: the text is refused unread
-    assert re.search(r"The text is 1\d\.\d MB, over the limit of 1\.0 MB", runs["huge-stdin"].stderr)
+    assert "stdin: The text is over the limit of 1.0 MB" in runs["huge-stdin"].stderr
+
+
+def test_stdin_is_not_read_past_the_limit(files: dict[str, Path]) -> None:
+    """An endless stream (``yes | tagrec suggest``) is refused after the limit, not read until memory runs out."""
+    with subprocess.Popen(
+        [*TAGREC, "suggest", "-m", str(files["model"])], stdin=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        with contextlib.suppress(BrokenPipeError):
+            for _ in range(10_000):  # up to 640 MB; the CLI stops reading after 1 MB and exits
+                proc.stdin.write(b"pandas merge " * 5_000)
+        proc.stdin.close()
+        assert proc.wait(timeout=120) == 1
+        assert "over the limit" in proc.stderr.read().decode()
+
+
+def test_a_full_disk_or_a_closed_pipe_on_stdout_is_one_line_not_a_traceback(files: dict[str, Path]) -> None:
+    args = [*TAGREC, "suggest", "-m", str(files["model"]), PANDAS_POST]
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert done.returncode == 1 and done.stderr.decode().strip() == "error: No space left on device"
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line
+    with os.fdopen(writer, "wb") as closed:
+        done = subprocess.run(args, stdout=closed, stderr=subprocess.PIPE, timeout=120)
+    assert done.returncode == 1 and done.stderr == b""  # click's way: quiet, as ``| head`` wants
 
 
 @pytest.mark.slow

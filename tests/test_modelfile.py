@@ -317,6 +317,14 @@ def test_directory_raises_model_file_error(tmp_path: Path) -> None:
         modelfile.load(tmp_path)
 
 
+def test_a_file_larger_than_any_model_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.tagrec"
+    with huge.open("wb") as handle:
+        handle.truncate(64 * 1024**3)  # sparse: 64 GB that take no disk
+    with pytest.raises(ModelFileError, match=r"is 64\.0 GB, larger than any tagrec model"):
+        modelfile.load(huge)
+
+
 def test_missing_path_raises_model_file_error(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="does not exist"):
         tagrec_core.load(tmp_path / "nope.tagrec")

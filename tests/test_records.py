@@ -60,6 +60,21 @@ def test_reads_all_fields_and_ignores_unknown_ones(tmp_path: Path) -> None:
     ]
 
 
+def test_the_user_can_come_from_another_field_whatever_the_ids(tmp_path: Path) -> None:
+    """``predict --user-field author``: each record's own author, even where ids repeat or are missing."""
+    path = write_lines(
+        tmp_path / "d.jsonl",
+        {**GOOD, "id": "same", "author": "ann", "user": "not this"},
+        {**GOOD, "id": "same", "author": "bob"},
+        {"title": "no id", "author": 12},
+        {"title": "no author"},
+    )
+    got = read_records(path, require_tags=False, user_field="author")
+    assert [r.user for r in got] == ["ann", "bob", "12", None]
+    with pytest.raises(DataError, match="The author must be a string"):
+        read_records(write_lines(tmp_path / "e.jsonl", {**GOOD, "author": ["x"]}), user_field="author")
+
+
 def test_numeric_and_missing_ids(tmp_path: Path) -> None:
     path = write_lines(
         tmp_path / "d.jsonl",
