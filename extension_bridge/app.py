@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -52,8 +53,15 @@ _bearer = HTTPBearer(auto_error=False, description="A token from pairing or `tag
 Bearer = Annotated[Any, Depends(_bearer)]
 
 
+# Feedback waits for the profile's write lock, up to its busy timeout (30 s) while another process (a long
+# `tagrec profile learn`) holds it. On the thread pool every sync route shares, waiting writes would take all
+# its threads, and /v1/hello and /v1/vocab would wait behind them: writes get threads of their own.
+WRITERS = 2
+
+
 class Bridge:
-    """What the routes use: the service, the tokens, pairing, the limits and the server's identity."""
+    """What the routes use: the service, the tokens, pairing, the limits, the server's identity and the threads
+    that write feedback (``close`` ends them)."""
 
     def __init__(
         self,
@@ -70,6 +78,27 @@ class Bridge:
         self.port = port
         self.limits = limits or Limits()
         self.server_id = tokens.setting("server_id", _new_id())
+        self.writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="tagrec-feedback")
+
+    async def record(self, event: dict[str, Any], user: str) -> int:
+        """Store a feedback event on a writer thread; its id once durable. ``ApiError`` 503 ``busy`` when no
+        writer could start it within the request timeout: it was not written, and may be sent again."""
+        future = self.writer.submit(self.service.feedback, event, user=user)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.limits.request_timeout)
+        except TimeoutError:
+            if future.cancel():  # still queued: nothing was written
+                raise ApiError(
+                    503,
+                    "busy",
+                    "the profile is busy (another program is writing to it); try again",
+                    {"Retry-After": "1"},
+                ) from None
+        return await asyncio.wrap_future(future)  # already writing: its outcome is the answer
+
+    def close(self) -> None:
+        """Finish the writes under way; drop the queued ones (their requests are gone with the server)."""
+        self.writer.shutdown(wait=True, cancel_futures=True)
 
 
 def create_app(bridge: Bridge) -> Any:
@@ -154,15 +183,16 @@ def build_api() -> FastAPI:
     @app.post(
         "/v1/feedback", response_model=schemas.FeedbackAnswer, responses=_errors(408, 413, 415, 503), tags=["tags"]
     )
-    def feedback(
+    async def feedback(
         body: schemas.FeedbackBody, request: Request, x_tagrec_api: ApiHeader, _auth: Bearer
     ) -> schemas.FeedbackAnswer:
-        """Learn from what the user did with the suggestions; answered once the event is durable."""
+        """Learn from what the user did with the suggestions; answered once the event is durable (503 ``busy``:
+        not written, send it again)."""
         bridge = _bridge(request)
         user = _token(request).user
         if body.user is not None and body.user != user:
             raise ApiError(403, "forbidden_user", "this token may only send feedback for its own user")
-        return schemas.FeedbackAnswer(id=bridge.service.feedback(body.model_dump(exclude_none=True), user=user))
+        return schemas.FeedbackAnswer(id=await bridge.record(body.model_dump(exclude_none=True), user=user))
 
     @app.get("/v1/vocab", response_model=schemas.VocabAnswer, responses=_errors(), tags=["tags"])
     def vocab(

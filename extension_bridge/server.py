@@ -143,6 +143,7 @@ class BridgeServer:
         self.close()
 
     def close(self) -> None:
+        self.bridge.close()
         if self._owns_service:
             self.service.close()
             self.profile.close()

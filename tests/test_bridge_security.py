@@ -1074,3 +1074,57 @@ def test_server_is_still_alive_after_every_attack(short_raw: Raw, bridge: Any, t
     assert hello.json["token"] == "valid"
     assert hello.json["models"]["stackoverflow"]["state"] == "ready"
     assert short_raw.post("/v1/suggest", SO_DRAFT, token).status == 200
+
+
+# --- 11. a profile another program is writing to -----------------------------------------------------------------
+
+
+def test_feedback_waiting_for_a_busy_profile_never_blocks_the_other_routes(tmp_path: Path) -> None:
+    """Another process holds the profile's write lock (a long ``tagrec profile learn``). Feedback waits on
+    threads of its own: /v1/hello and /v1/vocab answer at once, the writes that could not start in time are 503
+    ``busy`` and were not written, the ones under way finish once the lock is free."""
+    import sqlite3
+
+    from extension_bridge.app import WRITERS
+    from extension_bridge.guard import Limits
+    from extension_bridge.server import BridgeServer
+
+    limits = Limits(rate=10_000, burst=10_000, anonymous_rate=10_000, anonymous_burst=10_000, request_timeout=1.0)
+    server = BridgeServer(tmp_path, port=0, limits=limits)
+    try:
+        server.start()
+        raw = Raw(server.port, timeout=60.0)
+        token = server.tokens.create("cli", name="busy test")[1]
+        other = sqlite3.connect(server.profile.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the other program's write transaction
+        answers: list[Answer] = []
+
+        def send(n: int) -> None:
+            answers.append(raw.post("/v1/feedback", {**FEEDBACK, "item": f"q{n}"}, token))
+
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(45)]  # > the 40 shared threads
+        try:
+            for sender in senders:
+                sender.start()
+            time.sleep(0.3)
+            probe = Raw(server.port, timeout=5.0)
+            for path in ("/v1/hello", "/v1/vocab"):
+                started = time.perf_counter()
+                assert probe.get(path, token).status == 200
+                assert time.perf_counter() - started < 0.5, path
+            time.sleep(1.5)  # past the request timeout
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        for sender in senders:
+            sender.join(60)
+        statuses = sorted(a.status for a in answers)
+        assert statuses == [200] * WRITERS + [503] * (45 - WRITERS), statuses
+        for answer in answers:
+            if answer.status == 503:
+                _assert_error(answer, 503, "busy")
+                assert answer.headers["Retry-After"] == "1"
+        assert server.profile.stats()["feedback_events"] == WRITERS  # a 503 wrote nothing
+    finally:
+        server.service.wait(timeout=60)
+        server.stop()
