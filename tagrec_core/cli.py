@@ -12,12 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from tagrec_core.cli_profile import HomeOpt, UserOpt, feedback, open_profile, profile_app
+from tagrec_core.defaults import DOMAINS
 from tagrec_core.errors import Cancelled, DataError, TagrecError
 from tagrec_core.version import __version__
 
@@ -216,12 +218,15 @@ def evaluate_cmd(
         typer.echo(f"{k:>3} {scores[f'p@{k}']:>7.4f} {scores[f'r@{k}']:>7.4f} {scores[f'f1@{k}']:>7.4f}")
 
 
+Domain = StrEnum("Domain", list(DOMAINS))  # a usage error (exit 2) names the choices; no path is tried
+
+
 @app.command()
 def suggest(
     text: Annotated[str | None, typer.Argument(help="The post (title, then body); read from stdin if absent.")] = None,
     model: Annotated[Path | None, typer.Option("--model", "-m", help="A .tagrec model file.")] = None,
     domain: Annotated[
-        str | None,
+        Domain | None,
         typer.Option("--domain", help="Shipped model: stackoverflow or weibo (default: by language)."),
     ] = None,
     tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag already chosen (repeatable).")] = None,
@@ -253,7 +258,8 @@ def suggest(
     else:
         text = check_text(text)
     title, _, body = text.strip().partition("\n")
-    with _personal(model if model else (domain or defaults.domain_for(text)), home) as recommender:
+    chosen = model if model else (domain.value if domain else defaults.domain_for(text))
+    with _personal(chosen, home) as recommender:
         suggestions = recommender.suggest(
             title=title, body=body, tags=tags or (), user=user, k=top_k, min_score=min_score
         )

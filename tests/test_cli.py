@@ -122,6 +122,7 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
         "missing-option": (["train"], None),
         "bad-top-k": (["suggest", "-m", m, "-k", "0", "pandas"], None),
         "bad-min-score": (["suggest", "-m", m, "--min-score", "1.5", "pandas"], None),
+        "bad-domain": (["suggest", "--domain", "klingon", "pandas"], None),
     }
 
 
@@ -416,6 +417,7 @@ def test_nothing_is_written_when_training_input_is_bad(runs: dict[str, Run], fil
         pytest.param("missing-option", "Missing"),
         pytest.param("bad-top-k", "greater than or equal to 1"),
         pytest.param("bad-min-score", "less than or equal to 1"),
+        pytest.param("bad-domain", "'klingon' is not one of 'stackoverflow', 'weibo'"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(runs: dict[str, Run], case: str, message: str) -> None:
