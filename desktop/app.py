@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     install(app, loaded[0].language or None)
     try:
         desktop = Desktop(loaded=loaded)
-    except TagrecError as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
+    except (TagrecError, OSError) as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
+        # (OSError too: started from a menu, the app has no terminal where a traceback would be seen)
         print(f"error: {error}", file=sys.stderr)
         QMessageBox.critical(None, "tagrec", str(error))
         sys.exit(1)

@@ -2,22 +2,32 @@
 cancel), each with suggested tags; selecting a file shows its suggestions as chips (click accepts, right-click
 rejects: feedback to the profile, site ``files``, item = the path). Watched folders pick up new, changed,
 moved and deleted files by themselves (``watcher``).
+
+The folder list above the table shows each folder; one that is missing (deleted, or on a drive that is not
+plugged in) is greyed and marked, its files stay indexed, and it is watched and scanned again once a rescan
+(the button, the periodic one, the next start) finds it back. "Remove folder…" forgets a folder after asking;
+it never touches the files, and Undo brings it back.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -32,7 +42,7 @@ from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, TagrecError
 from tagrec_core.file_tags import FileTagsError, sync
-from tagrec_core.folders import FolderIndex, index_files, stale_files
+from tagrec_core.folders import FolderIndex, RemovedFolder, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
 from tagrec_core.suggestion import DEFAULT_MIN_SCORE, Suggestion, at_least
@@ -41,6 +51,7 @@ SITE = "files"
 # A periodic rescan catches what the watcher cannot see: changes while tagrec was not running are caught at
 # start, but a network drive's polling can miss renames and inotify drops events when its queue overflows.
 RESCAN_MS = 15 * 60 * 1000
+FOLDER_ROWS = 4  # the folder list shows this many folders before it scrolls: the files' table gets the room
 
 
 class FolderView(QWidget):
@@ -73,13 +84,21 @@ class FolderView(QWidget):
         self._running = False
         self.write_xattr = False
         self.write_sidecar = False
+        self.missing: set[str] = set()  # folders of the index that are not there now (shown so, files kept)
+        self._skipped: list[str] = []  # files the running job passed over, and why
 
         add = QPushButton(self.tr("Add folder…"))
+        self.remove_button = QPushButton(self.tr("Remove folder…"))
+        self.remove_button.setToolTip(self.tr("Stop organizing the selected folder (its files are not deleted)"))
+        self.remove_button.setEnabled(False)
         rescan = QPushButton(self.tr("Rescan"))
+        rescan.setToolTip(self.tr("Look again at every folder, and watch again those that are back"))
         self.apply_button = QPushButton(self.tr("Apply top suggestion to selected"))
         self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.setEnabled(False)
-        self._undo: list[tuple[str, list[str]]] = []
+        self._undo: Callable[[], None] | None = None  # takes back the last bulk apply or folder removal
+        self.folder_list = QListWidget()
+        self.folder_list.setMaximumHeight(self.folder_list.fontMetrics().height() * (FOLDER_ROWS + 1) + 8)
         self.search = QLineEdit()
         self.search.setPlaceholderText(self.tr("Search files and tags"))
         self.progress = QProgressBar()
@@ -103,6 +122,7 @@ class FolderView(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(add)
+        top.addWidget(self.remove_button)
         top.addWidget(rescan)
         top.addWidget(self.search, 1)
         top.addWidget(self.apply_button)
@@ -112,12 +132,17 @@ class FolderView(QWidget):
         busy.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.folder_list)
         layout.addLayout(busy)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.chips)
         layout.addWidget(self.status)
 
         add.clicked.connect(lambda: self.add_folder())
+        self.remove_button.clicked.connect(lambda: self.remove_folder())
+        self.folder_list.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(self.selected_folder() is not None)
+        )
         rescan.clicked.connect(self.rescan)
         self.apply_button.clicked.connect(self.apply_top)
         self.undo_button.clicked.connect(self.undo)
@@ -132,10 +157,8 @@ class FolderView(QWidget):
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self.index_paths)
         self.watcher.removed.connect(self.forget_paths)
-        for folder in self.index.folders():
-            self.watcher.watch(folder)
         self.refresh()
-        self.rescan()
+        self.rescan()  # watches each folder that is there; one that is not is shown missing, and the app starts
         self._rescan_timer = QTimer(self)
         self._rescan_timer.timeout.connect(self._rescan_if_idle)
         self._rescan_timer.start(RESCAN_MS)
@@ -153,13 +176,95 @@ class FolderView(QWidget):
         except TagrecError as error:
             QMessageBox.warning(self, "tagrec", str(error))
             return
-        self.watcher.watch(key)
-        self._scan(key)
+        if self._check(key):
+            self._scan(key)
+        self._show_folders()
 
     def rescan(self) -> None:
-        """Look again at every folder: new and changed files are indexed, vanished ones forgotten."""
+        """Look again at every folder: new and changed files are indexed, vanished ones forgotten. A missing
+        folder is marked missing and not scanned (its files stay); one that is back is watched and scanned."""
         for folder in self.index.folders():
-            self._scan(folder)
+            if self._check(folder):
+                self._scan(folder)
+        self._show_folders()
+
+    def _check(self, folder: str) -> bool:
+        """Whether ``folder`` is there, and then watched. A missing one joins ``missing``, and its watch (if it
+        vanished while watched) is dropped: a watch on a vanished folder sees nothing even once it is back."""
+        if Path(folder).is_dir() and self.watcher.watch(folder):
+            self.missing.discard(folder)
+            return True
+        self.watcher.unwatch(folder)
+        self.missing.add(folder)
+        return False
+
+    def selected_folder(self) -> str | None:
+        """The folder selected in the folder list, or ``None``."""
+        items = self.folder_list.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def _show_folders(self) -> None:
+        """List the index's folders, a missing one greyed and marked, keeping the selection."""
+        selected = self.selected_folder()
+        self.folder_list.clear()
+        for folder in self.index.folders():
+            item = QListWidgetItem(folder)
+            item.setData(Qt.ItemDataRole.UserRole, folder)
+            if folder in self.missing:
+                note = self.tr("{folder} — missing: reconnect the drive, or remove it").format(folder=folder)
+                item.setText(note)
+                item.setToolTip(
+                    self.tr("Its files stay listed with their tags. Rescan once the drive is back, or remove it.")
+                )
+                item.setForeground(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            self.folder_list.addItem(item)
+            item.setSelected(folder == selected)
+        self.remove_button.setEnabled(self.selected_folder() is not None)
+
+    def remove_folder(self, folder: str | None = None, *, confirmed: bool = False) -> None:
+        """Stop organizing ``folder`` (else the one selected in the list), after asking unless ``confirmed``:
+        stop watching it, drop its queued jobs and forget its files' suggestions. Nothing on disk is touched,
+        the user's tags stay in the profile, and ``undo`` puts the folder back."""
+        folder = folder or self.selected_folder()
+        if folder is None or (not confirmed and not self._confirm_removal(folder)):
+            return
+        self.watcher.unwatch(folder)
+        self._queued = [(f, files) for f, files in self._queued if f != folder]
+
+        def removed(snapshot: object, error: BaseException | None) -> None:
+            if isinstance(snapshot, RemovedFolder):
+                self.missing.discard(folder)
+                self._offer_undo(lambda: self._restore_folder(snapshot))
+                self.status.setText(
+                    self.tr("Removed {folder} from the organizer; its files were not touched").format(folder=folder)
+                )
+            else:
+                self.status.setText(str(error))
+            self.refresh()
+
+        self.relay.run(lambda: self.index.remove_folder(folder), removed)
+
+    def _confirm_removal(self, folder: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            self.tr("Remove folder"),
+            self.tr(
+                "Stop organizing {folder}?\n\ntagrec forgets the tags it suggested for the files in it. The files "
+                "are not deleted or changed, and the tags you gave them stay (in your profile, and in the files' "
+                "attributes or sidecars if tagrec wrote them there). Undo brings the folder back."
+            ).format(folder=folder),
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _restore_folder(self, removed: RemovedFolder) -> None:
+        def restored(_result: object, error: BaseException | None) -> None:
+            if error is not None:
+                self.status.setText(str(error))
+            elif self._check(removed.path):
+                self._scan(removed.path)  # what changed while it was out of the organizer
+            self.refresh()
+
+        self.relay.run(lambda: self.index.restore_folder(removed), restored)
 
     def _rescan_if_idle(self) -> None:
         if not self._running and not self._queued:
@@ -185,6 +290,8 @@ class FolderView(QWidget):
 
     def _queue(self, folder: str, files: list[Path] | None) -> None:
         """Index ``files`` of ``folder`` (``None``: whatever a scan of the folder finds stale)."""
+        if folder in self.missing:
+            return
         if files is None or files:
             self._queued.append((folder, files))
             self._next_job()
@@ -195,6 +302,7 @@ class FolderView(QWidget):
         folder, files = self._queued.pop(0)
         self._running = True
         self._cancel.clear()
+        self._skipped = []
         self.progress.setRange(0, 0)  # busy until the scan knows how many
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
@@ -208,8 +316,14 @@ class FolderView(QWidget):
             for raw in gone:
                 self.index.forget(raw)
         return index_files(
-            self.index, self.service, folder, files, user=self.user, progress=self._progress.emit, cancel=self._cancel
-        )
+            self.index, self.service, folder, files, user=self.user, progress=self._progress.emit,
+            cancel=self._cancel, skipped=self._note_skipped,
+        )  # fmt: skip
+
+    def _note_skipped(self, path: Path, why: str) -> None:
+        """On the indexing thread: a file passed over (``_job_done`` reads the list once the job is over)."""
+        shown = os.fsencode(path).decode("utf-8", "replace")  # a name that is not UTF-8: its bad bytes as �
+        self._skipped.append(f"{shown}: {why}")
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(total)
@@ -227,6 +341,10 @@ class FolderView(QWidget):
             self.status.setText(self.tr("Indexing failed: {error}").format(error=error))
         else:
             self.status.setText(self.tr("{count} files indexed").format(count=count))
+        if self._skipped:  # said once per job, the first in the line and up to 50 in the tooltip
+            skipped = self.tr("{count} skipped ({first})").format(count=len(self._skipped), first=self._skipped[0])
+            self.status.setText(f"{self.status.text()}; {skipped}")
+        self.status.setToolTip("\n".join(self._skipped[:50]))
         self.refresh()
         self.indexed.emit(int(count) if isinstance(count, int) else 0)
         self._next_job()
@@ -246,6 +364,7 @@ class FolderView(QWidget):
         selected = self.selected_paths()
         self.model.load([file_row(summary, mine.get(summary.path, [])) for summary in summaries])
         self._reselect(selected)
+        self._show_folders()
 
     def _update_tags(self, paths: list[str]) -> None:
         """Show the user's current tags of ``paths`` (after feedback: cheaper than ``refresh`` at 50,000 files),
@@ -331,8 +450,7 @@ class FolderView(QWidget):
 
         def applied(_ids: object, error: BaseException | None) -> None:
             if error is None:
-                self._undo = undo
-                self.undo_button.setEnabled(True)
+                self._offer_undo(lambda: self._restore_tags(undo))
                 self.status.setText(self.tr("Tagged {count} files").format(count=len(events)))
             else:
                 self.status.setText(str(error))
@@ -340,12 +458,21 @@ class FolderView(QWidget):
 
         self.relay.run(lambda: self._record(events), applied)
 
+    def _offer_undo(self, action: Callable[[], None]) -> None:
+        """Let Undo take back what was just done (only the last bulk apply or folder removal)."""
+        self._undo = action
+        self.undo_button.setEnabled(True)
+
     def undo(self) -> None:
-        """Put back the tags the files had before the last bulk apply."""
-        events = [{"site": SITE, "item": path, "final": tags} for path, tags in self._undo]
-        paths = [path for path, _ in self._undo]
-        self._undo = []
+        """Take back the last bulk apply (the files' tags as they were) or folder removal (the folder back)."""
+        action, self._undo = self._undo, None
         self.undo_button.setEnabled(False)
+        if action is not None:
+            action()
+
+    def _restore_tags(self, undo: list[tuple[str, list[str]]]) -> None:
+        events = [{"site": SITE, "item": path, "final": tags} for path, tags in undo]
+        paths = [path for path, _ in undo]
         self.relay.run(lambda: self._record(events), lambda _ids, _error: self._update_tags(paths))
 
     def _record(self, events: list[dict[str, object]]) -> list[int]:

@@ -1,13 +1,16 @@
 """The profile view: what tagrec learned from the user — counts and accept rate, the vocabulary (filterable),
 aliases and implied tags (editable), plots of their tags and accept rate over time — and export, import and
-reset. Reset asks first, writes a backup, and can be undone from the same view.
+reset. Reset and import ask first, write a backup, and can be undone from the same view; the undo restores only
+the users that reset or import changed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -33,6 +36,17 @@ from tagrec_core.profile.transfer import backup_profile, export_profile, import_
 VOCABULARY_ROWS = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Undo:
+    """How to take back the last reset or import: the whole-profile backup written just before it, the users it
+    changed, and each one's clock right after it (``None``: no such user), which tells whether they changed
+    again since."""
+
+    action: Literal["reset", "import"]
+    backup: Path
+    after: dict[str, int | None]
+
+
 class ProfileView(QWidget):
     """One user's profile. ``refresh`` re-reads it (the tab calls it when shown): the counts and tables at once,
     the plots' history in the background (``plots_loaded`` is emitted when they show it)."""
@@ -45,7 +59,7 @@ class ProfileView(QWidget):
         self.relay = relay
         self.user = user
         self.home = home
-        self.last_backup: Path | None = None
+        self.last_undo: Undo | None = None
         self._timeline_request = 0  # the latest history read; answers to older ones are dropped
 
         self.summary = QLabel()
@@ -65,8 +79,9 @@ class ProfileView(QWidget):
         export = QPushButton(self.tr("Export…"))
         import_ = QPushButton(self.tr("Import…"))
         self.reset_button = QPushButton(self.tr("Reset…"))
-        self.undo_button = QPushButton(self.tr("Undo reset"))
+        self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.setEnabled(False)
+        self.undo_button.setToolTip(self.tr("Take back the last reset or import, from the backup written before it"))
         for button, name in ((add_alias, "add_alias"), (add_implied, "add_implied"), (remove, "remove_rule")):
             button.setObjectName(name)
 
@@ -105,7 +120,7 @@ class ProfileView(QWidget):
         export.clicked.connect(self.export)
         import_.clicked.connect(self.import_)
         self.reset_button.clicked.connect(self.reset)
-        self.undo_button.clicked.connect(self.undo_reset)
+        self.undo_button.clicked.connect(self.undo)
         self.refresh()
 
     # --- reading ---------------------------------------------------------------------------------------------
@@ -186,47 +201,99 @@ class ProfileView(QWidget):
         if path:
             self.import_file(Path(path))
 
-    def import_file(self, path: Path) -> None:
-        def work() -> None:
+    def import_file(self, path: Path, *, confirmed: bool = False) -> None:
+        """Replace the data of the file's users with the file's, after saying whose and asking; a backup
+        written first makes it undoable."""
+
+        def read() -> tuple[dict[str, Any], list[str]]:
             try:
-                document = json.loads(path.read_text(encoding="utf-8"))
+                document = json.loads(path.read_text(encoding="utf-8-sig"))
             except (OSError, ValueError) as error:
                 raise TagrecError(f"cannot read {path}: {error}") from None
-            import_profile(self.profile, document)
+            return document, _user_names(document)
 
-        self._write(work)
+        def ask(read_back: tuple[dict[str, Any], list[str]] | None, error: BaseException | None) -> None:
+            if error is not None or read_back is None:
+                self._warn(str(error))
+                return
+            document, names = read_back
+            if not confirmed and not self._confirm(
+                self.tr("Import a profile"),
+                self.tr(
+                    "Replace what tagrec learned for {users} with the contents of {file}? A backup is written"
+                    " first; you can undo it here."
+                ).format(users=", ".join(names) or "–", file=path.name),
+            ):
+                return
+
+            def work() -> Undo:
+                backup = backup_profile(self.profile, self.home)
+                return Undo("import", backup, self._clocks(import_profile(self.profile, document)))
+
+            self.relay.run(work, self._after_change)
+
+        self.relay.run(read, ask)
 
     def reset(self, *, confirmed: bool = False) -> None:
         """Delete what the profile learned about this user, after asking; a backup makes it undoable."""
-        if not confirmed:
-            answer = QMessageBox.question(
-                self,
-                self.tr("Reset the profile"),
-                self.tr("Delete everything tagrec learned from your feedback? You can undo it here."),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        if not confirmed and not self._confirm(
+            self.tr("Reset the profile"),
+            self.tr("Delete everything tagrec learned from your feedback? You can undo it here."),
+        ):
+            return
+        user = self.user
 
-        def work() -> Path:
+        def work() -> Undo:
             backup = backup_profile(self.profile, self.home)
-            self.profile.reset(self.user)
-            return backup
+            self.profile.reset(user)
+            return Undo("reset", backup, {user: None})
 
-        self.relay.run(work, self._after_reset)
+        self.relay.run(work, self._after_change)
 
-    def _after_reset(self, backup: Path | None, error: BaseException | None) -> None:
+    def _after_change(self, undo: Undo | None, error: BaseException | None) -> None:
         if error is not None:
             self._warn(str(error))
-            return
-        self.last_backup = backup
-        self.undo_button.setEnabled(True)
+        else:
+            self.last_undo = undo
+            label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import")}
+            self.undo_button.setText(label[undo.action] if undo is not None else self.tr("Undo"))
+            self.undo_button.setEnabled(undo is not None)
         self.refresh()
 
-    def undo_reset(self) -> None:
-        if self.last_backup is not None:
-            self.import_file(self.last_backup)
-            self.last_backup = None
-            self.undo_button.setEnabled(False)
+    def undo(self, *, confirmed: bool = False) -> None:
+        """Restore the users the last reset or import changed, as the backup holds them (a user the import
+        created is removed again); other users are left as they are. Asks first when one of them has changed
+        since, as that would be lost."""
+        undo = self.last_undo
+        if undo is None:
+            return
+        now = self._clocks(list(undo.after))
+        changed = [name for name, clock in undo.after.items() if now[name] != clock]
+        question = self.tr("{users} changed since then; undoing loses those changes. Undo anyway?")
+        if changed and not confirmed and not self._confirm(self.tr("Undo"), question.format(users=", ".join(changed))):
+            return
+
+        def work() -> None:
+            document = json.loads(undo.backup.read_text(encoding="utf-8"))
+            kept = [u for u in document["users"] if u["name"] in undo.after]
+            with_users = {**document, "users": kept}
+            if kept:
+                import_profile(self.profile, with_users)
+            for name in set(undo.after) - {u["name"] for u in kept}:
+                self.profile.reset(name)
+
+        self.last_undo = None
+        self.undo_button.setText(self.tr("Undo"))
+        self.undo_button.setEnabled(False)
+        self._write(work)
+
+    def _clocks(self, names: list[str]) -> dict[str, int | None]:
+        """Each user's clock now (``None``: not in the profile)."""
+        return {name: None if (row := self.profile.user(name)) is None else row.clock for name in names}
+
+    def _confirm(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(self, title, question)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _write(self, work: Callable[[], object]) -> None:
         """Run a profile write off the UI thread, then show the result (or say what went wrong)."""
@@ -240,6 +307,15 @@ class ProfileView(QWidget):
 
     def _warn(self, message: str) -> None:
         QMessageBox.warning(self, "tagrec", message)
+
+
+def _user_names(document: Any) -> list[str]:
+    """The names of the users an export document holds, for the question before importing it (``import_profile``
+    checks the document itself, and says what is wrong with it)."""
+    users = document.get("users") if isinstance(document, dict) else None
+    if not isinstance(users, list):
+        return []
+    return [u["name"] for u in users if isinstance(u, dict) and isinstance(u.get("name"), str)]
 
 
 def _table(headers: list[str]) -> QTableWidget:

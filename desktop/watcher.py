@@ -63,17 +63,34 @@ class FolderWatcher(QObject):
         """Whether some folder is watched by polling (inotify could not watch it)."""
         return self._polling is not None and bool(self._polling.emitters)
 
-    def watch(self, folder: str) -> None:
+    def watch(self, folder: str) -> bool:
+        """Watch ``folder`` and everything below it; True when it is watched (or already was).
+
+        False, and nothing watched, when ``folder`` cannot be watched at all: it is missing (an unplugged
+        drive, a deleted folder) or unreadable. Never raises: a folder gone since the last run must not stop
+        the app from starting. Call again once the folder is back."""
         if folder in self._watches:
-            return
+            return True
+        if not os.path.isdir(folder):  # checked first: watchdog's polling would raise FileNotFoundError
+            return False
         handler = _Handler(self._seen, folder)
         try:
             self._watches[folder] = self._observer.schedule(handler, folder, recursive=True)
+            return True
         except OSError:  # e.g. ENOSPC: the inotify limit; poll this folder instead
-            if self._polling is None:
-                self._polling = PollingObserver(timeout=5)
-                self._polling.start()
+            pass
+        if self._polling is None:
+            self._polling = PollingObserver(timeout=5)
+            self._polling.start()
+        try:  # watchdog starts an emitter before it keeps it: a failed schedule leaves nothing behind
             self._watches[folder] = self._polling.schedule(handler, folder, recursive=True)
+        except OSError:  # it vanished meanwhile, or cannot be read
+            return False
+        return True
+
+    def watching(self, folder: str) -> bool:
+        """Whether ``folder`` is being watched."""
+        return folder in self._watches
 
     def unwatch(self, folder: str) -> None:
         watch = self._watches.pop(folder, None)

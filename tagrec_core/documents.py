@@ -3,18 +3,23 @@
 Plain text, Markdown, reStructuredText, HTML and source code are read as text; PDF through pypdf; .docx from
 its XML (no extra library); anything else by its name and folder. Reading is bounded (``MAX_BYTES`` read,
 ``MAX_CHARS`` kept) and never raises for a file's content: an unreadable file becomes a name-only document,
-with ``problem`` saying why. Temporary and partial files (editor swap files, downloads in progress, Office
-lock files) are not documents at all (``is_document``).
+with ``problem`` saying why. Only regular files are opened: a named pipe would block the reader forever and
+opening a device can have effects, so they (and sockets) become name-only documents too (``not_regular``).
+Temporary and partial files (editor swap files, downloads in progress, Office lock files) are not documents
+at all (``is_document``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["MAX_BYTES", "MAX_CHARS", "Document", "is_document", "read_document"]
+__all__ = ["MAX_BYTES", "MAX_CHARS", "Document", "NotRegularFile", "is_document", "not_regular", "read_document"]
 
 MAX_BYTES = 4_000_000  # read at most this much of a file
 MAX_CHARS = 20_000  # keep at most this much text
@@ -30,6 +35,10 @@ _TEMPORARY = re.compile(
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _DOCX_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 _DOCX_PARAGRAPH = re.compile(r"</w:p>")
+
+
+class NotRegularFile(OSError):
+    """A path that is a named pipe, socket, device or folder where a file's content was to be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +68,20 @@ def in_hidden_folder(path: Path, folder: Path) -> bool:
     return any(part.startswith(".") for part in parts)
 
 
+def not_regular(mode: int) -> str:
+    """Why a file of ``mode`` (``st_mode``) must not be read, e.g. ``"not a regular file (a named pipe)"``;
+    ``""`` for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder"))  # fmt: skip
+    kind = next((name for test, name in kinds if test(mode)), "of an unknown kind")
+    return f"not a regular file ({kind})"
+
+
 def read_document(path: Path) -> Document:
-    """The document of ``path``; name-only (with ``problem``) when its content cannot be read."""
+    """The document of ``path``; name-only (with ``problem``) when its content cannot be read, or when ``path``
+    is not a regular file (it is then never opened, so a named pipe cannot block the caller)."""
     title = _title(path)
     suffix = path.suffix.lower()
     try:
@@ -72,6 +93,8 @@ def read_document(path: Path) -> Document:
             return Document(path, title, _pdf(path), "pdf")
         if suffix == ".docx":
             return Document(path, title, _docx(path), "docx")
+    except NotRegularFile as error:
+        return Document(path, title, "", "name", str(error))
     except (OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
         return Document(path, title, "", "name", f"{type(error).__name__}: {error}"[:200])
     except Exception as error:  # a broken PDF can fail anywhere in its parser; the file is still a document
@@ -89,8 +112,28 @@ def _folders(path: Path) -> str:
     return " ".join(re.sub(r"[_\-.]+", " ", part) for part in path.parts[-3:-1])
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, or ``NotRegularFile`` (an ``OSError``) when it is not a regular file.
+
+    Checked twice: ``stat`` before opening, so a device is never opened (opening one can have effects) and a
+    named pipe never blocks the open; then ``fstat`` on what was opened (non-blocking), in case the path was
+    replaced in between. Symbolic links are followed, like every other read of a document."""
+    problem = not_regular(os.stat(path).st_mode)
+    if problem:
+        raise NotRegularFile(problem)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        problem = not_regular(os.fstat(fd).st_mode)
+        if problem:
+            raise NotRegularFile(problem)
+        return os.fdopen(fd, "rb")  # O_NONBLOCK changes nothing for a regular file's reads
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _head(path: Path) -> bytes:
-    with path.open("rb") as handle:
+    with _open_regular(path) as handle:
         return handle.read(MAX_BYTES)
 
 
@@ -103,20 +146,20 @@ def _text(data: bytes) -> str:
 def _pdf(path: Path) -> str:
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
     parts: list[str] = []
     size = 0
-    for page in reader.pages[:50]:
-        text = page.extract_text() or ""
-        parts.append(text)
-        size += len(text)
-        if size >= MAX_CHARS:
-            break
+    with _open_regular(path) as handle:  # pypdf reads pages lazily: extract while the file is open
+        for page in PdfReader(handle).pages[:50]:
+            text = page.extract_text() or ""
+            parts.append(text)
+            size += len(text)
+            if size >= MAX_CHARS:
+                break
     return "\n".join(parts)[:MAX_CHARS]
 
 
 def _docx(path: Path) -> str:
-    with zipfile.ZipFile(path) as archive:
+    with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
         xml = archive.read("word/document.xml")[:MAX_BYTES].decode("utf-8", errors="replace")
     paragraphs = _DOCX_PARAGRAPH.split(xml)
     text = "\n".join("".join(_DOCX_TEXT.findall(p)) for p in paragraphs)

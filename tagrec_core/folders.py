@@ -3,8 +3,10 @@ suggested for it, in ``<home>/folders.sqlite``. The tags the user gives a file l
 ``files``, item = the file's path), like every other feedback.
 
 ``index_files`` reads files (``documents``) and asks the ``Service`` for suggestions; it reports progress and
-stops between batches when its cancel event is set. ``stale_files`` lists what a scan must (re)index: new
-files, and files whose size or modification time changed. Thread-safe: one connection behind a lock.
+stops between batches when its cancel event is set; a file it cannot take (a named pipe, a name that is not
+UTF-8) is reported and skipped, never the whole folder. ``stale_files`` lists what a scan must (re)index: new
+files, and files whose size or modification time changed; a folder that is missing (an unplugged drive) is
+not scanned, so its files are not taken for gone. Thread-safe: one connection behind a lock.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from tagrec_core.documents import is_document, read_document
+from tagrec_core.documents import is_document, not_regular, read_document
 from tagrec_core.errors import Cancelled, InputError, TagrecError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.service import Service, SuggestRequest
+from tagrec_core.text import is_unicode
 from tagrec_core.transactions import immediate
 
-__all__ = ["FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "index_files", "stale_files"]
+__all__ = [
+    "FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "RemovedFolder", "index_files", "stale_files",
+]  # fmt: skip
 
 FOLDERS_FILE = "folders.sqlite"
 BATCH = 32
@@ -82,6 +87,17 @@ class FileSummary:
     top: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RemovedFolder:
+    """What ``remove_folder`` took out of the index, so that ``restore_folder`` can put it back (undo)."""
+
+    path: str
+    added: str
+    files: tuple[tuple[Any, ...], ...]  # rows of the ``files`` table, columns in ``_FILE_COLUMNS`` order
+
+
+_FILE_COLUMNS = "path, folder, size, mtime, title, kind, problem, suggested, indexed"
+
 # A tag never holds a control character (the profile refuses them), so one can join a row's top tags in SQL.
 _JOIN = "\x1f"
 
@@ -112,19 +128,36 @@ class FolderIndex:
     # --- folders ---------------------------------------------------------------------------------------------
 
     def add_folder(self, folder: Path) -> str:
-        """Remember ``folder`` (absolute, resolved); returns its key. A missing folder is an ``InputError``."""
+        """Remember ``folder`` (absolute, resolved); returns its key. A missing folder, or one whose path is not
+        UTF-8 (SQLite cannot store it), is an ``InputError``."""
         resolved = folder.expanduser().resolve()
         if not resolved.is_dir():
             raise InputError(f"{folder} is not a folder")
+        if not is_unicode(str(resolved)):
+            shown = os.fsencode(resolved).decode("utf-8", "replace")
+            raise InputError(f"{shown}: the folder's name is not valid UTF-8; rename it to organize it")
         with self._write() as conn:
             conn.execute("INSERT OR IGNORE INTO folders (path, added) VALUES (?, ?)", (str(resolved), _now()))
         return str(resolved)
 
-    def remove_folder(self, folder: str) -> None:
-        """Forget a folder and its files' suggestions (the user's tags stay in the profile)."""
+    def remove_folder(self, folder: str) -> RemovedFolder:
+        """Forget a folder and its files' suggestions, in one transaction; returns what was forgotten, for
+        ``restore_folder``. Only the index changes: the files on disk, and the tags the user gave them (in the
+        profile, in extended attributes, in sidecars), stay."""
         with self._write() as conn:
+            added = conn.execute("SELECT added FROM folders WHERE path = ?", (folder,)).fetchone()
+            files = conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE folder = ?", (folder,)).fetchall()
             conn.execute("DELETE FROM files WHERE folder = ?", (folder,))
             conn.execute("DELETE FROM folders WHERE path = ?", (folder,))
+        return RemovedFolder(folder, added[0] if added else _now(), tuple(files))
+
+    def restore_folder(self, removed: RemovedFolder) -> None:
+        """Put back a folder ``remove_folder`` forgot, with its files as they were then (a later scan updates
+        them). The folder need not exist now: it is shown as missing until it is back."""
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO folders (path, added) VALUES (?, ?)", (removed.path, removed.added))
+            conn.executemany(f"INSERT OR IGNORE INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             removed.files)  # fmt: skip
 
     def folders(self) -> list[str]:
         with self._lock:
@@ -163,17 +196,21 @@ class FolderIndex:
         return {p: (s, m) for p, s, m in rows}
 
     def store(self, folder: str, path: Path, stat: os.stat_result, title: str, kind: str, problem: str,
-              suggested: list[dict[str, Any]]) -> None:  # fmt: skip
+              suggested: list[dict[str, Any]]) -> bool:  # fmt: skip
+        """Store one indexed file of ``folder``; True when stored. Nothing is stored when ``folder`` is no longer in
+        the index (the user removed it while a job was indexing it: its files must not come back)."""
         with self._write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO files (path, folder, size, mtime, title, kind, problem, suggested, indexed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            return conn.execute(
+                f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM folders WHERE path = ?)",
                 (str(path), folder, stat.st_size, stat.st_mtime, title, kind, problem,
-                 json.dumps(suggested, ensure_ascii=False), _now()),
-            )  # fmt: skip
+                 json.dumps(suggested, ensure_ascii=False), _now(), folder),
+            ).rowcount > 0  # fmt: skip
 
     def forget(self, path: str) -> bool:
         """Drop a file that went away; True when it was indexed."""
+        if not is_unicode(path):  # a name that is not UTF-8 was never indexed (and SQLite cannot take it)
+            return False
         with self._write() as conn:
             return conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
 
@@ -192,7 +229,11 @@ def walk(folder: str) -> Iterator[Path]:
 
 
 def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]:
-    """What a scan of ``folder`` must do: files to (re)index, and indexed paths that are gone."""
+    """What a scan of ``folder`` must do: files to (re)index, and indexed paths that are gone.
+
+    ``InputError`` when ``folder`` is missing, before or after the walk: an unplugged drive or an unmounted share
+    must not make every file it holds look gone (``os.walk`` says nothing when its folder disappears)."""
+    _require_folder(folder)
     known = index.known(folder)
     todo: list[Path] = []
     seen: set[str] = set()
@@ -204,7 +245,13 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
             continue
         if known.get(str(path)) != (stat.st_size, stat.st_mtime):
             todo.append(path)
+    _require_folder(folder)
     return todo, [p for p in known if p not in seen]
+
+
+def _require_folder(folder: str) -> None:
+    if not os.path.isdir(folder):
+        raise InputError(f"{folder} is missing: reconnect the drive, or remove the folder from the organizer")
 
 
 def index_files(
@@ -216,15 +263,18 @@ def index_files(
     user: str = DEFAULT_USER,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    skipped: Callable[[Path, str], None] | None = None,
 ) -> int:
-    """Read ``paths`` (files of ``folder``), suggest tags for each and store them; returns how many.
+    """Read ``paths`` (files of ``folder``), suggest tags for each and store them; returns how many were stored.
 
     Suggestions for a batch are asked at once, so the service's worker batches them. ``progress(done, total)``
     is called after each batch; ``Cancelled`` is raised between batches once ``cancel`` is set (what was
-    stored stays). A file that vanished meanwhile is skipped.
+    stored stays). A file that vanished meanwhile is passed over silently; one that cannot be taken (not a
+    regular file, a name that is not UTF-8, a request the service refuses) is reported to
+    ``skipped(path, why)`` and passed over, so the rest of the folder is still indexed.
     """
     todo = list(paths)
-    done = 0
+    done = stored = 0
     for start in range(0, len(todo), BATCH):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"indexing stopped after {done} of {len(todo)} files")
@@ -234,20 +284,37 @@ def index_files(
                 stat = path.stat()
             except OSError:
                 continue
-            batch.append((path, stat, read_document(path)))
-        futures = [
-            service.submit(
-                SuggestRequest(doc.title, doc.body[:MAX_BODY_CHARS], site="files", limit=SUGGESTIONS, user=user)
-            )
-            for _, _, doc in batch
-        ]
-        for (path, stat, doc), future in zip(batch, futures, strict=True):
+            why = _cannot_index(path, stat)
+            if why:
+                _report(skipped, path, why)
+                continue
+            doc = read_document(path)
+            request = SuggestRequest(doc.title, doc.body[:MAX_BODY_CHARS], site="files", limit=SUGGESTIONS, user=user)
+            try:
+                future = service.submit(request)
+            except InputError as error:  # about this file only (e.g. a text the model cannot take)
+                _report(skipped, path, str(error))
+                continue
+            batch.append((path, stat, doc, future))
+        for path, stat, doc, future in batch:
             suggested = [s.to_dict() for s in future.result(120)]
-            index.store(folder, path, stat, doc.title, doc.kind, doc.problem, suggested)
+            stored += index.store(folder, path, stat, doc.title, doc.kind, doc.problem, suggested)
         done += len(todo[start : start + BATCH])
         if progress is not None:
             progress(done, len(todo))
-    return done
+    return stored
+
+
+def _cannot_index(path: Path, stat: os.stat_result) -> str:
+    """Why ``path`` cannot be indexed, or ``""``. Its content is never opened here: a named pipe would block."""
+    if not is_unicode(str(path)):  # os.walk turns a name's non-UTF-8 bytes into lone surrogates
+        return "its name is not valid UTF-8: rename the file to index it"
+    return not_regular(stat.st_mode)
+
+
+def _report(skipped: Callable[[Path, str], None] | None, path: Path, why: str) -> None:
+    if skipped is not None:
+        skipped(path, why)
 
 
 def _now() -> str:

@@ -4,6 +4,7 @@ pairing request from a real client; a taken port leaves drafting working; no dis
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -162,10 +163,91 @@ def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot
     view.filter.clear()
     view.reset(confirmed=True)
     qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 0, timeout=5_000)
-    assert view.undo_button.isEnabled() and view.last_backup is not None and view.last_backup.exists()
-    view.undo_reset()
+    assert view.undo_button.isEnabled() and view.undo_button.text() == "Undo reset"
+    assert view.last_undo is not None and view.last_undo.backup.exists()
+    view.undo()
     qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 2, timeout=5_000)
     assert desktop.profile.stats("local")["feedback_events"] == 2
+    assert not view.undo_button.isEnabled()
+
+
+def _answer(monkeypatch: pytest.MonkeyPatch, answers: list[bool]) -> list[str]:
+    """Answer the view's questions (QMessageBox.question) in turn, at the edge of the process; returns them."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *_args: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes if answers.pop(0) else QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_undoing_a_reset_restores_that_user_only(desktop: Desktop, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    view, service = desktop.profile_view, desktop.service
+    service.feedback({"site": "files", "item": "a", "final": ["python"]})
+    service.feedback({"user": "bob", "site": "files", "item": "b", "final": ["rust"]})
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    service.feedback({"user": "bob", "site": "files", "item": "c", "final": ["go"]})  # bob goes on meanwhile
+    view.user = "bob"  # and the user switches to bob before undoing
+    view.undo()
+    qtbot.waitUntil(lambda: desktop.profile.user("local") is not None, timeout=5_000)
+    assert desktop.profile.stats("local")["feedback_events"] == 1
+    assert desktop.profile.stats("bob")["feedback_events"] == 2  # bob's event after the reset is kept
+
+    # A user who changed after the reset: undoing asks first, and "No" keeps everything as it is.
+    view.user = "local"
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    service.feedback({"site": "files", "item": "d", "final": ["java"]})
+    asked = _answer(monkeypatch, [False])
+    view.undo()
+    assert len(asked) == 1 and "local" in asked[0] and view.undo_button.isEnabled()
+    assert desktop.profile.stats("local")["feedback_events"] == 1
+
+
+def test_importing_asks_whose_data_it_replaces_and_can_be_undone(
+    desktop: Desktop, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tagrec_core.profile.transfer import export_profile
+
+    view, service, profile = desktop.profile_view, desktop.service, desktop.profile
+    service.feedback({"site": "files", "item": "a", "final": ["python"]})
+    service.feedback({"user": "carol", "site": "files", "item": "c", "final": ["sql"]})
+    document = export_profile(profile, ["local"])
+    document["users"][0]["items"][0]["tags"] = ["haskell"]
+    document["users"].append({**document["users"][0], "name": "dave"})  # a user this profile does not have
+    exported = tmp_path / "other.json"
+    exported.write_text("\ufeff" + json.dumps(document), encoding="utf-8")  # a BOM, as some editors write
+    before = export_profile(profile)
+
+    asked = _answer(monkeypatch, [False])
+    view.import_file(exported)
+    qtbot.waitUntil(lambda: bool(asked), timeout=5_000)
+    assert "local, dave" in asked[0] and "other.json" in asked[0]
+    assert export_profile(profile) == before  # "No" imports nothing
+
+    asked = _answer(monkeypatch, [True])
+    view.import_file(exported)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    assert view.undo_button.text() == "Undo import"
+    assert profile.item_tags("local", "files", ["a"]) == {"a": ["haskell"]} and profile.user("dave") is not None
+    view.undo()
+    qtbot.waitUntil(lambda: profile.user("dave") is None, timeout=5_000)
+    assert export_profile(profile) == before  # local as it was, dave gone, carol untouched
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    warned: list[str] = []
+    monkeypatch.setattr(type(view), "_warn", lambda _self, message: warned.append(message))
+    view.import_file(broken, confirmed=True)
+    qtbot.waitUntil(lambda: bool(warned), timeout=5_000)
+    assert "broken.json" in warned[0] and export_profile(profile) == before
 
 
 def _rows(view: Any) -> dict[str, tuple[str, str]]:
@@ -257,6 +339,7 @@ def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_pa
         try:
             assert app.window.tabs.tabText(0) == "草稿"
             assert app.drafting.site.itemText(1) == "微博"
+            assert app.folders.remove_button.text() == "移除文件夹…"
         finally:
             app.close()
     finally:
@@ -309,3 +392,129 @@ def test_the_periodic_rescan_finds_what_the_watcher_missed(desktop: Desktop, qtb
 def test_the_window_carries_tagrecs_own_icon(desktop: Desktop) -> None:
     sizes = {size.width() for size in desktop.window.windowIcon().availableSizes()}
     assert {16, 32, 64, 256} <= sizes  # desktop/icons, rendered from packaging/icon/tagrec.svg
+
+
+def _folder_items(view: Any) -> list[str]:
+    return [view.folder_list.item(r).text() for r in range(view.folder_list.count())]
+
+
+def test_the_app_starts_with_a_folder_that_has_gone_keeps_its_files_and_watches_it_once_back(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """A folder on a drive that is not plugged in at start: the app starts, shows it missing, forgets none of its
+    files; a rescan once the drive is back watches it again."""
+    home, docs, away = tmp_path / "home", tmp_path / "drive" / "notes", tmp_path / "unplugged"
+    docs.mkdir(parents=True)
+    (docs / "merge.md").write_text("How do I merge two pandas dataframes on a column?", encoding="utf-8")
+    (docs / "sort.txt").write_text("Sorting a list of dictionaries by a key in Python", encoding="utf-8")
+    first = Desktop(home, port=0)
+    try:
+        qtbot.addWidget(first.window)
+        assert first.service.wait(timeout=120)
+        with qtbot.waitSignal(first.folders.indexed, timeout=30_000):
+            first.folders.add_folder(docs)
+        key = first.folder_index.folders()[0]
+    finally:
+        first.close()
+    docs.rename(away)  # the drive is unplugged while tagrec is not running
+
+    app = Desktop(home, port=0)  # raised FileNotFoundError from watchdog's polling observer
+    try:
+        qtbot.addWidget(app.window)
+        view = app.folders
+        assert view.missing == {key} and not view.watcher.watching(key)
+        (shown,) = _folder_items(view)
+        assert shown.startswith(key) and "missing" in shown
+        qtbot.wait(1_000)  # the start's rescan must not take the missing folder's files for gone
+        assert set(_rows(view)) == {"merge.md", "sort.txt"}
+        assert len(app.folder_index.summaries()) == 2
+
+        away.rename(docs)  # plugged in again
+        (docs / "new.md").write_text("javascript react component state hooks", encoding="utf-8")
+        assert app.service.wait(timeout=120)
+        with qtbot.waitSignal(view.indexed, timeout=30_000):
+            view.rescan()
+        assert view.missing == set() and view.watcher.watching(key) and _folder_items(view) == [key]
+        assert set(_rows(view)) == {"merge.md", "sort.txt", "new.md"}
+        (docs / "later.md").write_text("docker container volume", encoding="utf-8")  # the watcher sees it again
+        qtbot.waitUntil(lambda: "later.md" in _rows(view), timeout=30_000)
+    finally:
+        app.close()
+
+
+def test_removing_a_folder_asks_first_never_touches_the_files_and_can_be_undone(
+    desktop: Desktop, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = desktop.folders
+    docs = tmp_path / "keep"
+    (docs / ".ts").mkdir(parents=True)
+    note = docs / "merge.md"
+    note.write_text("How do I merge two pandas dataframes on a column?", encoding="utf-8")
+    (docs / "sort.txt").write_text("Sorting a list of dictionaries by a key in Python", encoding="utf-8")
+    sidecar = docs / ".ts" / "merge.md.json"  # TagSpaces' sidecar, as tagrec writes it when asked to
+    sidecar.write_text('{"tags": [{"title": "pandas"}]}', encoding="utf-8")
+    try:
+        os.setxattr(note, "user.xdg.tags", b"pandas")
+        has_xattr = True
+    except OSError:  # a file system without user attributes (some tmpfs)
+        has_xattr = False
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    key = str(docs.resolve())
+    desktop.service.feedback({"site": "files", "item": str(note), "final": ["pandas"]})
+    view.refresh()
+    assert not view.remove_button.isEnabled()  # nothing selected
+    view.folder_list.item(0).setSelected(True)
+    assert view.remove_button.isEnabled() and view.selected_folder() == key
+
+    asked = _answer(monkeypatch, [False, True])
+    qtbot.mouseClick(view.remove_button, Qt.MouseButton.LeftButton)  # "No": nothing happens
+    (question,) = asked
+    assert key in question and "not deleted" in question
+    qtbot.wait(200)
+    assert desktop.folder_index.folders() == [key] and set(_rows(view)) == {"merge.md", "sort.txt"}
+
+    qtbot.mouseClick(view.remove_button, Qt.MouseButton.LeftButton)  # "Yes"
+    qtbot.waitUntil(lambda: _rows(view) == {}, timeout=10_000)
+    assert desktop.folder_index.folders() == [] and _folder_items(view) == []
+    assert not view.watcher.watching(key) and "not touched" in view.status.text()
+    assert sorted(p.name for p in docs.iterdir()) == [".ts", "merge.md", "sort.txt"]  # nothing on disk changed
+    assert note.read_text(encoding="utf-8").startswith("How do I merge") and sidecar.exists()
+    assert not has_xattr or os.getxattr(note, "user.xdg.tags") == b"pandas"
+    assert desktop.profile.item_tags("local", "files", [str(note)]) == {str(note): ["pandas"]}
+    (docs / "unwatched.md").write_text("docker container volume", encoding="utf-8")
+    qtbot.wait(1_500)  # longer than the watcher's settling: a removed folder is no longer watched
+    assert _rows(view) == {}
+
+    assert view.undo_button.isEnabled()
+    with qtbot.waitSignal(view.indexed, timeout=30_000):  # back, and scanned for what changed meanwhile
+        view.undo_button.click()
+    assert desktop.folder_index.folders() == [key] and view.watcher.watching(key)
+    assert set(_rows(view)) == {"merge.md", "sort.txt", "unwatched.md"}
+    assert _rows(view)["merge.md"][1] == "pandas"
+
+
+@pytest.mark.timeout(180)
+def test_a_named_pipe_and_a_name_that_is_not_utf8_are_skipped_and_said_so(
+    desktop: Desktop, qtbot: Any, tmp_path: Path
+) -> None:
+    view = desktop.folders
+    docs = tmp_path / "odd"
+    docs.mkdir()
+    (docs / "merge.md").write_text("How do I merge two pandas dataframes on a column?", encoding="utf-8")
+    os.close(os.open(os.path.join(os.fsencode(docs), b"caf\xe9.txt"), os.O_CREAT | os.O_WRONLY, 0o644))
+    fifo = docs / "notes.txt"
+    os.mkfifo(fifo)
+    try:
+        with qtbot.waitSignal(view.indexed, timeout=30_000):
+            view.add_folder(docs)
+    finally:  # a reader blocked on the pipe (the bug) gets end-of-file, so the app can close
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert set(_rows(view)) == {"merge.md"}
+    assert "1 files indexed; 2 skipped" in view.status.text()
+    reasons = view.status.toolTip().splitlines()
+    assert sorted(reasons) == [
+        f"{docs}/caf\ufffd.txt: its name is not valid UTF-8: rename the file to index it",  # its bad byte as �
+        f"{fifo}: not a regular file (a named pipe)",
+    ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -112,3 +114,100 @@ def test_adding_something_that_is_not_a_folder_is_refused(setup: Any, tmp_path: 
     index, _, _ = setup
     with pytest.raises(InputError, match="not a folder"):
         index.add_folder(tmp_path / "missing")
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_of_the_folder_is_indexed(setup: Any) -> None:
+    """Linux allows any bytes in a name; Python shows the bad ones as lone surrogates, which neither the model
+    nor SQLite takes. That one file is reported; the folder's other files are indexed."""
+    index, service, docs = setup
+    _files(docs, 3)
+    os.close(os.open(os.path.join(os.fsencode(docs), b"caf\xe9.txt"), os.O_CREAT | os.O_WRONLY, 0o644))
+    folder = index.add_folder(docs)
+    todo, _ = stale_files(index, folder)
+    assert len(todo) == 4
+    assert index_files(index, service, folder, todo) == 3  # raised InputError (a lone surrogate), storing none
+    assert sorted(Path(s.path).name for s in index.summaries()) == ["note000.md", "note001.md", "note002.md"]
+    skipped: list[tuple[Path, str]] = []
+    (again,), _ = stale_files(index, folder)  # the next scan meets it again, and says why it is left out
+    assert index_files(index, service, folder, [again], skipped=lambda p, why: skipped.append((p, why))) == 0
+    ((path, why),) = skipped
+    assert os.fsencode(path).endswith(b"caf\xe9.txt") and "UTF-8" in why
+
+
+def _fifo_with_files(docs: Path) -> Path:
+    _files(docs, 2)
+    fifo = docs / "notes.txt"
+    os.mkfifo(fifo)
+    return fifo
+
+
+def _release(fifo: Path) -> None:
+    """Open the pipe for writing and close it: a reader blocked on it (the bug) gets end-of-file and returns."""
+    with contextlib.suppress(OSError):  # ENXIO: nobody is reading it, nothing to release
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.timeout(120)
+def test_a_named_pipe_is_never_opened_and_is_skipped_with_a_reason(setup: Any) -> None:
+    index, service, docs = setup
+    fifo = _fifo_with_files(docs)
+    folder = index.add_folder(docs)
+    todo, _ = stale_files(index, folder)
+    assert fifo in todo
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(index_files(index, service, folder, todo)), daemon=True)
+    worker.start()  # daemon: a worker hung on the pipe (the bug) must not keep pytest alive
+    worker.join(timeout=30)
+    hung = worker.is_alive()
+    _release(fifo)
+    worker.join(timeout=30)  # released: a hung worker finishes before the fixture closes the index
+    assert not hung, "indexing blocked on the named pipe"
+    assert outcome == [2]
+    assert sorted(Path(s.path).name for s in index.summaries()) == ["note000.md", "note001.md"]
+    skipped: list[tuple[Path, str]] = []
+    assert index_files(index, service, folder, [fifo], skipped=lambda p, why: skipped.append((p, why))) == 0
+    assert skipped == [(fifo, "not a regular file (a named pipe)")]
+
+
+@pytest.mark.timeout(120)
+def test_reading_a_named_pipe_as_a_document_returns_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "notes.txt"
+    os.mkfifo(fifo)
+    found: list[Any] = []
+    worker = threading.Thread(target=lambda: found.append(read_document(fifo)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    hung = worker.is_alive()
+    _release(fifo)
+    assert not hung, "read_document blocked on the named pipe"
+    (doc,) = found
+    assert doc.kind == "name" and doc.body == "" and "named pipe" in doc.problem
+
+
+def test_a_missing_folder_is_not_scanned_and_its_files_stay_indexed(setup: Any) -> None:
+    """An unplugged drive looks like a deleted folder: a scan must not take its files for gone."""
+    index, service, docs = setup
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    index_files(index, service, folder, stale_files(index, folder)[0])
+    shutil.rmtree(docs)
+    with pytest.raises(InputError, match="missing"):
+        stale_files(index, folder)
+    assert len(index.summaries()) == 3 and index.folders() == [folder]
+
+
+def test_removing_a_folder_forgets_its_files_and_restoring_brings_them_back(setup: Any) -> None:
+    index, service, docs = setup
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    index_files(index, service, folder, stale_files(index, folder)[0])
+    before = index.summaries()
+    removed = index.remove_folder(folder)
+    assert index.folders() == [] and index.summaries() == []
+    assert sorted(p.name for p in docs.iterdir()) == ["note000.md", "note001.md", "note002.md"]  # files untouched
+    # A job that was indexing the folder when it was removed stores nothing for it.
+    path = docs / "note000.md"
+    assert not index.store(folder, path, path.stat(), "late", "text", "", [])
+    assert index.summaries() == []
+    index.restore_folder(removed)
+    assert index.folders() == [folder] and index.summaries() == before

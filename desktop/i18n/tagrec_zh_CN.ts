@@ -137,82 +137,131 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="77"/>
+        <location filename="../folders_view.py" line="90"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="78"/>
+        <location filename="../folders_view.py" line="91"/>
+        <source>Remove folder…</source>
+        <translation>移除文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="92"/>
+        <source>Stop organizing the selected folder (its files are not deleted)</source>
+        <translation>不再整理所选文件夹（其中的文件不会被删除）</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="94"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="79"/>
+        <location filename="../folders_view.py" line="95"/>
+        <source>Look again at every folder, and watch again those that are back</source>
+        <translation>重新查看每个文件夹，并重新监视已恢复的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="96"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="80"/>
+        <location filename="../folders_view.py" line="97"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="84"/>
+        <location filename="../folders_view.py" line="103"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="87"/>
+        <location filename="../folders_view.py" line="106"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="90"/>
+        <location filename="../folders_view.py" line="109"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="90"/>
+        <location filename="../folders_view.py" line="109"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="90"/>
+        <location filename="../folders_view.py" line="109"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="147"/>
+        <location filename="../folders_view.py" line="170"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
+        <location filename="../folders_view.py" line="214"/>
+        <source>{folder} — missing: reconnect the drive, or remove it</source>
+        <translation>{folder} — 找不到：请重新连接驱动器，或将其移除</translation>
+    </message>
+    <message>
         <location filename="../folders_view.py" line="217"/>
+        <source>Its files stay listed with their tags. Rescan once the drive is back, or remove it.</source>
+        <translation>其中的文件及其标签仍保留在列表中。驱动器恢复后请点击“重新扫描”，或将其移除。</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="239"/>
+        <source>Removed {folder} from the organizer; its files were not touched</source>
+        <translation>已将 {folder} 移出整理；其中的文件未被改动</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="250"/>
+        <source>Remove folder</source>
+        <translation>移除文件夹</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="252"/>
+        <source>Stop organizing {folder}?
+
+tagrec forgets the tags it suggested for the files in it. The files are not deleted or changed, and the tags you gave them stay (in your profile, and in the files&apos; attributes or sidecars if tagrec wrote them there). Undo brings the folder back.</source>
+        <translation>不再整理 {folder}？
+
+tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="331"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="227"/>
+        <location filename="../folders_view.py" line="341"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="229"/>
+        <location filename="../folders_view.py" line="343"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="290"/>
+        <location filename="../folders_view.py" line="345"/>
+        <source>{count} skipped ({first})</source>
+        <translation>跳过 {count} 个（{first}）</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="409"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="293"/>
+        <location filename="../folders_view.py" line="412"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="336"/>
+        <location filename="../folders_view.py" line="454"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
@@ -364,124 +413,153 @@
 <context>
     <name>ProfileView</name>
     <message>
-        <location filename="../profile_view.py" line="54"/>
+        <location filename="../profile_view.py" line="68"/>
         <source>Filter tags</source>
         <translation>筛选标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55"/>
-        <location filename="../profile_view.py" line="56"/>
-        <location filename="../profile_view.py" line="57"/>
+        <location filename="../profile_view.py" line="69"/>
+        <location filename="../profile_view.py" line="70"/>
+        <location filename="../profile_view.py" line="71"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55"/>
+        <location filename="../profile_view.py" line="69"/>
         <source>Items</source>
         <translation>条目</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="55"/>
+        <location filename="../profile_view.py" line="69"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="56"/>
+        <location filename="../profile_view.py" line="70"/>
         <source>Alias</source>
         <translation>别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="57"/>
+        <location filename="../profile_view.py" line="71"/>
         <source>Implies</source>
         <translation>隐含</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="60"/>
+        <location filename="../profile_view.py" line="74"/>
         <source>js / pandas</source>
         <translation>js / pandas</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="61"/>
+        <location filename="../profile_view.py" line="75"/>
         <source>javascript / python</source>
         <translation>javascript / python</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="62"/>
+        <location filename="../profile_view.py" line="76"/>
         <source>Add alias</source>
         <translation>添加别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="63"/>
+        <location filename="../profile_view.py" line="77"/>
         <source>Add implied tag</source>
         <translation>添加隐含标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="64"/>
+        <location filename="../profile_view.py" line="78"/>
         <source>Remove selected rule</source>
         <translation>删除所选规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="65"/>
+        <location filename="../profile_view.py" line="79"/>
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="66"/>
+        <location filename="../profile_view.py" line="80"/>
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="67"/>
+        <location filename="../profile_view.py" line="81"/>
         <source>Reset…</source>
         <translation>重置…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="68"/>
+        <location filename="../profile_view.py" line="82"/>
+        <location filename="../profile_view.py" line="259"/>
+        <location filename="../profile_view.py" line="273"/>
+        <location filename="../profile_view.py" line="286"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="84"/>
+        <source>Take back the last reset or import, from the backup written before it</source>
+        <translation>用之前写下的备份撤销上一次重置或导入</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="223"/>
+        <source>Replace what tagrec learned for {users} with the contents of {file}? A backup is written first; you can undo it here.</source>
+        <translation>用 {file} 的内容替换 tagrec 为 {users} 学到的内容？会先写一份备份；之后可以在这里撤销。</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="258"/>
         <source>Undo reset</source>
         <translation>撤销重置</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="118"/>
+        <location filename="../profile_view.py" line="258"/>
+        <source>Undo import</source>
+        <translation>撤销导入</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="272"/>
+        <source>{users} changed since then; undoing loses those changes. Undo anyway?</source>
+        <translation>{users} 在那之后有了新的变化；撤销会丢失这些变化。仍要撤销吗？</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="133"/>
         <source>{events} feedback events, {items} items, {tags} tags; accepted {rate} of the suggestions shown</source>
         <translation>{events} 条反馈，{items} 个条目，{tags} 个标签；采纳了 {rate} 的建议</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="159"/>
+        <location filename="../profile_view.py" line="174"/>
         <source>Give both tags.</source>
         <translation>请填写两个标签。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="178"/>
+        <location filename="../profile_view.py" line="193"/>
         <source>Export the profile</source>
         <translation>导出个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="185"/>
+        <location filename="../profile_view.py" line="200"/>
+        <location filename="../profile_view.py" line="221"/>
         <source>Import a profile</source>
         <translation>导入个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="204"/>
+        <location filename="../profile_view.py" line="240"/>
         <source>Reset the profile</source>
         <translation>重置个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="205"/>
+        <location filename="../profile_view.py" line="241"/>
         <source>Delete everything tagrec learned from your feedback? You can undo it here.</source>
         <translation>删除 tagrec 从你的反馈中学到的一切？你可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="94"/>
+        <location filename="../profile_view.py" line="109"/>
         <source>Tags and rules</source>
         <translation>标签与规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="95"/>
+        <location filename="../profile_view.py" line="110"/>
         <source>Over time</source>
         <translation>随时间变化</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="145"/>
+        <location filename="../profile_view.py" line="160"/>
         <source>The history could not be read: {error}</source>
         <translation>无法读取历史：{error}</translation>
     </message>
