@@ -112,18 +112,44 @@ def learn(
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Learn every record for this user (default: its own user).")
     ] = None,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip malformed lines (reported on stderr).")] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip malformed or unusable lines (each reported on stderr).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Import tagged records as accepted feedback, each for its record's user, in created order."""
+    """Import tagged records as accepted feedback, each for its record's user, in created order.
+
+    A line that cannot be read, or whose record breaks the rules of feedback (too many tags, a tag too long,
+    a time out of range...), stops the run before anything is learned; with --skip-bad it is reported (file,
+    line and reason) and skipped, and the others are learned.
+    """
     from tqdm import tqdm
 
-    from tagrec_core.cli import _read
+    from tagrec_core.errors import DataError, FeedbackError
     from tagrec_core.profile.transfer import learn_records
+    from tagrec_core.records import read_numbered_records
 
-    records = [r for path in data for r in _read(path, require_tags=True, skip_bad=skip_bad)]
+    records: list[Any] = []
+    places: list[tuple[Path, int]] = []  # the file and line of each record, for messages
+
+    def on_skip(error: DataError) -> None:
+        typer.echo(f"warning: skipped {error}", err=True)
+
+    for path in data:
+        for line, record in read_numbered_records(path, require_tags=True, skip_bad=skip_bad, on_skip=on_skip):
+            records.append(record)
+            places.append((path, line))
+
+    def on_bad(index: int, error: FeedbackError) -> None:
+        path, line = places[index]
+        problem = DataError(str(error), str(path), line)
+        if not skip_bad:
+            raise problem  # the first bad record, before anything was written
+        typer.echo(f"warning: skipped {problem}", err=True)
+        bar.update(1)
+
     with open_profile(home) as profile, tqdm(total=len(records), unit="post", disable=quiet, file=sys.stderr) as bar:
-        count = learn_records(profile, records, site, user=user, progress=bar.update)
+        count = learn_records(profile, records, site, user=user, progress=bar.update, on_bad=on_bad)
     typer.echo(f"learned {count} post{'' if count == 1 else 's'} into {profile.path}")
 
 
@@ -153,15 +179,21 @@ def import_cmd(
     source: Annotated[Path, typer.Argument(help="A file written by tagrec profile export.")],
     home: HomeOpt = None,
 ) -> None:
-    """Replace the data of the users in an export with the export's (other users are kept)."""
+    """Replace the data of the users in an export with the export's (other users are kept).
+
+    The whole file is checked first: a malformed one is refused with the user, item and field at fault, and
+    nothing changes."""
     from tagrec_core.profile.transfer import import_profile
 
     try:
-        document = json.loads(source.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (as some Windows editors write) is harmless, not part of the JSON.
+        document = json.loads(source.read_text(encoding="utf-8-sig"))
     except OSError as error:
         raise InputError(f"cannot read {source}: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"{source} is not a JSON profile export ({error})") from None
+    except RecursionError:
+        raise InputError(f"{source} is not a profile export (its JSON is nested too deeply)") from None
     with open_profile(home) as profile:
         names = import_profile(profile, document)
     typer.echo(f"imported {len(names)} user{'' if len(names) == 1 else 's'}: {', '.join(names) or '-'}")

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "Record",
     "check_text",
+    "read_numbered_records",
     "read_records",
     "read_tag_list",
     "read_text_input",
@@ -88,7 +89,23 @@ def read_records(
     on_skip: Callable[[DataError], None] | None = None,
     user_field: str = "user",
 ) -> list[Record]:
-    """Read posts from a JSON Lines file, or from a plain-text file with one post per line.
+    """The records of ``read_numbered_records``, without their line numbers."""
+    numbered = read_numbered_records(
+        path, require_tags=require_tags, skip_bad=skip_bad, on_skip=on_skip, user_field=user_field
+    )
+    return [record for _, record in numbered]
+
+
+def read_numbered_records(
+    path: str | Path,
+    *,
+    require_tags: bool = True,
+    skip_bad: bool = False,
+    on_skip: Callable[[DataError], None] | None = None,
+    user_field: str = "user",
+) -> list[tuple[int, Record]]:
+    """Read posts from a JSON Lines file, or from a plain-text file with one post per line; each comes with
+    the 1-based number of its line (for messages about a record found bad later).
 
     The file is JSON Lines if its name ends in ``.jsonl``/``.json`` or its first non-blank line starts
     with ``{``; otherwise it is plain text: each non-blank line is one record (``id`` = line number,
@@ -109,7 +126,7 @@ def read_records(
     still raise. Blank lines and a UTF-8 byte order mark are ignored. The file is read line by line.
     """
     path = Path(path)
-    records: list[Record] = []
+    records: list[tuple[int, Record]] = []
     skipped = 0
     # JSON Lines or plain text: known from the name, or else from the first non-blank line.
     plain: bool | None = False if path.name.lower().endswith(_JSON_SUFFIXES) else None
@@ -128,9 +145,10 @@ def read_records(
                         str(path),
                     )
             if plain:
-                records.append(Record(id=str(number), title=line.strip(), body="", tags=()))
+                records.append((number, Record(id=str(number), title=line.strip(), body="", tags=())))
             else:
-                records.append(_parse_json_record(line, path, number, require_tags=require_tags, user_field=user_field))
+                record = _parse_json_record(line, path, number, require_tags=require_tags, user_field=user_field)
+                records.append((number, record))
         except DataError as error:
             if not skip_bad or error.line is None:
                 raise

@@ -252,6 +252,92 @@ def kill_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
     }
 
 
+def malformed_exports(original: dict[str, Any]) -> dict[str, bytes]:
+    """Export files a hand or another program got wrong, as bytes (the last: JSON's escape of a lone surrogate)."""
+    alice = original["users"][0]
+
+    def with_alice(**changes: Any) -> bytes:
+        return json.dumps({**original, "users": [{**alice, **changes}]}).encode()
+
+    item, event = alice["items"][0], alice["events"][0]
+    return {
+        "item-twice": with_alice(items=[item, {**item, "title": "again"}]),
+        "clock-2**70": with_alice(clock=2**70),
+        "created-a-list": with_alice(events=[{**event, "created": ["2024-01-01"]}]),
+        "title-a-number": with_alice(items=[{**item, "title": 5}]),
+        "lone-surrogate": with_alice(items=[{**item, "tags": ["\ud800"]}]),
+    }
+
+
+def import_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    """``tagrec profile import`` of malformed exports (each refused), then of a good one with a byte order mark."""
+    home = folder / "home"
+    original = seed(home)
+    refused = {}
+    for name, data in malformed_exports(original).items():
+        path = folder / f"{name}.json"
+        path.write_bytes(data)
+        refused[name] = cli(["profile", "import", str(path), "--home", str(home)])
+    with open_home(home) as profile:
+        after_refusals = export_profile(profile)
+    bob = original["users"][1]
+    with_bom = folder / "with-bom.json"  # bob's data under another name, so that the import shows
+    with_bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({**original, "users": [{**bob, "name": "carol"}]}).encode())
+    bom = cli(["profile", "import", str(with_bom), "--home", str(home)])
+    with open_home(home) as profile:
+        after_bom = export_profile(profile)
+    return {"original": original, "refused": refused, "after_refusals": after_refusals, "bom": bom,
+            "after_bom": after_bom}  # fmt: skip
+
+
+BAD_POSTS = [
+    {"id": "1", "title": "good", "body": "b", "tags": ["kept"], "created": "2024-01-02"},  # 1
+    {"id": "2", "title": "many tags", "body": "b", "tags": [f"t{n}" for n in range(201)]},  # 2
+    {"id": "3", "title": "long tag", "body": "b", "tags": ["x" * 101]},  # 3
+    {"id": "4", "title": "too old", "body": "b", "tags": ["old"], "created": "1900-01-01"},  # 4
+    {"id": "5", "title": "control", "body": "b", "tags": ["bell\u0007"]},  # 5
+    {"id": "6", "title": "good too", "body": "b", "tags": ["also-kept"], "created": "2024-01-01"},  # 6
+]
+
+
+def learn_bad_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    """``tagrec profile learn`` of records that read fine but break the feedback rules, without and with
+    --skip-bad (a blank line and a line that is not JSON in between)."""
+    data = folder / "posts.jsonl"
+    rows = [json.dumps(post) for post in BAD_POSTS]
+    data.write_text("\n".join([rows[0], "", *rows[1:3], "{not json", *rows[3:]]) + "\n", encoding="utf-8")
+    runs = {}
+    for name, extra in (("strict", []), ("skip", ["--skip-bad"])):
+        home = folder / name
+        runs[name] = cli(["profile", "learn", "--home", str(home), "--data", str(data), "-q", *extra])
+        with open_home(home) as profile:
+            runs[f"{name}_items"] = [r[0] for r in profile.reader().execute("SELECT item FROM events ORDER BY id")]
+    strict_json = folder / "strict.jsonl"  # the records' problems alone, without --skip-bad
+    strict_json.write_text("".join(row + "\n" for row in rows), encoding="utf-8")
+    runs["strict_records"] = cli(["profile", "learn", "--home", str(folder / "strict2"), "--data", str(strict_json)])
+    return runs
+
+
+def rules_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    """``tagrec profile alias`` and ``imply`` with tags that break the feedback rules; a folder at the profile's
+    path."""
+    home = folder / "home"
+    attempts = {
+        "alias-huge": ["profile", "alias", "js", "x" * 100_000],
+        "alias-control": ["profile", "alias", "j\u0007s", "javascript"],
+        "imply-control": ["profile", "imply", "pan\u001bdas", "python"],
+        "imply-huge": ["profile", "imply", "pandas", "p" * 100_000],
+    }
+    runs = {name: cli([*args, "--home", str(home)]) for name, args in attempts.items()}
+    with open_home(home) as profile:
+        stored = (profile.aliases("local"), profile.implications("local"), profile.users())
+    blocked = folder / "blocked"
+    (blocked / "profile.sqlite").mkdir(parents=True)
+    (blocked / "profile.sqlite" / "mine.txt").write_text("keep me", encoding="utf-8")
+    folder_run = cli(["profile", "stats", "--home", str(blocked)])
+    return {"runs": runs, "stored": stored, "folder": folder_run, "blocked": blocked}
+
+
 SCENARIOS: dict[str, Callable[[Cli, Path, Path], dict[str, Any]]] = {
     "kill": kill_scenario,
     "suggest": suggest_scenario,
@@ -260,6 +346,9 @@ SCENARIOS: dict[str, Callable[[Cli, Path, Path], dict[str, Any]]] = {
     "forget": forget_scenario,
     "reset": reset_scenario,
     "env_home": env_home_scenario,
+    "import": import_scenario,
+    "learn_bad": learn_bad_scenario,
+    "rules": rules_scenario,
 }
 
 
@@ -449,6 +538,92 @@ def test_profile_reset_with_yes_backs_up_first_and_resets_only_that_user(outcome
     assert result["after_reset"]["users"][0] == result["original"]["users"][0]
     backups = list((result["home"] / "backups").glob("profile-*.json"))
     assert len(backups) == 1 and json.loads(backups[0].read_text(encoding="utf-8")) == result["original"]
+
+
+# --- malformed input: refused with a clear message, nothing written -------------------------------------------------
+
+
+def test_profile_import_refuses_a_malformed_export_and_changes_nothing(outcomes: Outcomes) -> None:
+    result = outcomes["import"]
+    expected = {
+        "item-twice": "users[0] (user 'alice'): items[1]: item 'alice-0' of files is listed twice (also items[0])",
+        "clock-2**70": "users[0] (user 'alice'): clock must lie between 0 and 2**53",
+        "created-a-list": "events[0] (item 'alice-0' of files): created must be an ISO 8601 time string, not a list",
+        "title-a-number": "items[0] (item 'alice-0' of files): title must be a string, not a number",
+        "lone-surrogate": "items[0] (item 'alice-0' of files): tags[0] is not valid Unicode text",
+    }
+    assert set(result["refused"]) == set(expected)
+    for name, r in result["refused"].items():
+        assert r.code == 1, (name, r.output)
+        assert "Traceback" not in r.output, name
+        errors = [line for line in r.stderr.splitlines() if line.strip()]
+        assert len(errors) == 1 and errors[0].startswith("error: ") and expected[name] in errors[0], (name, errors)
+        assert r.stdout == "", name
+    assert result["after_refusals"] == result["original"]
+
+
+def test_profile_import_accepts_a_byte_order_mark(outcomes: Outcomes) -> None:
+    result = outcomes["import"]
+    assert ok(result["bom"]).stdout.strip() == "imported 1 user: carol"
+    users = {u["name"]: u for u in result["after_bom"]["users"]}
+    assert list(users) == ["alice", "bob", "carol"]
+    bob = result["original"]["users"][1]
+    assert users["carol"] == {**bob, "name": "carol"} and users["bob"] == bob
+
+
+def test_profile_learn_stops_at_the_first_bad_line_without_skip_bad(outcomes: Outcomes) -> None:
+    result = outcomes["learn_bad"]
+    for name in ("strict", "strict_records"):
+        r = result[name]
+        assert r.code == 1 and "Traceback" not in r.output, r.output
+    assert "posts.jsonl:5: The line is not valid JSON" in result["strict"].stderr  # reading comes first
+    assert result["strict_items"] == []
+    errors = [line for line in result["strict_records"].stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {result['strict_records'].args[5]}:2: tags has 201 tags; the limit is 200"]
+
+
+def test_profile_learn_with_skip_bad_reports_every_bad_line_and_learns_the_rest(outcomes: Outcomes) -> None:
+    result = outcomes["learn_bad"]
+    r = ok(result["skip"])
+    assert r.stdout.startswith("learned 2 posts into ")
+    path = r.args[5]
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: skipped ")]
+    assert len(warnings) == 5, r.stderr
+    assert warnings[0].startswith(f"warning: skipped {path}:5: The line is not valid JSON")  # read first
+    assert warnings[1:3] == [
+        f"warning: skipped {path}:3: tags has 201 tags; the limit is 200",
+        f"warning: skipped {path}:4: tags[0] is too long (101 characters; the limit is 100)",
+    ]
+    assert warnings[3].startswith(f"warning: skipped {path}:6: created must lie between 1970-01-01 and tomorrow")
+    assert warnings[3].endswith("not '1900-01-01'")
+    assert warnings[4] == f"warning: skipped {path}:7: tags[0] contains control characters"
+    assert result["skip_items"] == ["6", "1"]  # the good ones, in created order
+
+
+def test_profile_alias_and_imply_keep_the_rules_of_feedback_tags(outcomes: Outcomes) -> None:
+    result = outcomes["rules"]
+    expected = {
+        "alias-huge": "error: the tag is too long (100,000 characters; the limit is 100)",
+        "alias-control": "error: the alias contains control characters",
+        "imply-control": "error: the tag contains control characters",
+        "imply-huge": "error: the implied tag is too long (100,000 characters; the limit is 100)",
+    }
+    for name, r in result["runs"].items():
+        assert r.code == 1 and "Traceback" not in r.output, (name, r.output)
+        assert r.stderr.strip() == expected[name], name
+    assert result["stored"] == ({}, [], [])
+
+
+def test_a_folder_at_the_profile_path_is_an_error_and_stays(outcomes: Outcomes) -> None:
+    result = outcomes["rules"]
+    r = result["folder"]
+    assert r.code == 1 and "Traceback" not in r.output, r.output
+    assert r.stderr.strip() == (
+        f"error: the profile path {result['blocked'] / 'profile.sqlite'} is a folder, not a file: move or rename"
+        " that folder; the profile was left untouched"
+    )
+    assert sorted(p.name for p in result["blocked"].iterdir()) == ["profile.sqlite"]
+    assert (result["blocked"] / "profile.sqlite" / "mine.txt").read_text(encoding="utf-8") == "keep me"
 
 
 # --- durability ---------------------------------------------------------------------------------------------------

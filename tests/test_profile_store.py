@@ -7,8 +7,10 @@ export/import, aliases and implied tags, damaged and newer profiles, and readers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -26,8 +28,9 @@ from tagrec_core.profile import DEFAULT_USER, Feedback, Profile, learning, parse
 from tagrec_core.profile.feedback import MAX_BODY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT, decay
 from tagrec_core.profile.schema import MIGRATION_SET, known_migrations
-from tagrec_core.profile.transfer import export_profile, import_profile
+from tagrec_core.profile.transfer import export_profile, import_profile, learn_records
 from tagrec_core.profile.user_model import UserModel
+from tagrec_core.records import Record
 from tagrec_core.retrieval import TERM_BUCKETS
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -215,35 +218,85 @@ def test_record_many_is_all_or_nothing(profile: Profile) -> None:
     assert ids == sorted(ids) and len(set(ids)) == 2
 
 
-def malformed_documents(good: dict[str, Any]) -> dict[str, Any]:
-    """Documents that must be refused whole: the first user is fine, the damage is further in."""
+def malformed_documents(good: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Documents that must be refused whole, each with (part of) the reason: the first user is fine, the damage
+    is further in."""
     first = good["users"][0]
 
     def with_second(**changes: Any) -> dict[str, Any]:
         second = {"name": "mallory", "items": [], "events": [], **changes}
         return {**good, "users": [first, second]}
 
+    def item(**changes: Any) -> dict[str, Any]:
+        return {"site": "files", "item": "x", "title": "t", "body": "", "tags": ["a"], "clock": 1, **changes}
+
+    def an_event(**changes: Any) -> dict[str, Any]:
+        return {"site": "files", "item": "x", "accepted": ["a"], "clock": 1, "created": "2024-01-01", **changes}
+
+    at_item, at_event = "users[1] (user 'mallory'): items[0] (item 'x' of files): ", "events[0] (item 'x' of files): "
     return {
-        "not-an-object": [good],
-        "wrong-format": {**good, "format": "something-else"},
-        "newer-version": {**good, "version": 99},
-        "users-not-list": {**good, "users": {"alice": first}},
-        "user-without-name": with_second(name=""),
-        "items-not-list": with_second(items="q1"),
-        "item-without-tags": with_second(items=[{"site": "files", "item": "x"}]),
-        "item-tag-not-string": with_second(items=[{"site": "files", "item": "x", "tags": ["ok", 3]}]),
-        "event-without-item": with_second(events=[{"site": "files", "shown": []}]),
-        "event-list-not-list": with_second(events=[{"site": "files", "item": "x", "accepted": "yes"}]),
-        "event-tag-not-string": with_second(events=[{"site": "files", "item": "x", "accepted": [{"t": 1}]}]),
-        "aliases-not-object": with_second(aliases=[["js", "javascript"]]),
-        "alias-of-itself": with_second(aliases={"js": "js"}),  # only the write can tell
-        "alias-not-string": with_second(aliases={"js": 5}),
-        "implied-not-pairs": with_second(implied=[["pandas"]]),
-        "implied-not-strings": with_second(implied=[["pandas", 1]]),
-        "implied-itself": with_second(implied=[["pandas", "pandas"]]),
-        "clock-not-number": with_second(clock="late"),
-        "item-clock-not-number": with_second(items=[{"site": "files", "item": "x", "tags": ["a"], "clock": "x"}]),
-        "state-not-object": with_second(state=["x"]),
+        "not-an-object": ([good], "not a tagrec profile export"),
+        "wrong-format": ({**good, "format": "something-else"}, "not a tagrec profile export"),
+        "newer-version": ({**good, "version": 99}, "version 99 is not supported"),
+        "users-not-list": ({**good, "users": {"alice": first}}, "users must be a list, not an object"),
+        "unknown-top-field": ({**good, "colour": "red"}, "the profile export: unknown field: colour"),
+        "user-without-name": (with_second(name=""), "users[1]: name is empty"),
+        "user-name-a-number": (with_second(name=7), "users[1]: name must be a string, not a number"),
+        "user-listed-twice": ({**good, "users": [first, first]}, "users[1]: user 'alice' is listed twice"),
+        "items-not-list": (with_second(items="q1"), "users[1] (user 'mallory'): items must be a list, not a string"),
+        "item-without-tags": (with_second(items=[item(tags=None)]), at_item + "tags is required"),
+        "item-tag-not-string": (with_second(items=[item(tags=["ok", 3])]), at_item + "tags[1] must be a string"),
+        "item-listed-twice": (
+            with_second(items=[item(), item(title="again")]),
+            "items[1]: item 'x' of files is listed twice (also items[0])",
+        ),
+        "item-unknown-field": (with_second(items=[item(colour="red")]), at_item + "unknown field: colour"),
+        "item-site-not-a-site": (with_second(items=[item(site="Stack Overflow")]), "site must be a lowercase name"),
+        "title-a-number": (with_second(items=[item(title=5)]), at_item + "title must be a string, not a number"),
+        "title-too-long": (with_second(items=[item(title="t" * (MAX_TITLE_CHARS + 1))]), "title is too long"),
+        "title-lone-surrogate": (with_second(items=[item(title="a\udfffb")]), "title is not valid Unicode text"),
+        "tag-lone-surrogate": (with_second(items=[item(tags=["\ud800"])]), "tags[0] is not valid Unicode text"),
+        "tag-control-character": (with_second(items=[item(tags=["a\x07b"])]), "tags[0] contains control characters"),
+        "tag-too-long": (with_second(items=[item(tags=["x" * (MAX_TAG_CHARS + 1)])]), "tags[0] is too long"),
+        "tag-empty": (with_second(items=[item(tags=[" "])]), "tags[0] is an empty tag"),
+        "item-clock-not-number": (with_second(items=[item(clock="x")]), "clock must be a whole number, not a string"),
+        "item-clock-huge": (with_second(items=[item(clock=2**70)]), "clock must lie between 0 and 2**53"),
+        "updated-not-a-time": (with_second(items=[item(updated="yesterday")]), "updated is not an ISO 8601 time"),
+        "event-without-item": (with_second(events=[{"site": "files", "shown": []}]), "events[0]: item is required"),
+        "event-list-not-list": (with_second(events=[an_event(accepted="yes")]), "accepted must be a list of tags"),
+        "event-tag-not-string": (with_second(events=[an_event(accepted=[{"t": 1}])]), "accepted[0] must be a string"),
+        "event-too-many-tags": (
+            with_second(events=[an_event(shown=[f"t{n}" for n in range(MAX_TAGS + 1)])]),
+            at_event + f"shown has {MAX_TAGS + 1} tags",
+        ),
+        "event-clock-negative": (with_second(events=[an_event(clock=-1)]), "clock must lie between 0 and 2**53"),
+        "created-a-list": (
+            with_second(events=[an_event(created=["2024-01-01"])]),
+            at_event + "created must be an ISO 8601 time string, not a list",
+        ),
+        "created-missing": (with_second(events=[an_event(created=None)]), "created must be an ISO 8601 time string"),
+        "created-before-1970": (
+            with_second(events=[an_event(created="1969-12-31T00:00:00+00:00")]),
+            "created must lie between 1970-01-01",
+        ),
+        "created-far-future": (with_second(events=[an_event(created="2999-01-01")]), "created must lie between"),
+        "url-lone-surrogate": (with_second(events=[an_event(url="https://x/\ud800")]), "url is not valid Unicode"),
+        "aliases-not-object": (with_second(aliases=[["js", "javascript"]]), "aliases must be an object"),
+        "alias-of-itself": (with_second(aliases={"js": "JS"}), "'js' is an alias of itself"),
+        "alias-not-string": (with_second(aliases={"js": 5}), "the tag of 'js' must be a string, not a number"),
+        "alias-lone-surrogate": (with_second(aliases={"\ud800": "x"}), "is not valid Unicode text"),
+        "alias-chain": (with_second(aliases={"a": "b", "b": "c"}), "'a' stands for 'b', which is itself an alias"),
+        "alias-twice": (with_second(aliases={"JS": "javascript", "js": "java"}), "'js' is listed twice"),
+        "implied-not-pairs": (with_second(implied=[["pandas"]]), "implied[0] must be a [tag, implies] pair"),
+        "implied-not-strings": (with_second(implied=[["pandas", 1]]), "the implied tag must be a string"),
+        "implied-itself": (with_second(implied=[["pandas", "Pandas"]]), "'pandas' cannot imply itself"),
+        "implied-control": (with_second(implied=[["pan\x1bdas", "python"]]), "the tag contains control characters"),
+        "clock-not-number": (with_second(clock="late"), "clock must be a whole number, not a string"),
+        "clock-huge": (with_second(clock=2**70), "clock must lie between 0 and 2**53"),
+        "clock-boolean": (with_second(clock=True), "clock must be a whole number, not a boolean"),
+        "state-not-object": (with_second(state=["x"]), "state must be an object, not a list"),
+        "state-key-lone-surrogate": (with_second(state={"\ud800": 1}), "a key is not valid Unicode text"),
+        "state-not-json": (with_second(state={"k": {1, 2}}), "state['k'] is not JSON data"),
     }
 
 
@@ -251,13 +304,38 @@ def test_importing_a_malformed_document_writes_nothing(profile: Profile) -> None
     rich_profile(profile)
     good = json.loads(json.dumps(export_profile(profile)))
     stats = contents(profile)
-    for name, document in malformed_documents(good).items():
+    for name, (document, reason) in malformed_documents(good).items():
         with pytest.raises(TagrecError) as caught:
             import_profile(profile, document)
         assert isinstance(caught.value, InputError), (name, caught.value)
-        assert str(caught.value), name
+        assert reason in str(caught.value), (name, str(caught.value))
         assert export_profile(profile) == good, name
         assert contents(profile) == stats, name
+    assert import_profile(profile, good) == ["alice", "bob"]  # and the good document still imports
+    assert export_profile(profile) == good
+
+
+def test_learn_records_skips_records_that_break_the_feedback_rules_only_when_asked(profile: Profile) -> None:
+    records = [
+        Record(id="1", title="good", body="", tags=("a",), created="2024-01-02"),
+        Record(id="2", title="too many", body="", tags=tuple(f"t{n}" for n in range(MAX_TAGS + 1))),
+        Record(id="3", title="long tag", body="", tags=("x" * (MAX_TAG_CHARS + 1),)),
+        Record(id="4", title="too old", body="", tags=("b",), created="1900-01-01"),
+        Record(id="5", title="control", body="", tags=("c\x07",)),
+        Record(id="6", title="good too", body="", tags=("d",), created="2024-01-01"),
+    ]
+    with pytest.raises(FeedbackError, match=f"tags has {MAX_TAGS + 1} tags"):  # the first bad one, nothing written
+        learn_records(profile, records, "files")
+    assert profile.users() == [] and contents(profile)["feedback_events"] == 0
+    bad: list[tuple[int, str]] = []
+    assert learn_records(profile, records, "files", on_bad=lambda n, error: bad.append((n, str(error)))) == 2
+    assert [n for n, _ in bad] == [1, 2, 3, 4]
+    assert "tags[0] is too long" in bad[1][1] and "created must lie between" in bad[2][1]
+    assert "tags[0] contains control characters" in bad[3][1]
+    items = [r[0] for r in profile.reader().execute("SELECT item FROM events ORDER BY id")]
+    assert items == ["6", "1"]  # in created order
+    with pytest.raises(FeedbackError, match="site must be a lowercase name"):  # never skipped: every record has it
+        learn_records(profile, records[:1], "Stack Overflow", on_bad=lambda n, error: None)
 
 
 # --- 2. the store ---------------------------------------------------------------------------------------------
@@ -593,6 +671,34 @@ def test_implied_tags_are_stored_per_user(profile: Profile) -> None:
     assert profile.stats("alice")["implied"] == 1
 
 
+BAD_RULE_TAGS: dict[str, tuple[str, str]] = {
+    "control-character": ("java\x07script", "contains control characters"),
+    "escape-sequence": ("\x1b[31mred", "contains control characters"),
+    "huge": ("x" * 100_000, "is too long (100,000 characters; the limit is 100)"),
+    "lone-surrogate": ("js\ud800", "is not valid Unicode text"),
+    "nothing-visible": ("\u200b \t", "is an empty tag"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RULE_TAGS))
+def test_aliases_and_implied_tags_keep_the_rules_of_feedback_tags(profile: Profile, case: str) -> None:
+    bad, reason = BAD_RULE_TAGS[case]
+    with pytest.raises(FeedbackError, match=re.escape(reason)):  # the rule of live feedback, for comparison
+        event(accepted=[bad])
+    attempts = {
+        "the alias": lambda: profile.set_alias(bad, "javascript", "alice"),
+        "the tag": lambda: profile.set_alias("js", bad, "alice"),
+        "the implied tag": lambda: profile.set_implied("pandas", bad, "alice"),
+    }
+    for where, attempt in attempts.items():
+        with pytest.raises(InputError) as caught:
+            attempt()
+        assert str(caught.value).startswith(f"{where} ") and reason in str(caught.value), str(caught.value)
+    with pytest.raises(InputError, match=f"the tag .*{re.escape(reason)}"):
+        profile.set_implied(bad, "python", "alice")
+    assert profile.users() == [] and profile.aliases("alice") == {} and profile.implications("alice") == []
+
+
 # --- 3. damaged and newer profiles -----------------------------------------------------------------------------
 
 
@@ -687,6 +793,159 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ProfileError, match="cannot create the profile folder"):
         Profile.open(blocker / "sub" / "profile.sqlite")
+
+
+# Not damage: the disk, the folder or the file's permissions. The profile must stay exactly where it is.
+
+
+@contextlib.contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """Make files and folders read-only for this process while the block runs. A normal user gets ``chmod``;
+    root, whom permissions do not stop, gets the immutable attribute (``chattr +i``), which stops root too
+    (skipped where that is not possible)."""
+    if os.geteuid() != 0:
+        modes = {path: path.stat().st_mode for path in paths}
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for path, mode in modes.items():
+                path.chmod(mode)
+        return
+    locked = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, text=True, check=False)
+    if locked.returncode != 0:
+        pytest.skip(f"running as root and chattr +i is not possible here: {locked.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+
+
+def make_rollback_journal(path: Path) -> None:
+    """A real profile with data in SQLite's rollback-journal mode (as other tools leave it): opening it writes
+    (the switch back to the WAL journal), so a file that cannot be written fails while opening."""
+    with Profile.open(path, recover=False) as profile:
+        profile.record(event(accepted=["kept"]))
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+
+
+def no_backups(folder: Path) -> list[str]:
+    """Names that look like a moved-aside profile (``profile.damaged-<time>.sqlite``, ``profile.newer-...``)."""
+    return [p.name for p in folder.iterdir() if ".damaged-" in p.name or ".newer-" in p.name]
+
+
+@pytest.mark.parametrize("recover", [True, False])
+def test_a_folder_at_the_profile_path_is_left_where_it_is(tmp_path: Path, recover: bool) -> None:
+    path = tmp_path / "profile.sqlite"
+    path.mkdir()
+    (path / "notes.txt").write_text("mine")
+    with pytest.raises(ProfileError) as caught:
+        Profile.open(path, recover=recover)
+    assert "is a folder, not a file" in str(caught.value) and "left untouched" in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile.sqlite"]
+    assert files_of(path) == {"notes.txt": b"mine"}
+
+
+def test_a_read_only_profile_file_is_never_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite"
+    make_rollback_journal(path)
+    before = files_of(tmp_path)
+    with read_only(path):
+        for _ in range(2):  # and again: the first failure changed nothing
+            with pytest.raises(ProfileError) as caught:
+                Profile.open(path, recover=True)
+            assert "the profile file is read-only: make it writable" in str(caught.value)
+            assert "left untouched" in str(caught.value) and str(path) in str(caught.value)
+            assert files_of(tmp_path) == before and no_backups(tmp_path) == []
+    with Profile.open(path, recover=False) as profile:  # writable again: the same profile, nothing lost
+        assert profile.stats()["feedback_events"] == 1
+
+
+def test_writing_to_a_read_only_profile_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite"
+    with Profile.open(path, recover=False) as profile:
+        profile.record(event(accepted=["kept"]))
+    original = path.read_bytes()
+    with read_only(path), Profile.open(path, recover=True) as profile:
+        assert profile.recovered is None and profile.stats()["feedback_events"] == 1  # reading still works
+        with pytest.raises(ProfileError, match="the profile file is read-only: make it writable"):
+            profile.record(event(item="b", accepted=["new"]))
+        assert profile.stats()["feedback_events"] == 1
+    assert path.read_bytes() == original and no_backups(tmp_path) == []
+
+
+@pytest.mark.parametrize("journal", ["wal", "rollback"])
+def test_a_read_only_profile_folder_is_never_moved_aside(tmp_path: Path, journal: str) -> None:
+    folder = tmp_path / "home"
+    folder.mkdir()
+    path = folder / "profile.sqlite"
+    if journal == "wal":
+        with Profile.open(path, recover=False) as profile:
+            profile.record(event(accepted=["kept"]))
+    else:
+        make_rollback_journal(path)
+    before = files_of(folder)
+    with read_only(folder):
+        for recover in (True, True, False):
+            with pytest.raises(ProfileError) as caught:
+                Profile.open(path, recover=recover)
+            assert "the profile folder is read-only: make it writable" in str(caught.value)
+            assert "left untouched" in str(caught.value)
+    assert files_of(folder) == before and no_backups(folder) == []
+
+
+OPEN_WITH_A_FILE_SIZE_LIMIT = r"""
+import json, resource, sys
+from tagrec_core.errors import ProfileError
+from tagrec_core.profile import Profile
+
+# Files may not grow past 3000 bytes, as on a full disk: SQLite's writes fail (Python ignores SIGXFSZ).
+resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+try:
+    Profile.open(sys.argv[1], recover=True).close()
+    print(json.dumps({"opened": True}))
+except ProfileError as error:
+    print(json.dumps({"opened": False, "error": str(error)}))
+"""
+
+
+def open_on_a_full_disk(path: Path) -> dict[str, Any]:
+    """``Profile.open(path, recover=True)`` in a process whose files cannot grow: what it said."""
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_WITH_A_FILE_SIZE_LIMIT, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no file size limits (RLIMIT_FSIZE) on Windows")
+def test_a_disk_that_cannot_be_written_is_not_damage(tmp_path: Path) -> None:
+    path = tmp_path / "profile.sqlite"
+    make_rollback_journal(path)
+    before = files_of(tmp_path)
+    outcome = open_on_a_full_disk(path)
+    assert outcome["opened"] is False
+    assert "the disk could not be read or written" in outcome["error"] and "left untouched" in outcome["error"]
+    assert files_of(tmp_path) == before and no_backups(tmp_path) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no file size limits (RLIMIT_FSIZE) on Windows")
+def test_a_fresh_profile_that_cannot_be_started_after_a_recovery_is_a_clear_error(tmp_path: Path) -> None:
+    """A damaged profile is moved aside, and then the disk refuses the fresh one: the error says both (the
+    internal "unusable" exception used to escape here)."""
+    path = tmp_path / "profile.sqlite"
+    make_garbage(path)
+    original = path.read_bytes()
+    outcome = open_on_a_full_disk(path)
+    assert outcome["opened"] is False
+    assert outcome["error"].startswith("the profile is damaged or not a tagrec profile")
+    (backup,) = tmp_path.glob("profile.damaged-*.sqlite")
+    assert f"it was moved to {backup}, but a fresh profile could not be started" in outcome["error"]
+    assert "the disk could not be read or written" in outcome["error"]
+    assert backup.read_bytes() == original
 
 
 # --- 4. concurrency ---------------------------------------------------------------------------------------------

@@ -17,7 +17,16 @@ from typing import Any
 from tagrec_core.errors import FeedbackError
 from tagrec_core.text import is_unicode, normalize_tag
 
-__all__ = ["DEFAULT_USER", "Feedback", "parse_feedback"]
+__all__ = [
+    "DEFAULT_USER",
+    "Feedback",
+    "check_created",
+    "check_site",
+    "check_tag",
+    "check_tags",
+    "check_text",
+    "parse_feedback",
+]
 
 DEFAULT_USER = "local"
 MAX_TITLE_CHARS = 2_000
@@ -87,9 +96,7 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise FeedbackError(f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(map(str, unknown))}")
-    site = _string(data, "site", MAX_NAME_CHARS, required=True)
-    if not _SITE.fullmatch(site):
-        raise FeedbackError(f"site must be a lowercase name such as stackoverflow, weibo or files, not {site[:40]!r}")
+    site = check_site(data.get("site"))
     item = _string(data, "item", MAX_NAME_CHARS, required=True)
     user = _string(data, "user", MAX_NAME_CHARS) or default_user
     lists = {name: _tags(data, name) for name in _TAG_LISTS}
@@ -114,68 +121,98 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
 
 
 def _string(data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str:
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise FeedbackError(f"{name} is required")
-        return ""
-    if not isinstance(value, str):
-        raise FeedbackError(f"{name} must be a string, not {_kind(value)}")
-    if "\x00" in value:
-        raise FeedbackError(f"{name} contains a NUL character")
-    if not is_unicode(value):
-        raise FeedbackError(f"{name} is not valid Unicode text (it contains a lone surrogate)")
-    if len(value) > limit:
-        raise FeedbackError(f"{name} is too long ({len(value):,} characters; the limit is {limit:,})")
-    if required and not value.strip():
-        raise FeedbackError(f"{name} is empty")
-    return value
+    return check_text(data.get(name), name, limit, required=required)
 
 
 def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
     value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise FeedbackError(f"{name} must be a list of tags, not {_kind(value)}")
-    if len(value) > MAX_TAGS:
-        raise FeedbackError(f"{name} has {len(value)} tags; the limit is {MAX_TAGS}")
-    out: dict[str, None] = {}
-    for position, tag in enumerate(value):
-        if not isinstance(tag, str):
-            raise FeedbackError(f"{name}[{position}] must be a string, not {_kind(tag)}")
-        if len(tag) > MAX_TAG_CHARS:
-            raise FeedbackError(f"{name}[{position}] is too long ({len(tag)} characters; the limit is {MAX_TAG_CHARS})")
-        if not is_unicode(tag):
-            raise FeedbackError(f"{name}[{position}] is not valid Unicode text (it contains a lone surrogate)")
-        if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in tag):
-            raise FeedbackError(f"{name}[{position}] contains control characters")
-        clean = normalize_tag(tag)
-        if not clean or "\x00" in clean or not any(unicodedata.category(ch)[0] in _VISIBLE for ch in clean):
-            raise FeedbackError(f"{name}[{position}] is an empty tag (nothing visible in it)")
-        if len(clean) > MAX_TAG_CHARS:  # NFKC can lengthen a tag (one ligature becomes many letters)
-            raise FeedbackError(
-                f"{name}[{position}] is too long once normalised ({len(clean)} characters; the limit is"
-                f" {MAX_TAG_CHARS})"
-            )
-        out[clean] = None
-    return tuple(out)
+    return None if value is None else check_tags(value, name)
 
 
 def _created(value: Any) -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds") if value is None else check_created(value)
+
+
+# --- the rules, for everything the profile stores (events here, imports, aliases and implied tags) ---------------
+
+
+def check_text(value: Any, where: str, limit: int, *, required: bool = False) -> str:
+    """``value`` as text the profile can store: a string (``None`` is ``""``, or missing when ``required``) of
+    at most ``limit`` characters, valid Unicode without NUL (and not blank when ``required``). Else
+    ``FeedbackError`` naming ``where``."""
     if value is None:
-        return datetime.now(UTC).isoformat(timespec="seconds")
+        if required:
+            raise FeedbackError(f"{where} is required")
+        return ""
     if not isinstance(value, str):
-        raise FeedbackError(f"created must be an ISO 8601 time string, not {_kind(value)}")
+        raise FeedbackError(f"{where} must be a string, not {_kind(value)}")
+    if "\x00" in value:
+        raise FeedbackError(f"{where} contains a NUL character")
+    if not is_unicode(value):  # SQLite cannot store it, and JSON would carry it as an escape
+        raise FeedbackError(f"{where} is not valid Unicode text (it contains a lone surrogate)")
+    if len(value) > limit:
+        raise FeedbackError(f"{where} is too long ({len(value):,} characters; the limit is {limit:,})")
+    if required and not value.strip():
+        raise FeedbackError(f"{where} is empty")
+    return value
+
+
+def check_site(value: Any, where: str = "site") -> str:
+    """``value`` as a site name (lowercase, such as ``stackoverflow``); else ``FeedbackError`` naming ``where``."""
+    site = check_text(value, where, MAX_NAME_CHARS, required=True)
+    if not _SITE.fullmatch(site):
+        raise FeedbackError(
+            f"{where} must be a lowercase name such as stackoverflow, weibo or files, not {site[:40]!r}"
+        )
+    return site
+
+
+def check_tag(tag: Any, where: str) -> str:
+    """``tag`` normalised (``normalize_tag``), or ``FeedbackError`` naming ``where``: a string of at most
+    ``MAX_TAG_CHARS`` characters (before and after normalising), valid Unicode, no control characters, and
+    something visible in it. The rules of every tag the profile stores, wherever it comes from."""
+    if not isinstance(tag, str):
+        raise FeedbackError(f"{where} must be a string, not {_kind(tag)}")
+    if len(tag) > MAX_TAG_CHARS:
+        raise FeedbackError(f"{where} is too long ({len(tag):,} characters; the limit is {MAX_TAG_CHARS})")
+    if not is_unicode(tag):
+        raise FeedbackError(f"{where} is not valid Unicode text (it contains a lone surrogate)")
+    if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in tag):
+        raise FeedbackError(f"{where} contains control characters")
+    clean = normalize_tag(tag)
+    if not clean or "\x00" in clean or not any(unicodedata.category(ch)[0] in _VISIBLE for ch in clean):
+        raise FeedbackError(f"{where} is an empty tag (nothing visible in it)")
+    if len(clean) > MAX_TAG_CHARS:  # NFKC can lengthen a tag (one ligature becomes many letters)
+        raise FeedbackError(
+            f"{where} is too long once normalised ({len(clean)} characters; the limit is {MAX_TAG_CHARS})"
+        )
+    return clean
+
+
+def check_tags(value: Any, where: str, *, limit: int | None = MAX_TAGS) -> tuple[str, ...]:
+    """``value`` as a list of at most ``limit`` tags (``None``: any number), each checked by ``check_tag``;
+    normalised and deduplicated, in their order. Else ``FeedbackError`` naming ``where`` (and the position)."""
+    if not isinstance(value, list):
+        raise FeedbackError(f"{where} must be a list of tags, not {_kind(value)}")
+    if limit is not None and len(value) > limit:
+        raise FeedbackError(f"{where} has {len(value)} tags; the limit is {limit}")
+    return tuple(dict.fromkeys(check_tag(tag, f"{where}[{position}]") for position, tag in enumerate(value)))
+
+
+def check_created(value: Any, where: str = "created") -> str:
+    """``value`` as an event time: an ISO 8601 string between ``EARLIEST_CREATED`` and a day after now (no
+    zone: UTC), returned as given; else ``FeedbackError`` naming ``where``."""
+    if not isinstance(value, str):
+        raise FeedbackError(f"{where} must be an ISO 8601 time string, not {_kind(value)}")
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise FeedbackError(f"created is not an ISO 8601 time: {value[:40]!r}") from None
+        raise FeedbackError(f"{where} is not an ISO 8601 time: {value[:40]!r}") from None
     when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     latest = datetime.now(UTC) + CREATED_SLACK
     if not EARLIEST_CREATED <= when <= latest:
         raise FeedbackError(
-            f"created must lie between {EARLIEST_CREATED:%Y-%m-%d} and tomorrow ({latest:%Y-%m-%d}), not {value[:40]!r}"
+            f"{where} must lie between {EARLIEST_CREATED:%Y-%m-%d} and tomorrow ({latest:%Y-%m-%d}), not {value[:40]!r}"
         )
     return value
 

@@ -21,7 +21,7 @@ from itertools import permutations
 import numpy as np
 
 from tagrec_core.errors import FeedbackError, InputError
-from tagrec_core.profile.feedback import Feedback
+from tagrec_core.profile.feedback import Feedback, check_tag
 from tagrec_core.retrieval import query_terms
 from tagrec_core.text import normalize, normalize_tag
 
@@ -254,7 +254,7 @@ def _update_cooc(conn: sqlite3.Connection, uid: int, tags: Sequence[str], sign: 
 
 
 def set_alias(conn: sqlite3.Connection, uid: int, alias: str, tag: str) -> None:
-    alias, tag = _tag_or_fail(alias), _tag_or_fail(tag)
+    alias, tag = _tag_or_fail(alias, "the alias"), _tag_or_fail(tag, "the tag")
     if alias == tag:
         raise InputError("a tag cannot be an alias of itself")
     if conn.execute("SELECT 1 FROM aliases WHERE user_id = ? AND alias = ?", (uid, tag)).fetchone():
@@ -277,7 +277,7 @@ def remove_alias(conn: sqlite3.Connection, uid: int, alias: str) -> bool:
 
 
 def set_implied(conn: sqlite3.Connection, uid: int, tag: str, implies: str) -> None:
-    tag, implies = _tag_or_fail(tag), _tag_or_fail(implies)
+    tag, implies = _tag_or_fail(tag, "the tag"), _tag_or_fail(implies, "the implied tag")
     if tag == implies:
         raise InputError("a tag cannot imply itself")
     conn.execute("INSERT OR IGNORE INTO implied (user_id, tag, implies) VALUES (?, ?, ?)", (uid, tag, implies))
@@ -294,11 +294,13 @@ def remove_implied(conn: sqlite3.Connection, uid: int, tag: str, implies: str) -
     return bool(gone)
 
 
-def _tag_or_fail(tag: str) -> str:
-    clean = normalize_tag(tag)
-    if not clean:
-        raise InputError("empty tag")
-    return clean
+def _tag_or_fail(tag: str, where: str) -> str:
+    """``tag`` normalised, by the rules of every tag the profile stores (``check_tag``: length, control
+    characters, something visible); else ``InputError`` naming ``where`` (this is not feedback)."""
+    try:
+        return check_tag(tag, where)
+    except FeedbackError as error:
+        raise InputError(str(error)) from None
 
 
 # --- deletion and rebuilding -------------------------------------------------------------------------------------

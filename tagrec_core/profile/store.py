@@ -14,13 +14,17 @@ failing with "database is locked".
 Damage: a file that is not a readable profile, or one written by a newer tagrec, is never changed; with
 ``recover=True`` it is moved aside (``profile.damaged-<time>.sqlite`` or ``profile.newer-<time>.sqlite``)
 and a fresh profile starts, with ``Profile.recovered`` saying what happened so the front-end can tell the
-user; with ``recover=False`` opening raises ``ProfileError``.
+user; with ``recover=False`` opening raises ``ProfileError``. Only SQLite's "corrupt" and "not a database"
+errors (and a sound database that is not ours, or newer) count as damage: a full disk, a read-only file or
+folder, an I/O error, a busy profile or a folder at the profile's path say nothing about the file, so it stays
+where it is and ``ProfileError`` says what is wrong and what to do, whatever ``recover`` says.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -93,12 +97,21 @@ class Profile:
             raise ProfileError(f"cannot create the profile folder {path.parent}: {error.strerror or error}") from None
         try:
             return cls(path, _open_checked(path), None)
+        except ProfileError as error:  # not the file's fault (full disk, read-only...): never move it aside
+            raise ProfileError(f"{error}; the profile was left untouched") from None
         except _Unusable as problem:
             if not recover:
                 raise ProfileError(f"{problem.message} ({path}); it was left untouched") from None
-            backup = _move_aside(path, problem.kind)
-            message = f"{problem.message}; it was moved to {backup} and a fresh profile was started"
-            return cls(path, _open_checked(path), message)
+            what, backup = problem.message, _move_aside(path, problem.kind)
+        try:
+            return cls(path, _open_checked(path), f"{what}; it was moved to {backup} and a fresh profile was started")
+        except (_Unusable, ProfileError) as error:
+            # The fresh file can fail too (a full disk, another program creating the file at that moment): say
+            # so, and where the old profile went, instead of letting the internal ``_Unusable`` escape.
+            reason = error.message if isinstance(error, _Unusable) else str(error)
+            raise ProfileError(
+                f"{what}; it was moved to {backup}, but a fresh profile could not be started: {reason}"
+            ) from None
 
     def close(self) -> None:
         """Close every connection; the object is unusable afterwards."""
@@ -144,18 +157,23 @@ class Profile:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
-                raise ProfileError(f"the profile is busy or not writable: {error}") from None
+                raise ProfileError(f"the profile could not be written: {_trouble(error, self.path)}") from None
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as error:
+                # SQLite rolls back by itself after some errors (a full disk): then there is nothing to undo.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error) and _environmental(error):
+                    raise ProfileError(f"the profile could not be written: {_trouble(error, self.path)}") from None
                 raise
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as error:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                raise ProfileError(f"the profile could not be written: {error}") from None
+                raise ProfileError(f"the profile could not be written: {_trouble(error, self.path)}") from None
         self._checkpointer.wrote()
 
     # --- feedback ----------------------------------------------------------------------------------------------
@@ -404,48 +422,64 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     Nothing is written to a file before it is known to be empty or a tagrec profile this version can use.
     Creating and migrating run under the write lock, so connections that open a new profile at the same
     moment wait for each other (and then see the other's tables) instead of taking them for damage.
+
+    Raises ``_Unusable`` for damage (SQLite's corrupt or not-a-database errors, a failed quick check, another
+    program's database, a newer profile) and ``ProfileError`` for everything else that stops the opening (a
+    full disk, a read-only file or folder, an I/O error, a busy profile, a folder at ``path``): those are not
+    the file's fault, so the caller must leave it where it is.
     """
-    existed = path.exists() and path.stat().st_size > 0
+    try:
+        if path.is_dir():
+            raise ProfileError(f"the profile path {path} is a folder, not a file: move or rename that folder")
+        existed = path.exists() and path.stat().st_size > 0
+    except OSError as error:
+        raise ProfileError(f"cannot look at the profile {path}: {error.strerror or error}") from None
     conn: sqlite3.Connection | None = None
     try:
         conn = _connect(path)
-        db = Database(conn)
-        if existed:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                raise sqlite3.DatabaseError(str(verdict))
-            _check_ours(db)
-        _use_wal(conn)
-        conn.execute("PRAGMA wal_autocheckpoint = 0")  # the _Checkpointer does it, outside the writes
-        if not db["_sqlite_migrations"].exists() or migrations.pending(db):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _check_ours(db)  # again, under the lock: another connection may have just created it
-                migrations.apply(db)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        _prepare(conn, existed)
         return conn
-    except (_Unusable, sqlite3.DatabaseError) as error:
+    except BaseException as error:
         if conn is not None:
             conn.close()
-        if isinstance(error, _Unusable):
+        if not isinstance(error, sqlite3.Error):
             raise
-        if _busy(error):
-            raise ProfileError(f"the profile is busy (another program holds it): {error} ({path})") from None
-        raise _Unusable("damaged", f"the profile is damaged or not a tagrec profile ({error})") from None
+        if _damage(error):
+            raise _Unusable("damaged", f"the profile is damaged or not a tagrec profile ({error})") from None
+        raise ProfileError(_trouble(error, path)) from None
+
+
+def _prepare(conn: sqlite3.Connection, existed: bool) -> None:
+    """Check an existing profile (``_Unusable`` when it is damaged, foreign or newer), then switch to the WAL
+    journal and create or migrate the tables as needed; SQLite's own errors propagate for the caller to sort."""
+    db = Database(conn)
+    if existed:
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise _Unusable("damaged", f"the profile is damaged ({verdict})")
+        _check_ours(db)
+    _use_wal(conn)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the _Checkpointer does it, outside the writes
+    if not db["_sqlite_migrations"].exists() or migrations.pending(db):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _check_ours(db)  # again, under the lock: another connection may have just created it
+            migrations.apply(db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _check_ours(db: Database) -> None:
-    """Refuse a database written by a newer tagrec (``_Unusable``) or by another program (``DatabaseError``);
-    an empty database is fine (it becomes a profile)."""
+    """Refuse a database written by a newer tagrec or by another program (``_Unusable``); an empty database is
+    fine (it becomes a profile)."""
     newer = newer_than_us(db)
     if newer:
         raise _Unusable("newer", f"the profile was written by a newer version of tagrec (it has {', '.join(newer)})")
     if db.table_names() and not db["_sqlite_migrations"].exists():
-        raise sqlite3.DatabaseError("not a tagrec profile")
+        raise _Unusable("damaged", "the profile is not a tagrec profile (another program's SQLite database)")
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -461,8 +495,69 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
             continue
         if str(mode).lower() != "wal":
-            raise sqlite3.DatabaseError(f"cannot use the WAL journal (journal mode {mode})")
+            # Says nothing about the file (e.g. a file system without shared memory): not damage.
+            raise ProfileError(f"the profile cannot use SQLite's write-ahead log here (journal mode stays {mode})")
         return
+
+
+# SQLite's primary result codes that say the file itself is bad. Every other failure (full, read-only, I/O,
+# cannot open, busy, out of memory...) is about the disk, the folder or another program: never a reason to move
+# the user's profile aside.
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+# The failures a user can fix outside tagrec, each with what to do about it.
+_ADVICE = {
+    sqlite3.SQLITE_FULL: "the disk is full: free some space and try again",
+    sqlite3.SQLITE_IOERR: "the disk could not be read or written (an I/O error: the disk may be full, failing or"
+    " disconnected): check it and try again",
+    sqlite3.SQLITE_PERM: "access to the profile was denied: check the permissions of the file and its folder",
+    sqlite3.SQLITE_NOMEM: "out of memory: close other programs and try again",
+    sqlite3.SQLITE_BUSY: "the profile is busy (another program holds it): close that program or try again later",
+    sqlite3.SQLITE_LOCKED: "the profile is busy (another program holds it): close that program or try again later",
+}
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``error`` (``None`` for an error that did not come from SQLite)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _damage(error: sqlite3.Error) -> bool:
+    """Whether SQLite found the file itself unreadable (corrupt, or not a database at all)."""
+    return _primary_code(error) in _DAMAGE_CODES
+
+
+def _environmental(error: sqlite3.Error) -> bool:
+    """Whether the error is about the disk, the folder, permissions or another program, not about our SQL."""
+    code = _primary_code(error)
+    return code in _ADVICE or code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
+
+
+def _trouble(error: sqlite3.Error, path: Path) -> str:
+    """What went wrong, for a person: the cause when we can tell it and what to do about it, then SQLite's words
+    and the file."""
+    code = _primary_code(error)
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+        advice = _not_writable(path) or (
+            "the profile cannot be opened: check that the file and its folder exist and can be read and written"
+            if code == sqlite3.SQLITE_CANTOPEN
+            else "the profile is read-only: make the file and its folder writable"
+        )
+    else:
+        advice = _ADVICE.get(code if code is not None else -1, "the profile could not be used")
+    return f"{advice} ({path}: {error})"
+
+
+def _not_writable(path: Path) -> str | None:
+    """Which of the profile's folder or file this process cannot write, as advice (``None``: both look fine).
+    The folder comes first: SQLite creates its ``-wal`` and ``-shm`` files there, even to read."""
+    if path.is_dir():
+        return "the profile path is a folder, not a file: move or rename that folder"
+    if not os.access(path.parent, os.W_OK):
+        return "the profile folder is read-only: make it writable, tagrec keeps files beside the profile"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the profile file is read-only: make it writable"
+    return None
 
 
 def _busy(error: sqlite3.Error) -> bool:

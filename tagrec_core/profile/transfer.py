@@ -7,17 +7,32 @@ the undo of destructive commands: ``tagrec profile forget`` and ``reset`` write 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tagrec_core.atomic import write_text_atomically
-from tagrec_core.errors import InputError
+from tagrec_core.errors import FeedbackError, InputError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile import learning
-from tagrec_core.profile.feedback import DEFAULT_USER, Feedback, parse_feedback
+from tagrec_core.profile.feedback import (
+    DEFAULT_USER,
+    MAX_BODY_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    Feedback,
+    check_created,
+    check_site,
+    check_tag,
+    check_tags,
+    check_text,
+    parse_feedback,
+)
 from tagrec_core.profile.store import Profile
 from tagrec_core.records import Record
 
@@ -37,7 +52,14 @@ _BATCH = 500
 
 
 def record_feedback(record: Record, site: str, *, user: str | None = None) -> Feedback:
-    """A tagged record as the feedback of its user accepting its tags (its ``created`` time kept)."""
+    """A tagged record as the feedback of its user accepting its tags (its ``created`` time kept).
+
+    The record must keep the rules of live feedback (number and length of tags, sizes of texts, the range of
+    times): else ``FeedbackError`` names the record's field at fault (``id``, ``tags[2]``, ``title``...).
+    """
+    # The record's own names first: parse_feedback would call the id "item" and the tags "accepted".
+    check_text(record.id, "id", MAX_NAME_CHARS, required=True)
+    check_tags(list(record.tags), "tags")
     data: dict[str, Any] = {
         "user": user or record.user or DEFAULT_USER,
         "site": site,
@@ -59,17 +81,28 @@ def learn_records(
     *,
     user: str | None = None,
     progress: Callable[[int], None] | None = None,
+    on_bad: Callable[[int, FeedbackError], None] | None = None,
 ) -> int:
     """Import tagged records as accepted feedback, each for its record's ``user`` (or ``user``), in
     ``created`` order (records without a time keep their place after the timed ones); returns the count.
 
-    Every record is checked before anything is written; then batches of ``_BATCH`` commit one by one.
+    Every record is checked (``record_feedback``) before anything is written, in the order given: the first
+    bad one raises ``FeedbackError``; with ``on_bad``, each bad one is passed there instead (its index in
+    ``records`` and the error) and left out, and the others are learned. A bad ``site`` always raises. Then
+    batches of ``_BATCH`` commit one by one.
     """
-    events = [
-        record_feedback(r, site, user=user) for r in sorted(records, key=lambda r: (r.created is None, r.created or ""))
-    ]
+    check_site(site)
+    events: list[tuple[Record, Feedback]] = []
+    for index, record in enumerate(records):
+        try:
+            events.append((record, record_feedback(record, site, user=user)))
+        except FeedbackError as error:
+            if on_bad is None:
+                raise
+            on_bad(index, error)
+    events.sort(key=lambda pair: (pair[0].created is None, pair[0].created or ""))
     for start in range(0, len(events), _BATCH):
-        part = events[start : start + _BATCH]
+        part = [event for _, event in events[start : start + _BATCH]]
         profile.record_many(part)
         if progress is not None:
             progress(len(part))
@@ -122,97 +155,283 @@ def export_profile(profile: Profile, users: Iterable[str] | None = None) -> dict
 def import_profile(profile: Profile, document: Any) -> list[str]:
     """Replace the data of the document's users with the document's; returns their names.
 
-    The whole document is checked first (``InputError`` names what is wrong) and written in one transaction.
+    The whole document is checked first, with the rules of live feedback for every tag, text and time
+    (``InputError`` names the user, the item or event and the field at fault), and then written in one
+    transaction: a refused document changes nothing.
     """
     users = _checked(document)
-    with profile.writing() as conn:
-        for user in users:
-            uid = learning.user_id(conn, user["name"])
-            if uid is not None:
-                learning.delete_user(conn, uid)
-            uid = learning.user_id(conn, user["name"], create=True)
-            assert uid is not None
-            conn.execute("UPDATE users SET clock = ? WHERE id = ?", (int(user.get("clock", 0)), uid))
-            conn.executemany(
-                "INSERT INTO items (user_id, site, item, title, body, terms, tags, clock, version, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                [(uid, i["site"], i["item"], i.get("title") or "", i.get("body") or "",
-                  learning.item_terms(i.get("title") or "", i.get("body") or ""),
-                  json.dumps(i["tags"], ensure_ascii=False), int(i.get("clock", 0)), i.get("updated"))
-                 for i in user["items"]],
-            )  # fmt: skip
-            conn.executemany(
-                "INSERT INTO events (user_id, site, item, url, shown, accepted, rejected, final, clock, created,"
-                " received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(uid, e["site"], e["item"], e.get("url", ""), json.dumps(e.get("shown", []), ensure_ascii=False),
-                  json.dumps(e.get("accepted", []), ensure_ascii=False),
-                  json.dumps(e.get("rejected", []), ensure_ascii=False),
-                  None if e.get("final") is None else json.dumps(e["final"], ensure_ascii=False),
-                  int(e.get("clock", 0)), e.get("created"), e.get("received"))
-                 for e in user["events"]],
-            )  # fmt: skip
-            for alias, tag in user.get("aliases", {}).items():
-                learning.set_alias(conn, uid, alias, tag)
-            for tag, implies in user.get("implied", []):
-                learning.set_implied(conn, uid, tag, implies)
-            conn.executemany(
-                "INSERT INTO state (user_id, key, value, updated) VALUES (?, ?, ?, datetime('now'))",
-                [(uid, k, json.dumps(v)) for k, v in user.get("state", {}).items()],
-            )
-            learning.rebuild(conn, uid)
-    return [u["name"] for u in users]
+    try:
+        with profile.writing() as conn:
+            for user in users:
+                _write_user(conn, user)
+    except (sqlite3.IntegrityError, OverflowError, UnicodeEncodeError) as error:
+        # The checks above should leave nothing for SQLite to refuse; if it still does, the import is a bad
+        # document, not a crash (``writing`` has rolled everything back).
+        raise InputError(f"the profile export could not be imported ({error}); nothing was changed") from None
+    return [u.name for u in users]
 
 
-def _checked(document: Any) -> list[dict[str, Any]]:
+def _write_user(conn: sqlite3.Connection, user: _User) -> None:
+    """Replace the user's rows with the checked ``user``, inside the caller's transaction."""
+    uid = learning.user_id(conn, user.name)
+    if uid is not None:
+        learning.delete_user(conn, uid)
+    uid = learning.user_id(conn, user.name, create=True)
+    assert uid is not None
+    conn.execute("UPDATE users SET clock = ? WHERE id = ?", (user.clock, uid))
+    conn.executemany(
+        "INSERT INTO items (user_id, site, item, title, body, terms, tags, clock, version, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        [(uid, i.site, i.item, i.title, i.body, learning.item_terms(i.title, i.body), _json(i.tags), i.clock,
+          i.updated) for i in user.items],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO events (user_id, site, item, url, shown, accepted, rejected, final, clock, created,"
+        " received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(uid, e.site, e.item, e.url, _json(e.shown), _json(e.accepted), _json(e.rejected),
+          None if e.final is None else _json(e.final), e.clock, e.created, e.received)
+         for e in user.events],
+    )  # fmt: skip
+    for alias, tag in user.aliases.items():
+        learning.set_alias(conn, uid, alias, tag)
+    for tag, implies in user.implied:
+        learning.set_implied(conn, uid, tag, implies)
+    conn.executemany(
+        "INSERT INTO state (user_id, key, value, updated) VALUES (?, ?, ?, datetime('now'))",
+        [(uid, k, v) for k, v in user.state.items()],
+    )
+    learning.rebuild(conn, uid)
+
+
+def _json(tags: Sequence[str]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False)
+
+
+# --- checking an export document ----------------------------------------------------------------------------------
+
+# Clocks are counts of items: whole numbers from 0 to 2**53, which every JSON reader holds exactly (and SQLite's
+# 64-bit integers with room to spare; 2**70 used to overflow in SQLite mid-import).
+MAX_COUNT = 2**53
+_DOCUMENT_FIELDS = {"format", "version", "users"}
+_USER_FIELDS = {"name", "clock", "items", "events", "aliases", "implied", "state"}
+_ITEM_FIELDS = {"site", "item", "title", "body", "tags", "clock", "updated"}
+_EVENT_FIELDS = {"site", "item", "url", "shown", "accepted", "rejected", "final", "clock", "created", "received"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    site: str
+    item: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    clock: int
+    updated: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    site: str
+    item: str
+    url: str
+    shown: tuple[str, ...]
+    accepted: tuple[str, ...]
+    rejected: tuple[str, ...]
+    final: tuple[str, ...] | None
+    clock: int
+    created: str
+    received: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _User:
+    name: str
+    clock: int
+    items: list[_Item]
+    events: list[_Event]
+    aliases: dict[str, str]
+    implied: list[tuple[str, str]]
+    state: dict[str, str]  # key -> the value as JSON text
+
+
+@contextlib.contextmanager
+def _at(where: str) -> Iterator[None]:
+    """Turn a ``FeedbackError`` of the checks inside into an ``InputError`` that starts with ``where`` (a
+    malformed import is bad input, not bad feedback)."""
+    try:
+        yield
+    except FeedbackError as error:
+        raise InputError(f"{where}: {error}") from None
+
+
+def _checked(document: Any) -> list[_User]:
+    """The document's users, every field checked and tags normalised; ``InputError`` for the first problem."""
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InputError(f"not a tagrec profile export (expected an object with format {EXPORT_FORMAT!r})")
     if document.get("version") != EXPORT_VERSION:
         raise InputError(f"profile export version {document.get('version')!r} is not supported (expected 1)")
+    _known_fields(document, _DOCUMENT_FIELDS, "the profile export")
     users = document.get("users")
     if not isinstance(users, list):
-        raise InputError("users must be a list")
+        raise InputError(f"users must be a list, not {_kind(users)}")
+    out: list[_User] = []
+    seen: dict[str, int] = {}
     for n, user in enumerate(users):
-        where = f"users[{n}]"
-        if not isinstance(user, dict) or not isinstance(user.get("name"), str) or not user["name"]:
-            raise InputError(f"{where} must be an object with a name")
-        for key in ("items", "events"):
-            if not isinstance(user.get(key), list):
-                raise InputError(f"{where}.{key} must be a list")
-        if not _is_count(user.get("clock", 0)):
-            raise InputError(f"{where}.clock must be a whole number")
-        for m, item in enumerate(user["items"]):
-            ok = isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("site", "item"))
-            if not ok or not _is_tags(item.get("tags")) or not _is_count(item.get("clock", 0)):
-                raise InputError(f"{where}.items[{m}] needs site, item (strings) and tags (a list of strings)")
-        for m, event in enumerate(user["events"]):
-            if not isinstance(event, dict) or not all(isinstance(event.get(k), str) for k in ("site", "item")):
-                raise InputError(f"{where}.events[{m}] needs site and item (strings)")
-            for key in ("shown", "accepted", "rejected"):
-                if not _is_tags(event.get(key, [])):
-                    raise InputError(f"{where}.events[{m}].{key} must be a list of strings")
-            if event.get("final") is not None and not _is_tags(event["final"]):
-                raise InputError(f"{where}.events[{m}].final must be a list of strings or null")
-            if not _is_count(event.get("clock", 0)):
-                raise InputError(f"{where}.events[{m}].clock must be a whole number")
-        aliases, implied = user.get("aliases", {}), user.get("implied", [])
-        pairs_ok = isinstance(implied, list) and all(_is_tags(p) and len(p) == 2 for p in implied)
-        if not isinstance(aliases, dict) or not _is_tags(list(aliases.values())) or not pairs_ok:
+        checked = _checked_user(user, f"users[{n}]")
+        if checked.name in seen:
+            raise InputError(f"users[{n}]: user {checked.name!r} is listed twice (also users[{seen[checked.name]}])")
+        seen[checked.name] = n
+        out.append(checked)
+    return out
+
+
+def _checked_user(user: Any, where: str) -> _User:
+    if not isinstance(user, dict):
+        raise InputError(f"{where} must be an object with a name, not {_kind(user)}")
+    with _at(where):
+        name = check_text(user.get("name"), "name", MAX_NAME_CHARS, required=True)
+    where = f"{where} (user {name!r})"
+    _known_fields(user, _USER_FIELDS, where)
+    for key in ("items", "events"):
+        if not isinstance(user.get(key), list):
+            raise InputError(f"{where}: {key} must be a list, not {_kind(user.get(key))}")
+    items: list[_Item] = []
+    places: dict[tuple[str, str], int] = {}
+    for m, data in enumerate(user["items"]):
+        item = _checked_item(data, f"{where}: items[{m}]")
+        key = (item.site, item.item)
+        if key in places:
             raise InputError(
-                f"{where}: aliases must be an object of strings and implied a list of [tag, implies] pairs"
+                f"{where}: items[{m}]: item {item.item!r} of {item.site} is listed twice (also items[{places[key]}])"
             )
-        if not isinstance(user.get("state", {}), dict):
-            raise InputError(f"{where}.state must be an object")
-    return users
+        places[key] = m
+        items.append(item)
+    events = [_checked_event(data, f"{where}: events[{m}]") for m, data in enumerate(user["events"])]
+    return _User(
+        name=name,
+        clock=_count(user.get("clock", 0), where, "clock"),
+        items=items,
+        events=events,
+        aliases=_checked_aliases(user.get("aliases", {}), where),
+        implied=_checked_implied(user.get("implied", []), where),
+        state=_checked_state(user.get("state", {}), where),
+    )
 
 
-def _is_tags(value: Any) -> bool:
-    """A list of strings."""
-    return isinstance(value, list) and all(isinstance(t, str) for t in value)
+def _checked_item(data: Any, where: str) -> _Item:
+    if not isinstance(data, dict):
+        raise InputError(f"{where} must be an object, not {_kind(data)}")
+    with _at(where):
+        site = check_site(data.get("site"))
+        item = check_text(data.get("item"), "item", MAX_NAME_CHARS, required=True)
+    where = f"{where} (item {item[:80]!r} of {site})"
+    _known_fields(data, _ITEM_FIELDS, where)
+    if data.get("tags") is None:
+        raise InputError(f"{where}: tags is required (a list of tags)")
+    with _at(where):
+        # No limit on the number: an item's tags accumulate over many events.
+        return _Item(
+            site=site,
+            item=item,
+            title=check_text(data.get("title"), "title", MAX_TITLE_CHARS),
+            body=check_text(data.get("body"), "body", MAX_BODY_CHARS),
+            tags=check_tags(data.get("tags"), "tags", limit=None),
+            clock=_count(data.get("clock", 0), where, "clock"),
+            updated=None if data.get("updated") is None else check_created(data["updated"], "updated"),
+        )
 
 
-def _is_count(value: Any) -> bool:
-    """A whole number (not a boolean)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+def _checked_event(data: Any, where: str) -> _Event:
+    if not isinstance(data, dict):
+        raise InputError(f"{where} must be an object, not {_kind(data)}")
+    with _at(where):
+        site = check_site(data.get("site"))
+        item = check_text(data.get("item"), "item", MAX_NAME_CHARS, required=True)
+    where = f"{where} (item {item[:80]!r} of {site})"
+    _known_fields(data, _EVENT_FIELDS, where)
+    with _at(where):
+        lists = {key: check_tags(data.get(key, []), key) for key in ("shown", "accepted", "rejected")}
+        return _Event(
+            site=site,
+            item=item,
+            url=check_text(data.get("url"), "url", MAX_NAME_CHARS),
+            final=None if data.get("final") is None else check_tags(data["final"], "final"),
+            clock=_count(data.get("clock", 0), where, "clock"),
+            created=check_created(data.get("created"), "created"),
+            received=None if data.get("received") is None else check_created(data["received"], "received"),
+            **lists,
+        )
+
+
+def _checked_aliases(aliases: Any, where: str) -> dict[str, str]:
+    """Aliases as ``set_alias`` will take them: normalised, none of itself, none twice, no chains (an alias's
+    tag that is itself an alias would make the result depend on the order)."""
+    if not isinstance(aliases, dict):
+        raise InputError(f"{where}: aliases must be an object (alias: tag), not {_kind(aliases)}")
+    out: dict[str, str] = {}
+    for raw, target in aliases.items():
+        with _at(f"{where}: aliases"):
+            alias = check_tag(raw, repr(raw)[:120])
+            tag = check_tag(target, f"the tag of {alias!r}")
+        if alias == tag:
+            raise InputError(f"{where}: aliases: {alias!r} is an alias of itself")
+        if alias in out:
+            raise InputError(f"{where}: aliases: {alias!r} is listed twice")
+        out[alias] = tag
+    for alias, tag in out.items():
+        if tag in out:
+            raise InputError(f"{where}: aliases: {alias!r} stands for {tag!r}, which is itself an alias")
+    return out
+
+
+def _checked_implied(implied: Any, where: str) -> list[tuple[str, str]]:
+    if not isinstance(implied, list):
+        raise InputError(f"{where}: implied must be a list of [tag, implies] pairs, not {_kind(implied)}")
+    out: list[tuple[str, str]] = []
+    for n, pair in enumerate(implied):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InputError(f"{where}: implied[{n}] must be a [tag, implies] pair")
+        with _at(f"{where}: implied[{n}]"):
+            tag, implies = check_tag(pair[0], "the tag"), check_tag(pair[1], "the implied tag")
+        if tag == implies:
+            raise InputError(f"{where}: implied[{n}]: {tag!r} cannot imply itself")
+        out.append((tag, implies))
+    return out
+
+
+def _checked_state(state: Any, where: str) -> dict[str, str]:
+    """Learned state: names to any JSON, returned as JSON text."""
+    if not isinstance(state, dict):
+        raise InputError(f"{where}: state must be an object, not {_kind(state)}")
+    out: dict[str, str] = {}
+    for key, value in state.items():
+        with _at(f"{where}: state"):
+            check_text(key, "a key", MAX_NAME_CHARS, required=True)
+        try:
+            out[key] = json.dumps(value)  # ASCII: a lone surrogate in a value is stored as its escape
+        except (TypeError, ValueError) as error:
+            raise InputError(f"{where}: state[{key!r}] is not JSON data ({error})") from None
+    return out
+
+
+def _count(value: Any, where: str, name: str) -> int:
+    """A clock: a whole number (not a boolean) from 0 to ``MAX_COUNT``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InputError(f"{where}: {name} must be a whole number, not {_kind(value)}")
+    if not 0 <= value <= MAX_COUNT:
+        raise InputError(f"{where}: {name} must lie between 0 and 2**53, not {value}")
+    return value
+
+
+def _known_fields(data: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(map(str, set(data) - known))
+    if unknown:
+        raise InputError(f"{where}: unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def backup_profile(profile: Profile, home: str | Path | None = None) -> Path:
