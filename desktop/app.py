@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from desktop.window import MainWindow
-    from extension_bridge.server import BridgeServer
+    from extension_bridge.server import BridgeServer, PortInUse
     from tagrec_core.settings import Settings
 
 
@@ -81,12 +81,14 @@ class Desktop:
 
     def _start_bridge(self, port: int | None) -> tuple[BridgeServer | None, str]:
         """The bridge on ``port`` (else the settings' port), and ``""``; or ``None`` and why it cannot run."""
-        from extension_bridge.server import BridgeServer
+        from extension_bridge.server import BridgeServer, PortInUse
 
         try:
             server = BridgeServer(self.home, port=port, service=self.service, on_pairing_request=self.signals.notify)
             server.start()
-        except TagrecError as failure:  # e.g. the port is taken: drafting still works
+        except PortInUse as taken:  # drafting still works; the advice is the app's, not the command line's
+            return None, _port_advice(taken)
+        except TagrecError as failure:
             return None, str(failure)
         return server, ""
 
@@ -219,6 +221,25 @@ def _smoke_report(desktop: Desktop, how: str, started: float) -> int:
     }
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0 if visible else 1
+
+
+def _port_advice(taken: PortInUse) -> str:
+    """What to do about a taken port, in the app's words: its Settings, not the command line's ``--port``."""
+    from PySide6.QtCore import QCoreApplication
+
+    if taken.by_tagrec:
+        text = QCoreApplication.translate(
+            "Desktop",
+            "Another tagrec is already running on port {port} and serves the browsers; quit it, or choose another"
+            " port in Settings (and the same port in the extension's options).",
+        )
+    else:
+        text = QCoreApplication.translate(
+            "Desktop",
+            "Port {port} is used by another program, so the browser bridge is off. Choose another port in Settings"
+            " and set the same port in the extension's options.",
+        )
+    return text.format(port=taken.port)
 
 
 def main(argv: list[str] | None = None) -> None:

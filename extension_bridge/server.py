@@ -43,9 +43,15 @@ log = logging.getLogger("tagrec.bridge")
 
 
 class PortInUse(TagrecError):
-    """The bridge's port is taken; the message says by whom and what to do."""
+    """The bridge's port is taken; the message says by whom and what to do (on the command line). ``port`` and
+    ``by_tagrec`` (another tagrec holds it) let an app give its own advice."""
 
     code = "port_in_use"
+
+    def __init__(self, message: str, port: int, by_tagrec: bool) -> None:
+        super().__init__(message)
+        self.port = port
+        self.by_tagrec = by_tagrec
 
 
 def resolve_port(port: int | None = None, home: str | Path | None = None) -> int:
@@ -167,15 +173,16 @@ def _bind(port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno in (errno.EADDRINUSE, errno.EACCES):
-            raise PortInUse(_who_holds(port)) from None
+            by_tagrec = _tagrec_version_on(port)
+            raise PortInUse(_who_holds(port, by_tagrec), port, by_tagrec is not None) from None
         raise TagrecError(f"cannot listen on {HOST}:{port}: {error.strerror or error}") from None
     sock.setblocking(False)
     return sock
 
 
-def _who_holds(port: int) -> str:
-    """Tell apart another tagrec (its hello answers) from another program on ``port``."""
-    hint = f"start tagrec with --port N (or set {PORT_ENV}) and set the same port in the extension's options"
+def _tagrec_version_on(port: int) -> str | None:
+    """The version of the tagrec answering /v1/hello on ``port`` (``""`` when it names none), or ``None`` when
+    what holds the port is not tagrec."""
     conn = http.client.HTTPConnection(HOST, port, timeout=1.0)
     try:
         conn.request("GET", "/v1/hello", headers={"X-Tagrec-Api": "1", "Host": f"{HOST}:{port}"})
@@ -185,5 +192,13 @@ def _who_holds(port: int) -> str:
     finally:
         conn.close()
     if isinstance(hello, dict) and hello.get("app") == "tagrec":
-        return f"tagrec {hello.get('version', '')} is already running on port {port}; use that one, or stop it first"
+        return str(hello.get("version", ""))
+    return None
+
+
+def _who_holds(port: int, tagrec_version: str | None) -> str:
+    """The command line's words for a taken ``port``: another tagrec (its version) or another program."""
+    if tagrec_version is not None:
+        return f"tagrec {tagrec_version} is already running on port {port}; use that one, or stop it first"
+    hint = f"start tagrec with --port N (or set {PORT_ENV}) and set the same port in the extension's options"
     return f"port {port} is used by another program; {hint}"

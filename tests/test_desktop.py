@@ -123,7 +123,8 @@ def test_a_taken_port_leaves_drafting_working(qtbot: Any, tmp_path: Path) -> Non
         try:
             qtbot.addWidget(app.window)
             assert app.server is None
-            assert "used by another program" in app.bridge_panel.status.text()
+            status = app.bridge_panel.status.text()
+            assert "used by another program" in status and "Settings" in status and "--port" not in status
             assert app.service.wait(timeout=120)
             qtbot.keyClicks(app.drafting.title, DRAFT)
             _suggested(app, qtbot, "python")
@@ -317,9 +318,10 @@ def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_pa
     import shutil
     import xml.etree.ElementTree as ET
 
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from desktop.translations import I18N, install
+    from desktop.translations import I18N, install, uninstall
 
     fresh = tmp_path / "fresh.ts"
     shutil.copy(I18N / "tagrec_zh_CN.ts", fresh)
@@ -340,10 +342,21 @@ def test_the_chinese_translation_is_complete_current_and_used(qtbot: Any, tmp_pa
             assert app.window.tabs.tabText(0) == "草稿"
             assert app.drafting.site.itemText(1) == "微博"
             assert app.folders.remove_button.text() == "移除文件夹…"
+            # Qt's own texts too: the Yes and Cancel of every question, the file dialogs
+            assert QCoreApplication.translate("QPlatformTheme", "&Yes") == "是(&Y)"
+            assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+            # and the app's advice when the bridge's port is taken
+            with socket.socket() as other:
+                other.bind(("127.0.0.1", 0))
+                other.listen(1)
+                taken = other.getsockname()[1]
+                _, advice = app._start_bridge(taken)
+            assert "被其他程序占用" in advice and str(taken) in advice
         finally:
             app.close()
     finally:
-        QApplication.instance().removeTranslator(translator)
+        uninstall(QApplication.instance(), translator)
+    assert QCoreApplication.translate("QPlatformTheme", "&Yes") == "&Yes"  # English again
 
 
 def test_signals_emitted_from_worker_threads_keep_pythons_refcounts(qtbot: Any) -> None:

@@ -141,7 +141,7 @@ def test_the_date_axis_reads_as_years_months_or_days() -> None:
 def test_the_plots_speak_chinese(qtbot: Any, profile: Profile) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from desktop.translations import install
+    from desktop.translations import install, uninstall
 
     translator = install(QApplication.instance(), "zh_CN")
     assert translator is not None
@@ -156,7 +156,7 @@ def test_the_plots_speak_chinese(qtbot: Any, profile: Profile) -> None:
         assert plots.tags_plot.titleLabel.text == "标签随时间的变化"
         assert plots.tags_plot.getAxis("left").labelText == "每天的条目数"
     finally:
-        QApplication.instance().removeTranslator(translator)
+        uninstall(QApplication.instance(), translator)
 
 
 def _close(a: QColor, b: QColor) -> bool:

@@ -70,9 +70,19 @@
 <context>
     <name>Desktop</name>
     <message>
-        <location filename="../app.py" line="147"/>
+        <location filename="../app.py" line="149"/>
         <source>The language changes when tagrec starts again.</source>
         <translation>语言将在 tagrec 下次启动时更改。</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="231"/>
+        <source>Another tagrec is already running on port {port} and serves the browsers; quit it, or choose another port in Settings (and the same port in the extension&apos;s options).</source>
+        <translation>另一个 tagrec 已在端口 {port} 上运行并为浏览器提供服务；请退出它，或在“设置”中选择另一个端口（并在扩展的选项中设置相同的端口）。</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="237"/>
+        <source>Port {port} is used by another program, so the browser bridge is off. Choose another port in Settings and set the same port in the extension&apos;s options.</source>
+        <translation>端口 {port} 被其他程序占用，浏览器桥接已关闭。请在“设置”中选择另一个端口，并在扩展的选项中设置相同的端口。</translation>
     </message>
 </context>
 <context>
@@ -137,92 +147,92 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="90"/>
+        <location filename="../folders_view.py" line="91"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="91"/>
+        <location filename="../folders_view.py" line="92"/>
         <source>Remove folder…</source>
         <translation>移除文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="92"/>
+        <location filename="../folders_view.py" line="93"/>
         <source>Stop organizing the selected folder (its files are not deleted)</source>
         <translation>不再整理所选文件夹（其中的文件不会被删除）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="94"/>
+        <location filename="../folders_view.py" line="95"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="95"/>
+        <location filename="../folders_view.py" line="96"/>
         <source>Look again at every folder, and watch again those that are back</source>
         <translation>重新查看每个文件夹，并重新监视已恢复的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="96"/>
+        <location filename="../folders_view.py" line="97"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="97"/>
+        <location filename="../folders_view.py" line="98"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="103"/>
+        <location filename="../folders_view.py" line="104"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="106"/>
+        <location filename="../folders_view.py" line="107"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="109"/>
+        <location filename="../folders_view.py" line="110"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="109"/>
+        <location filename="../folders_view.py" line="110"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="109"/>
+        <location filename="../folders_view.py" line="110"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="170"/>
+        <location filename="../folders_view.py" line="172"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="214"/>
+        <location filename="../folders_view.py" line="216"/>
         <source>{folder} — missing: reconnect the drive, or remove it</source>
         <translation>{folder} — 找不到：请重新连接驱动器，或将其移除</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="217"/>
+        <location filename="../folders_view.py" line="219"/>
         <source>Its files stay listed with their tags. Rescan once the drive is back, or remove it.</source>
         <translation>其中的文件及其标签仍保留在列表中。驱动器恢复后请点击“重新扫描”，或将其移除。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="239"/>
+        <location filename="../folders_view.py" line="241"/>
         <source>Removed {folder} from the organizer; its files were not touched</source>
         <translation>已将 {folder} 移出整理；其中的文件未被改动</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="250"/>
+        <location filename="../folders_view.py" line="252"/>
         <source>Remove folder</source>
         <translation>移除文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="252"/>
+        <location filename="../folders_view.py" line="254"/>
         <source>Stop organizing {folder}?
 
 tagrec forgets the tags it suggested for the files in it. The files are not deleted or changed, and the tags you gave them stay (in your profile, and in the files&apos; attributes or sidecars if tagrec wrote them there). Undo brings the folder back.</source>
@@ -231,37 +241,47 @@ tagrec forgets the tags it suggested for the files in it. The files are not dele
 tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="331"/>
+        <location filename="../folders_view.py" line="334"/>
+        <source>Indexing: waiting for the suggestion model to load…</source>
+        <translation>索引：正在等待建议模型加载…</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="339"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="341"/>
+        <location filename="../folders_view.py" line="351"/>
+        <source>Files cannot be indexed: the suggestion model could not be loaded ({error})</source>
+        <translation>无法索引文件：建议模型无法加载（{error}）</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="356"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="343"/>
+        <location filename="../folders_view.py" line="358"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="345"/>
+        <location filename="../folders_view.py" line="360"/>
         <source>{count} skipped ({first})</source>
         <translation>跳过 {count} 个（{first}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="409"/>
+        <location filename="../folders_view.py" line="434"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="412"/>
+        <location filename="../folders_view.py" line="437"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="454"/>
+        <location filename="../folders_view.py" line="479"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
