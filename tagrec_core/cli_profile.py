@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
 from tagrec_core.errors import InputError, TagrecError
 
+# The longest line ``tagrec feedback`` reads: twice the bridge's 2 MB body limit, room for any event the
+# feedback rules allow (202,000 characters of text and 200 tags of 100) even written as JSON escapes; a longer
+# line is refused without being kept in memory.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 HomeOpt = Annotated[
     Path | None,
     typer.Option(
@@ -64,10 +69,12 @@ def feedback(home: HomeOpt = None, user: UserOpt = None) -> None:
 
     failed = 0
     with open_profile(home) as profile:
-        for number, raw in enumerate(sys.stdin.buffer, start=1):
-            if not raw.strip():
+        for number, raw in enumerate(_lines(sys.stdin.buffer), start=1):
+            if raw is not None and not raw.strip():
                 continue
             try:
+                if raw is None:
+                    raise InputError(f"the line is longer than {MAX_EVENT_BYTES:,} bytes; no event is that long")
                 event = parse_feedback(_json_line(raw), default_user=user or DEFAULT_USER)
                 ack: dict[str, Any] = {"line": number, "ok": True, "id": profile.record(event)}
             except TagrecError as error:
@@ -79,6 +86,18 @@ def feedback(home: HomeOpt = None, user: UserOpt = None) -> None:
         raise TagrecError(f"{failed} event{'s' if failed > 1 else ''} rejected (see the acknowledgements)")
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of ``stream``, each read only up to ``MAX_EVENT_BYTES``: a longer one is ``None`` (and the rest
+    of it is skipped unkept), so a stream without newlines cannot fill the memory."""
+    while line := stream.readline(MAX_EVENT_BYTES + 1):
+        if len(line) <= MAX_EVENT_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
 def _json_line(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
@@ -86,6 +105,8 @@ def _json_line(raw: bytes) -> Any:
         raise InputError("the line is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise InputError(f"not JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise InputError("not usable JSON: it is nested too deeply") from None
 
 
 @profile_app.command()

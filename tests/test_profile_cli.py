@@ -412,6 +412,27 @@ def test_feedback_acknowledges_every_event_on_its_own_line(outcomes: Outcomes) -
     ]
 
 
+def test_feedback_refuses_an_overlong_or_deeply_nested_line_and_goes_on(tmp_path: Path) -> None:
+    """A 5 MB line is refused without being kept whole in memory, a line nested 100,000 deep without a
+    traceback, and the events after each are learned."""
+    from tagrec_core.cli_profile import MAX_EVENT_BYTES
+
+    huge = b'{"site": "files", "item": "h", "title": "' + b"x" * (MAX_EVENT_BYTES + 1_000_000) + b'"}'
+    stdin = lines(
+        {"site": "files", "item": "a", "accepted": ["x"]}, huge, {"site": "files", "item": "b", "accepted": ["y"]},
+        b"[" * 100_000, {"site": "files", "item": "c", "accepted": ["z"]},
+    )  # fmt: skip
+    r = run(["feedback", "--home", str(tmp_path)], stdin)
+    assert r.code == 1 and "Traceback" not in r.output, r.output
+    acks = r.json_lines()
+    assert [a["line"] for a in acks] == [1, 2, 3, 4, 5]
+    assert [a["ok"] for a in acks] == [True, False, True, False, True]
+    assert "longer than 4,194,304 bytes" in acks[1]["error"]["message"]
+    assert acks[3]["error"] == {"code": "bad_input", "message": "not usable JSON: it is nested too deeply"}
+    with open_home(tmp_path) as profile:
+        assert profile.stats()["feedback_events"] == 3
+
+
 def test_feedback_stores_the_good_lines_and_nothing_of_the_bad(outcomes: Outcomes) -> None:
     result = outcomes["feedback"]
     acks = {a["line"]: a for a in result["feedback"].json_lines()}
