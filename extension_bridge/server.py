@@ -15,6 +15,7 @@ import http.client
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -134,11 +135,18 @@ class BridgeServer:
             raise TagrecError("the bridge did not start")
 
     def run(self) -> None:
-        """Load the models and serve until Ctrl-C or SIGTERM (then close everything)."""
-        self.service.start()
+        """Load the models and serve until Ctrl-C (``KeyboardInterrupt`` then) or SIGTERM (a normal return then);
+        either way everything is closed first."""
+        in_main = threading.main_thread() is threading.current_thread()  # where signal handlers can be set
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
         try:
+            self.service.start()
             self._server.run(sockets=[self._socket])
+        except _Terminated:
+            pass  # a service manager asked us to stop, and we have
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
             self.close()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -159,6 +167,15 @@ class BridgeServer:
 
     def _serve_in_thread(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._socket]))
+
+
+class _Terminated(BaseException):  # a BaseException: no ``except Exception`` on the way may swallow it
+    """SIGTERM arrived. uvicorn stops serving on it and then raises it again, once its own handler is gone: with
+    the default action the process would die there, before ``run`` closes the profile and the token store."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
 
 
 def _bind(port: int) -> socket.socket:

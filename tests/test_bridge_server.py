@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -104,6 +105,36 @@ def test_serve_runs_until_ctrl_c_and_refuses_a_taken_port(tmp_path: Path) -> Non
         _, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert f"http://127.0.0.1:{port}" in err
+
+
+def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """A service manager's SIGTERM: the bridge stops, closes the profile (which folds its write-ahead log into
+    the database) and exits 0, as after Ctrl-C; uvicorn's re-raised SIGTERM used to kill it before that."""
+    port = _free_port()
+    env = {**os.environ, "TAGREC_HOME": str(tmp_path)}
+    made = subprocess.run(
+        [*TAGREC, "token", "create", "--origin", "cli", "--json"], env=env, capture_output=True, text=True, check=True
+    )
+    token = json.loads(made.stdout)["token"]
+    server = subprocess.Popen([*TAGREC, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        raw = Raw(port, timeout=5)
+        for _ in range(600):
+            with contextlib.suppress(OSError):
+                if raw.get("/v1/hello").status == 200:
+                    break
+            time.sleep(0.1)
+        event = {"site": "files", "item": "a", "accepted": ["python"]}
+        assert raw.post("/v1/feedback", event, token).status == 200
+        assert (tmp_path / "profile.sqlite-wal").exists()
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, err
+    assert "tagrec bridge stopped" in err and "Traceback" not in err
+    assert not (tmp_path / "profile.sqlite-wal").exists() or (tmp_path / "profile.sqlite-wal").stat().st_size == 0
 
 
 def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
