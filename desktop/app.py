@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ from tagrec_core.version import __version__
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    from PySide6.QtCore import QCoreApplication
 
     from desktop.window import MainWindow
     from extension_bridge.server import BridgeServer, PortInUse
@@ -167,6 +170,29 @@ class Desktop:
         self.profile.close()
 
 
+def _quit_on_signals(app: QCoreApplication) -> threading.Event:
+    """Quit the event loop, so that ``main`` closes everything, on SIGTERM (logging out, a service manager) and
+    Ctrl-C in the terminal, instead of dying with the profile and the bridge open; the event returned is set
+    then (a signal before the loop runs must skip it). Python runs a signal handler only when the interpreter
+    gets control, which Qt's loop does not give it: a timer ticks for that."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        stopping.set()
+        app.quit()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    return stopping
+
+
 def _autostart_is_on(autostart: ModuleType) -> bool:
     try:
         return bool(autostart.is_enabled())
@@ -260,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
 
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("tagrec")
+    stopping = _quit_on_signals(app)
     from tagrec_core.settings import load_settings
 
     loaded = load_settings()  # read once: the language now, the rest by the app
@@ -274,6 +301,6 @@ def main(argv: list[str] | None = None) -> None:
     how = show(desktop.window, minimized=args.minimized)
     if args.smoke_test:  # once the event loop has drawn the window
         QTimer.singleShot(0, lambda: app.exit(_smoke_report(desktop, how, started)))
-    code = app.exec()
+    code = 0 if stopping.is_set() else app.exec()  # a signal during start-up: close at once
     desktop.close()
     sys.exit(code)

@@ -142,6 +142,44 @@ def test_without_a_display_it_says_what_to_use_instead() -> None:
     assert "needs a display" in done.stderr and "tagrec serve" in done.stderr
 
 
+def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
+    """Logging out sends SIGTERM: the app quits its loop and closes the bridge and the profile (its write-ahead
+    log folded into the database), exit 0, instead of dying with them open."""
+    import json
+    import signal
+    import time
+
+    from tests.cli_support import TAGREC
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TAGREC_HOME": str(tmp_path), "TAGREC_PORT": str(port), "QT_QPA_PLATFORM": "offscreen"}
+    made = subprocess.run(
+        [*TAGREC, "token", "create", "--origin", "cli", "--json"], env=env, capture_output=True, text=True, check=True
+    )
+    token = json.loads(made.stdout)["token"]
+    app = subprocess.Popen(
+        [sys.executable, "-c", "from desktop.app import main; main()"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        raw = Raw(port, timeout=5)
+        for _ in range(600):
+            with contextlib.suppress(OSError):
+                if raw.get("/v1/hello").status == 200:
+                    break
+            time.sleep(0.1)
+        assert raw.post("/v1/feedback", {"site": "files", "item": "a", "accepted": ["python"]}, token).status == 200
+        app.send_signal(signal.SIGTERM)
+        _, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, err
+    wal = tmp_path / "profile.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0, "the profile was not closed"
+
+
 def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot: Any) -> None:
     view = desktop.profile_view
     for n, tags in enumerate([["python", "pandas"], ["python"]]):
