@@ -655,6 +655,23 @@ def test_an_alias_that_makes_an_accepted_tag_a_rejected_one_writes_nothing(profi
     assert counts() == before and query(profile.path, "SELECT count(*) FROM events") == [(0,)]
 
 
+def test_a_moved_item_keeps_its_tags_and_history_for_every_user(profile: Profile) -> None:
+    profile.record(event(user="alice", site="files", item="/d/a.md", title="pandas merge", accepted=["pandas"]))
+    profile.record(event(user="bob", site="files", item="/d/a.md", accepted=["notes"]))
+    profile.record(event(user="alice", site="files", item="/d/old.md", accepted=["obsolete"]))
+    generation = profile.user("alice").generation
+    assert profile.move_items("files", {"/d/a.md": "/e/b.md", "/d/gone.md": "/e/x.md"}) == 2
+    assert profile.item_tags("alice", "files", ["/d/a.md", "/e/b.md"]) == {"/e/b.md": ["pandas"]}
+    assert profile.item_tags("bob", "files", ["/e/b.md"]) == {"/e/b.md": ["notes"]}
+    assert query(profile.path, "SELECT DISTINCT item FROM events WHERE item LIKE '/d/a%'") == []
+    assert vocab(profile, "alice")["pandas"]["items"] == 1
+    assert profile.user("alice").generation > generation  # cached models reload the items under their new keys
+    # Moved onto an item that was there: that one is replaced, its tags leave the vocabulary.
+    assert profile.move_items("files", {"/e/b.md": "/d/old.md"}) == 2
+    assert profile.item_tags("alice", "files", ["/d/old.md"]) == {"/d/old.md": ["pandas"]}
+    assert "obsolete" not in vocab(profile, "alice")
+
+
 def test_implied_tags_are_stored_per_user(profile: Profile) -> None:
     profile.set_implied("Pandas", "Python", "alice")
     profile.set_implied("pandas", "python", "alice")  # once is enough

@@ -314,6 +314,24 @@ def forget_item(conn: sqlite3.Connection, uid: int, site: str, item: str) -> int
     return gone
 
 
+def move_item(conn: sqlite3.Connection, uid: int, site: str, old: str, new: str) -> bool:
+    """Give the user's item ``old`` the key ``new``, with its events (a file renamed or moved: the item is its
+    path). An item already at ``new`` is one the move replaced: it is forgotten first. Returns whether ``old``
+    was known. The user's generation advances, so cached models reload the items under their new keys."""
+    where = "WHERE user_id = ? AND site = ? AND item = ?"
+    if old == new or conn.execute(f"SELECT 1 FROM items {where}", (uid, site, old)).fetchone() is None:
+        return False
+    replaced = conn.execute(f"DELETE FROM items {where}", (uid, site, new)).rowcount
+    replaced += conn.execute(f"DELETE FROM events {where}", (uid, site, new)).rowcount
+    conn.execute(f"UPDATE items SET item = ? {where}", (new, uid, site, old))
+    conn.execute(f"UPDATE events SET item = ? {where}", (new, uid, site, old))
+    if replaced:
+        rebuild(conn, uid)  # the replaced item's tags leave the vocabulary
+    else:
+        _bump(conn, uid, generation=True)  # the counts stand; only the keys changed
+    return True
+
+
 def forget_tag(conn: sqlite3.Connection, uid: int, tag: str) -> int:
     tag = normalize_tag(tag)
     touched = 0

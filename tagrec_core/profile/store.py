@@ -28,7 +28,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -215,6 +215,17 @@ class Profile:
         with self.writing() as conn:
             uid = learning.user_id(conn, user)
             return 0 if uid is None else learning.forget_item(conn, uid, site, item)
+
+    def move_items(self, site: str, moves: Mapping[str, str]) -> int:
+        """Rename items of every user (``old`` key -> ``new`` key, in the mapping's order: files renamed or moved,
+        whose key is their path), in one transaction; returns how many user items moved. See
+        ``learning.move_item``."""
+        with self.writing() as conn:
+            return sum(
+                learning.move_item(conn, uid, site, old, new)
+                for uid in learning.user_ids(conn)
+                for old, new in moves.items()
+            )
 
     def forget_tag(self, tag: str, user: str | None = None) -> int:
         """Remove a tag from every item, event, alias and implication (of ``user``, or of everyone)."""
