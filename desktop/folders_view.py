@@ -40,9 +40,9 @@ from desktop.chips import ChipBar
 from desktop.file_table import FileTableModel, file_row
 from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
-from tagrec_core.errors import Cancelled, TagrecError
-from tagrec_core.file_tags import FileTagsError, sync
-from tagrec_core.folders import FolderIndex, RemovedFolder, index_files, stale_files
+from tagrec_core.errors import Cancelled, ModelFileError, TagrecError
+from tagrec_core.file_tags import FileTagsError, SavedCopies, restore_copies, save_copies, sync
+from tagrec_core.folders import FolderIndex, RemovedFolder, changed, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
 from tagrec_core.suggestion import DEFAULT_MIN_SCORE, Suggestion, at_least
@@ -60,6 +60,7 @@ class FolderView(QWidget):
     indexed = Signal(int)
     copies_written = Signal(int)  # files whose tags were copied where other tools see them
     _progress = Signal(int, int)
+    _waiting = Signal()  # the job waits for the suggestion model to load
     _finished = Signal(object, object)  # result, error
 
     def __init__(
@@ -152,6 +153,7 @@ class FolderView(QWidget):
         self.chips.accepted.connect(lambda tag: self._feedback(accepted=[tag]))
         self.chips.rejected.connect(lambda tag: self._feedback(rejected=[tag]))
         self._progress.connect(self._show_progress)
+        self._waiting.connect(self._show_waiting)
         self._finished.connect(self._job_done)
 
         self.watcher = FolderWatcher(self)
@@ -271,13 +273,15 @@ class FolderView(QWidget):
             self.rescan()
 
     def index_paths(self, paths: list[str]) -> None:
-        """Index these files (from the watcher), each under the folder that holds it."""
+        """Index these files (from the watcher), each under the folder that holds it, unless the index already
+        has them as they are (same size and time): tagrec's own tag writes, and other metadata changes, are
+        not worth a re-read."""
         folders = self.index.folders()
         by_folder: dict[str, list[Path]] = {}
-        for raw in paths:
-            owner = next((f for f in folders if Path(raw).is_relative_to(f)), None)
+        for path in changed(self.index, [Path(raw) for raw in paths]):
+            owner = next((f for f in folders if path.is_relative_to(f)), None)
             if owner is not None:
-                by_folder.setdefault(owner, []).append(Path(raw))
+                by_folder.setdefault(owner, []).append(path)
         for folder, files in by_folder.items():
             self._queue(folder, files)
 
@@ -317,13 +321,17 @@ class FolderView(QWidget):
                 self.index.forget(raw)
         return index_files(
             self.index, self.service, folder, files, user=self.user, progress=self._progress.emit,
-            cancel=self._cancel, skipped=self._note_skipped,
+            cancel=self._cancel, skipped=self._note_skipped, waiting=self._waiting.emit,
         )  # fmt: skip
 
     def _note_skipped(self, path: Path, why: str) -> None:
         """On the indexing thread: a file passed over (``_job_done`` reads the list once the job is over)."""
         shown = os.fsencode(path).decode("utf-8", "replace")  # a name that is not UTF-8: its bad bytes as �
         self._skipped.append(f"{shown}: {why}")
+
+    def _show_waiting(self) -> None:
+        self.progress.setRange(0, 0)  # busy: how long the model takes is not known
+        self.status.setText(self.tr("Indexing: waiting for the suggestion model to load…"))
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(total)
@@ -337,6 +345,13 @@ class FolderView(QWidget):
         if isinstance(error, Cancelled):
             self._queued.clear()
             self.status.setText(str(error))
+        elif isinstance(error, ModelFileError):  # said once: the queued jobs would only fail the same way
+            self._queued.clear()
+            self.status.setText(
+                self.tr("Files cannot be indexed: the suggestion model could not be loaded ({error})").format(
+                    error=error
+                )
+            )
         elif isinstance(error, BaseException):
             self.status.setText(self.tr("Indexing failed: {error}").format(error=error))
         else:
@@ -366,9 +381,10 @@ class FolderView(QWidget):
         self._reselect(selected)
         self._show_folders()
 
-    def _update_tags(self, paths: list[str]) -> None:
+    def _update_tags(self, paths: list[str], saved: list[SavedCopies] | None = None, *, copy: bool = True) -> None:
         """Show the user's current tags of ``paths`` (after feedback: cheaper than ``refresh`` at 50,000 files),
-        and copy them where other tools see them, if the user chose so."""
+        and, with ``copy``, copy them where other tools see them, if the user chose so (``saved`` then gets each
+        written file's copies as they were before, see ``_write_copies``)."""
         found = self.profile.item_tags(self.user, SITE, paths)
         now = {path: found.get(path, []) for path in paths}
         changes = [
@@ -377,8 +393,8 @@ class FolderView(QWidget):
             if tuple(tags) != self.model.tags(path)
         ]
         self.model.set_tags(now)
-        if changes and (self.write_xattr or self.write_sidecar):
-            self._write_copies(changes)
+        if copy and changes and (self.write_xattr or self.write_sidecar):
+            self._write_copies(changes, saved)
 
     # --- tags where other tools see them (settings) ------------------------------------------------------------
 
@@ -390,29 +406,36 @@ class FolderView(QWidget):
         """Copy the tags of every tagged file now (after the user turned copying on)."""
         self._write_copies([(path, list(tags), []) for path, tags in self.model.tagged().items()])
 
-    def _write_copies(self, changes: list[tuple[str, list[str], list[str]]]) -> None:
+    def _write_copies(
+        self, changes: list[tuple[str, list[str], list[str]]], saved: list[SavedCopies] | None = None
+    ) -> None:
+        """Sync each changed file's copies on the relay's worker. With ``saved``, each file's copies are first
+        kept there as they are (raw), so that an undo can put them back byte for byte (``_restore_tags``)."""
         xattr, sidecar = self.write_xattr, self.write_sidecar
 
         def write() -> list[str]:
             problems = []
             for path, tags, removed in changes:
+                if saved is not None:
+                    saved.append(save_copies(Path(path), xattr=xattr, sidecar=sidecar))
                 try:
                     sync(Path(path), tags, removed, xattr=xattr, sidecar=sidecar)
                 except FileTagsError as error:
                     problems.append(str(error))
             return problems
 
-        def written(problems: object, error: BaseException | None) -> None:
-            failed = problems if isinstance(problems, list) else [str(error)]
-            if failed:
-                self.status.setText(
-                    self.tr("Could not write tags to {count} files: {first}").format(count=len(failed), first=failed[0])
-                )
-            else:
-                self.status.setText(self.tr("Tags written to {count} files").format(count=len(changes)))
-            self.copies_written.emit(len(changes) - len(failed))
+        self.relay.run(write, lambda problems, error: self._copies_done(len(changes), problems, error))
 
-        self.relay.run(write, written)
+    def _copies_done(self, count: int, problems: object, error: BaseException | None) -> None:
+        """Say how writing (or restoring) the copies of ``count`` files went."""
+        failed = problems if isinstance(problems, list) else [str(error)]
+        if failed:
+            self.status.setText(
+                self.tr("Could not write tags to {count} files: {first}").format(count=len(failed), first=failed[0])
+            )
+        else:
+            self.status.setText(self.tr("Tags written to {count} files").format(count=count))
+        self.copies_written.emit(count - len(failed))
 
     def _search(self, text: str) -> None:
         selected = self.selected_paths()
@@ -434,7 +457,8 @@ class FolderView(QWidget):
     # --- bulk apply, with undo -------------------------------------------------------------------------------
 
     def apply_top(self) -> None:
-        """Give each selected file its best suggestion (one transaction); ``undo`` puts the old tags back."""
+        """Give each selected file its best suggestion (one transaction); ``undo`` puts the old tags back, and
+        the files' attributes and sidecars as they were (when tagrec wrote its tags there)."""
         paths = self.selected_paths()
         before = self.profile.item_tags(self.user, SITE, paths)
         events = []
@@ -447,14 +471,15 @@ class FolderView(QWidget):
         if not events:
             return
         undo = [(event["item"], before.get(event["item"], [])) for event in events]
+        saved: list[SavedCopies] = []  # filled on the relay's worker, before the copies are written
 
         def applied(_ids: object, error: BaseException | None) -> None:
             if error is None:
-                self._offer_undo(lambda: self._restore_tags(undo))
+                self._offer_undo(lambda: self._restore_tags(undo, saved))
                 self.status.setText(self.tr("Tagged {count} files").format(count=len(events)))
             else:
                 self.status.setText(str(error))
-            self._update_tags(paths)
+            self._update_tags(paths, saved)
 
         self.relay.run(lambda: self._record(events), applied)
 
@@ -470,10 +495,32 @@ class FolderView(QWidget):
         if action is not None:
             action()
 
-    def _restore_tags(self, undo: list[tuple[str, list[str]]]) -> None:
+    def _restore_tags(self, undo: list[tuple[str, list[str]]], saved: list[SavedCopies]) -> None:
+        """Give the files of ``undo`` their old tags in the profile, and put back their copies as ``saved`` kept
+        them. Not re-synced from the profile: that would drop another tool's tag equal to one the apply added,
+        and rewrite the sidecar's bookkeeping. The relay's single worker runs this after the apply's writes,
+        so ``saved`` is complete by then."""
         events = [{"site": SITE, "item": path, "final": tags} for path, tags in undo]
         paths = [path for path, _ in undo]
-        self.relay.run(lambda: self._record(events), lambda _ids, _error: self._update_tags(paths))
+
+        def restore() -> list[str]:
+            problems = []
+            for copies in saved:
+                try:
+                    restore_copies(copies)
+                except FileTagsError as error:
+                    problems.append(str(error))
+            return problems
+
+        def recorded(_ids: object, error: BaseException | None) -> None:
+            # Nothing saved: copying was off at the apply; if it is on now, sync as for any change.
+            self._update_tags(paths, copy=not saved)
+            if error is not None:  # the profile keeps the applied tags: so do the copies
+                self.status.setText(str(error))
+            elif saved:
+                self.relay.run(restore, lambda problems, failure: self._copies_done(len(saved), problems, failure))
+
+        self.relay.run(lambda: self._record(events), recorded)
 
     def _record(self, events: list[dict[str, object]]) -> list[int]:
         return self.profile.record_many([parse_feedback(e, default_user=self.user) for e in events])

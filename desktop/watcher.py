@@ -3,8 +3,9 @@ settled.
 
 A "created" event can arrive before a copy finishes, so a path is handed on only when its size and
 modification time have stayed the same for ``SETTLE_MS`` (field-notes §5). Temporary and partial files, and
-files in hidden folders, are ignored. Where inotify cannot watch (its limit reached, network drives), the
-watcher falls back to polling.
+files in hidden folders, are ignored, and so are changes of a file's attributes alone: writing tags into
+``user.xdg.tags`` (tagrec does when asked to) is one, and must not make the file be read again. Where inotify
+cannot watch (its limit reached, network drives), the watcher falls back to polling.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class _Handler(FileSystemEventHandler):
         self._folder = Path(folder)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory or event.event_type in ("opened", "closed_no_write"):
+        # "attrib" (inotify's IN_ATTRIB): permissions, owner, times or extended attributes changed, not the
+        # content, which comes as "modified"/"closed". tagrec's own writes of a file's tags are such events.
+        if event.is_directory or event.event_type in ("opened", "closed_no_write", "attrib"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = os.fsdecode(raw)

@@ -6,14 +6,19 @@ The profile stays the source of tagrec's tags; these are copies. A copy may hold
 ``sync`` only adds the file's tags and takes away the ones tagrec itself removed (``removed``), so nothing the
 user gave a file elsewhere is lost. A sidecar's other fields (description, colours, …) are kept, and a sidecar
 that is not valid JSON is left alone (``FileTagsError``), never overwritten.
+
+``save_copies`` keeps a file's copies as they are, raw, and ``restore_copies`` puts them back byte for byte:
+an undo must give back what other tools had written, not what the profile would write now.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,10 @@ from tagrec_core.atomic import write_text_atomically
 from tagrec_core.errors import TagrecError
 from tagrec_core.version import __version__
 
-__all__ = ["XATTR", "FileTagsError", "read_sidecar", "read_xattr", "sidecar_path", "sync"]
+__all__ = [
+    "XATTR", "FileTagsError", "SavedCopies", "read_sidecar", "read_xattr", "restore_copies", "save_copies",
+    "sidecar_path", "sync",
+]  # fmt: skip
 
 XATTR = "user.xdg.tags"
 SIDECAR_FOLDER = ".ts"
@@ -136,6 +144,97 @@ def sync(path: Path, tags: Sequence[str], removed: Iterable[str] = (), *, xattr:
             problems.append(str(error))
     if problems:
         raise FileTagsError("; ".join(problems))
+
+
+# --- saving and restoring the copies as they are (undo) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCopies:
+    """One file's copies as ``save_copies`` found them, raw. ``None``: there was none. A copy that was not
+    saved (not asked for, or unreadable) is not restored."""
+
+    path: Path
+    xattr_saved: bool = False
+    xattr: bytes | None = None  # the attribute's value
+    sidecar_saved: bool = False
+    sidecar: bytes | None = None  # the sidecar file's content
+    sidecar_folder: bool = True  # whether ``.ts`` was there (a restore takes away an empty one tagrec made)
+
+
+def save_copies(path: Path, *, xattr: bool, sidecar: bool) -> SavedCopies:
+    """``path``'s ``user.xdg.tags`` (if ``xattr``) and sidecar (if ``sidecar``) as they are now, for
+    ``restore_copies``. Never raises: a copy that cannot be read is not saved (``sync`` cannot write it
+    either, and says why)."""
+    value: bytes | None = None
+    xattr_saved = False
+    if xattr and hasattr(os, "getxattr"):
+        try:
+            value, xattr_saved = os.getxattr(path, XATTR), True
+        except OSError as error:
+            xattr_saved = error.errno in _UNSET  # unset: restoring removes what a later write put there
+    content: bytes | None = None
+    sidecar_saved = False
+    file = sidecar_path(path)
+    if sidecar:
+        try:
+            content, sidecar_saved = file.read_bytes(), True
+        except FileNotFoundError:
+            sidecar_saved = True  # none: restoring removes the one a later write makes
+        except OSError:  # unreadable (permissions, ``.ts`` not a folder): ``sync`` cannot change it either
+            pass
+    return SavedCopies(path, xattr_saved, value, sidecar_saved, content, file.parent.is_dir())
+
+
+def restore_copies(saved: SavedCopies) -> None:
+    """Put ``saved``'s copies back exactly as they were: the attribute's bytes (or none), the sidecar's bytes
+    (or none, and no ``.ts`` folder if there was none and it is empty now). ``FileTagsError`` when a copy could
+    not be put back (the other is still tried first)."""
+    problems: list[str] = []
+    if saved.xattr_saved:
+        try:
+            _put_xattr(saved.path, saved.xattr)
+        except OSError as error:
+            problems.append(str(_failure(saved.path, "restore the tags attribute of", error)))
+    if saved.sidecar_saved:
+        file = sidecar_path(saved.path)
+        try:
+            if saved.sidecar is None:
+                file.unlink(missing_ok=True)
+                if not saved.sidecar_folder:
+                    with contextlib.suppress(OSError):  # not empty: other sidecars, another tool's files
+                        file.parent.rmdir()
+            else:
+                _write_bytes_atomically(file, saved.sidecar)
+        except OSError as error:
+            problems.append(f"cannot restore {file}: {error.strerror or error}")
+    if problems:
+        raise FileTagsError("; ".join(problems))
+
+
+def _put_xattr(path: Path, value: bytes | None) -> None:
+    """Set ``user.xdg.tags`` to the raw ``value``, or remove it (``None``); an attribute already unset is fine."""
+    if value is not None:
+        os.setxattr(path, XATTR, value)
+        return
+    try:
+        os.removexattr(path, XATTR)
+    except OSError as error:
+        if error.errno not in _UNSET:
+            raise
+
+
+def _write_bytes_atomically(path: Path, content: bytes) -> None:
+    """``content`` to ``path`` whole or not at all (beside it, then renamed over it), as ``write_text_atomically``
+    does for text: these are another tool's bytes, whose encoding and line ends are kept as they are."""
+    part = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(content)
+        part.replace(path)
+    except OSError:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _failure(path: Path, doing: str, error: OSError) -> FileTagsError:

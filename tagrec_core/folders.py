@@ -4,9 +4,11 @@ suggested for it, in ``<home>/folders.sqlite``. The tags the user gives a file l
 
 ``index_files`` reads files (``documents``) and asks the ``Service`` for suggestions; it reports progress and
 stops between batches when its cancel event is set; a file it cannot take (a named pipe, a name that is not
-UTF-8) is reported and skipped, never the whole folder. ``stale_files`` lists what a scan must (re)index: new
-files, and files whose size or modification time changed; a folder that is missing (an unplugged drive) is
-not scanned, so its files are not taken for gone. Thread-safe: one connection behind a lock.
+UTF-8) is reported and skipped, never the whole folder. While the model is still loading (the app's start) it
+waits for it, cancellably; a model that cannot load ends the job with ``ModelFileError``. ``stale_files``
+lists what a scan must (re)index: new files, and files whose size or modification time changed (``changed``
+is the same test for given paths); a folder that is missing (an unplugged drive) is not scanned, so its files
+are not taken for gone. Thread-safe: one connection behind a lock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,18 +31,21 @@ from tagrec_core.documents import is_document, not_regular, read_document
 from tagrec_core.errors import Cancelled, InputError, TagrecError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
-from tagrec_core.service import Service, SuggestRequest
+from tagrec_core.service import ModelLoading, Service, SuggestRequest
+from tagrec_core.suggestion import Suggestion
 from tagrec_core.text import is_unicode
 from tagrec_core.transactions import immediate
 
 __all__ = [
-    "FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "RemovedFolder", "index_files", "stale_files",
+    "FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "RemovedFolder", "changed", "index_files",
+    "stale_files",
 ]  # fmt: skip
 
 FOLDERS_FILE = "folders.sqlite"
 BATCH = 32
 SUGGESTIONS = 8
 MAX_BODY_CHARS = 4_000  # of a document, sent for suggestions
+MODEL_WAIT_STEP = 0.1  # seconds between looks at the cancel event while the model loads
 
 migrations = Migrations("tagrec-folders")
 
@@ -195,6 +201,14 @@ class FolderIndex:
             rows = self._conn.execute("SELECT path, size, mtime FROM files WHERE folder = ?", (folder,)).fetchall()
         return {p: (s, m) for p, s, m in rows}
 
+    def stat_of(self, path: str) -> tuple[int, float] | None:
+        """Size and modification time of the indexed file at ``path`` when it was indexed, or ``None``."""
+        if not is_unicode(path):  # a name that is not UTF-8 was never indexed (and SQLite cannot take it)
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT size, mtime FROM files WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def store(self, folder: str, path: Path, stat: os.stat_result, title: str, kind: str, problem: str,
               suggested: list[dict[str, Any]]) -> bool:  # fmt: skip
         """Store one indexed file of ``folder``; True when stored. Nothing is stored when ``folder`` is no longer in
@@ -249,6 +263,24 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
     return todo, [p for p in known if p not in seen]
 
 
+def changed(index: FolderIndex, paths: Iterable[Path]) -> list[Path]:
+    """Those of ``paths`` that need (re)indexing: not indexed, or their size or modification time is not what
+    the index holds (``stale_files``' test). A file that vanished is left out (the watcher reports it gone).
+
+    Why: a watcher event is no proof of new content. Writing a file's tags into its extended attribute (tagrec's
+    own, or another tagger's) or a ``chmod`` changes only metadata, and re-reading and re-suggesting the file
+    would be wasted work, or a loop with a tool that reacts to tagrec's writes."""
+    out = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if index.stat_of(str(path)) != (stat.st_size, stat.st_mtime):
+            out.append(path)
+    return out
+
+
 def _require_folder(folder: str) -> None:
     if not os.path.isdir(folder):
         raise InputError(f"{folder} is missing: reconnect the drive, or remove the folder from the organizer")
@@ -264,6 +296,7 @@ def index_files(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     skipped: Callable[[Path, str], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> int:
     """Read ``paths`` (files of ``folder``), suggest tags for each and store them; returns how many were stored.
 
@@ -272,12 +305,29 @@ def index_files(
     stored stays). A file that vanished meanwhile is passed over silently; one that cannot be taken (not a
     regular file, a name that is not UTF-8, a request the service refuses) is reported to
     ``skipped(path, why)`` and passed over, so the rest of the folder is still indexed.
+
+    While the model a file needs is still loading, indexing waits for it: ``waiting()`` is called when the
+    wait begins, ``progress(done, total)`` once it is over, and ``Cancelled`` is raised if ``cancel`` is set
+    meanwhile. A model that cannot be loaded raises ``ModelFileError``: no file could be indexed, so the
+    job stops with one clear reason instead of failing file by file.
     """
     todo = list(paths)
     done = stored = 0
+
+    def stopped() -> Cancelled:
+        return Cancelled(f"indexing stopped after {done} of {len(todo)} files")
+
+    def wait_for_model(request: SuggestRequest) -> None:
+        if waiting is not None:
+            waiting()
+        if not _await_model(service, request, cancel):
+            raise stopped()
+        if progress is not None:  # the wait is over: "waiting" gives way to the numbers
+            progress(done, len(todo))
+
     for start in range(0, len(todo), BATCH):
         if cancel is not None and cancel.is_set():
-            raise Cancelled(f"indexing stopped after {done} of {len(todo)} files")
+            raise stopped()
         batch = []
         for path in todo[start : start + BATCH]:
             try:
@@ -291,7 +341,7 @@ def index_files(
             doc = read_document(path)
             request = SuggestRequest(doc.title, doc.body[:MAX_BODY_CHARS], site="files", limit=SUGGESTIONS, user=user)
             try:
-                future = service.submit(request)
+                future = _submit(service, request, wait_for_model)
             except InputError as error:  # about this file only (e.g. a text the model cannot take)
                 _report(skipped, path, str(error))
                 continue
@@ -303,6 +353,30 @@ def index_files(
         if progress is not None:
             progress(done, len(todo))
     return stored
+
+
+def _submit(
+    service: Service, request: SuggestRequest, wait_for_model: Callable[[SuggestRequest], None]
+) -> Future[list[Suggestion]]:
+    """``service.submit(request)``, after ``wait_for_model(request)`` if its model is loading (which raises to
+    give up). ``ModelFileError`` (the model cannot load) and ``InputError`` pass through, and so does a
+    ``ModelLoading`` after the wait: the load ended without a model, which only a closing service does."""
+    try:
+        return service.submit(request)
+    except ModelLoading:
+        wait_for_model(request)
+    return service.submit(request)
+
+
+def _await_model(service: Service, request: SuggestRequest, cancel: threading.Event | None) -> bool:
+    """Wait until the model for ``request`` has loaded or failed (``Service.wait`` starts a load nobody asked
+    for yet); False when ``cancel`` was set first. Waits in short steps: a user's Cancel, or the app quitting,
+    must not wait for a model that takes long, or never comes (the service is closing)."""
+    domains = [service.domain_for(request)]
+    while cancel is None or not cancel.is_set():
+        if service.wait(MODEL_WAIT_STEP, domains):
+            return True
+    return False
 
 
 def _cannot_index(path: Path, stat: os.stat_result) -> str:

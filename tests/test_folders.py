@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tagrec_core.documents import is_document, read_document
-from tagrec_core.errors import Cancelled, InputError
-from tagrec_core.folders import FolderIndex, index_files, stale_files
+from tagrec_core.errors import Cancelled, InputError, ModelFileError
+from tagrec_core.folders import FolderIndex, changed, index_files, stale_files
 from tagrec_core.profile import Profile
 from tagrec_core.service import Service
 
@@ -211,3 +211,101 @@ def test_removing_a_folder_forgets_its_files_and_restoring_brings_them_back(setu
     assert index.summaries() == []
     index.restore_folder(removed)
     assert index.folders() == [folder] and index.summaries() == before
+
+
+@pytest.fixture
+def loading(tmp_path: Path, tiny_ranker_path: Path) -> Any:
+    """Like ``setup``, but the service's model has not started loading: as at the app's start, where the
+    folders are rescanned while the models load in the background."""
+    profile = Profile.open(tmp_path / "profile.sqlite")
+    service = Service(profile, {"tiny": tiny_ranker_path})
+    index = FolderIndex(tmp_path / "folders.sqlite")
+    yield index, service, tmp_path / "docs"
+    index.close()
+    service.close()
+    profile.close()
+
+
+def test_indexing_waits_for_a_model_that_is_still_loading(loading: Any) -> None:
+    """The first request finds the model loading (``ModelLoading``, which ended the job): indexing waits."""
+    index, service, docs = loading
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    todo, _ = stale_files(index, folder)
+    calls: list[object] = []
+    stored = index_files(index, service, folder, todo, progress=lambda d, t: calls.append((d, t)),
+                         waiting=lambda: calls.append("waiting"))  # fmt: skip
+    assert stored == 3 and service.status()["tiny"]["state"] == "ready"
+    assert calls == ["waiting", (0, 3), (3, 3)]  # said while waiting, then the numbers
+    assert len(index.summaries()) == 3 and all(s.top for s in index.summaries())
+
+
+def test_waiting_for_the_model_stops_when_cancelled(loading: Any) -> None:
+    index, service, docs = loading
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    todo, _ = stale_files(index, folder)
+    cancel = threading.Event()
+    with pytest.raises(Cancelled, match="after 0 of 3"):  # the user clicks Cancel while it says "waiting"
+        index_files(index, service, folder, todo, cancel=cancel, waiting=cancel.set)
+    assert index.summaries() == []
+
+
+def test_a_model_that_cannot_load_stops_indexing_with_the_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.tagrec"
+    broken.write_bytes(b"not a model")
+    profile = Profile.open(tmp_path / "profile.sqlite")
+    service = Service(profile, {"so": broken})
+    index = FolderIndex(tmp_path / "folders.sqlite")
+    try:
+        _files(tmp_path / "docs", 40)
+        folder = index.add_folder(tmp_path / "docs")
+        skipped: list[tuple[Path, str]] = []
+        with pytest.raises(ModelFileError, match=r"broken\.tagrec"):  # once, not once a file
+            index_files(index, service, folder, stale_files(index, folder)[0],
+                        skipped=lambda p, why: skipped.append((p, why)))  # fmt: skip
+        assert skipped == [] and index.summaries() == []
+    finally:
+        index.close()
+        service.close()
+        profile.close()
+
+
+def test_changed_keeps_only_files_the_index_does_not_hold_as_they_are(setup: Any) -> None:
+    """Metadata alone (an extended attribute, permissions) leaves size and time as indexed: not worth a re-read."""
+    index, service, docs = setup
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    index_files(index, service, folder, stale_files(index, folder)[0])
+    a, b, c = sorted(docs.iterdir())
+    os.chmod(a, 0o600)
+    with contextlib.suppress(OSError):  # a file system without user attributes: the chmod stands for it
+        os.setxattr(a, "user.xdg.tags", b"pandas")
+    b.write_text("docker container volume, longer than before", encoding="utf-8")
+    new = docs / "new.md"
+    new.write_text("java spring", encoding="utf-8")
+    assert changed(index, [a, b, c, new, docs / "gone.md"]) == [b, new]
+
+
+def test_saved_copies_are_restored_byte_for_byte_and_a_sidecar_folder_tagrec_made_goes(tmp_path: Path) -> None:
+    from tagrec_core.file_tags import XATTR, restore_copies, save_copies, sidecar_path, sync
+
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    for note in (a, b):
+        note.write_text("pandas", encoding="utf-8")
+    try:
+        os.setxattr(a, XATTR, b"holiday, pandas")  # another tool's spelling: a space after the comma
+        xattr = True
+    except OSError:  # a file system without user attributes: the sidecars alone
+        xattr = False
+    saved = [save_copies(note, xattr=xattr, sidecar=True) for note in (a, b)]
+    for note in (a, b):
+        sync(note, ["python"], ["pandas"], xattr=xattr, sidecar=True)
+    assert sidecar_path(a).exists() and sidecar_path(b).exists()
+    for copies in saved:
+        restore_copies(copies)
+    assert not (tmp_path / ".ts").exists()  # there was none: the folder tagrec made is gone with its sidecars
+    if xattr:
+        assert os.getxattr(a, XATTR) == b"holiday, pandas"
+        with pytest.raises(OSError):  # ENODATA: unset, as before
+            os.getxattr(b, XATTR)

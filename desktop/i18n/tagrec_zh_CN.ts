@@ -70,17 +70,17 @@
 <context>
     <name>Desktop</name>
     <message>
-        <location filename="../app.py" line="149"/>
+        <location filename="../app.py" line="152"/>
         <source>The language changes when tagrec starts again.</source>
         <translation>语言将在 tagrec 下次启动时更改。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="231"/>
+        <location filename="../app.py" line="257"/>
         <source>Another tagrec is already running on port {port} and serves the browsers; quit it, or choose another port in Settings (and the same port in the extension&apos;s options).</source>
         <translation>另一个 tagrec 已在端口 {port} 上运行并为浏览器提供服务；请退出它，或在“设置”中选择另一个端口（并在扩展的选项中设置相同的端口）。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="237"/>
+        <location filename="../app.py" line="263"/>
         <source>Port {port} is used by another program, so the browser bridge is off. Choose another port in Settings and set the same port in the extension&apos;s options.</source>
         <translation>端口 {port} 被其他程序占用，浏览器桥接已关闭。请在“设置”中选择另一个端口，并在扩展的选项中设置相同的端口。</translation>
     </message>

@@ -1,0 +1,199 @@
+"""The Folders view on real widgets (Qt offscreen, pytest-qt), real files, a real folder index and a real service:
+indexing while the model loads, tagrec's own tag writes and the watcher, undoing a bulk apply byte for byte."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt
+
+from desktop.app import Desktop
+from desktop.folders_view import FolderView
+from desktop.relay import Relay
+from tagrec_core import defaults
+from tagrec_core.file_tags import XATTR, sidecar_path
+from tagrec_core.folders import FolderIndex
+from tagrec_core.profile import Profile
+from tagrec_core.service import Service
+from tests.test_desktop import _rows, desktop  # noqa: F401  (``desktop`` is a fixture)
+
+MERGE = "How do I merge two pandas dataframes in Python on a column?"
+
+
+@pytest.fixture
+def folder_view(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., FolderView]]:
+    """``make(models, folders)``: a FolderView over a fresh profile and index that already holds ``folders``
+    (as at the app's start), with a service over ``models`` that starts loading them as the app does."""
+    profile = Profile.open(tmp_path / "profile.sqlite")
+    index = FolderIndex(tmp_path / "folders.sqlite")
+    relay = Relay()
+    made: list[tuple[FolderView, Service]] = []
+
+    def make(models: dict[str, Path], folders: list[Path]) -> FolderView:
+        for folder in folders:
+            index.add_folder(folder)
+        service = Service(profile, models)
+        service.start()  # in the background, as ``Desktop`` does
+        view = FolderView(index, service, profile, relay, "local")
+        qtbot.addWidget(view)
+        made.append((view, service))
+        return view
+
+    yield make
+    for view, service in made:
+        view.close_jobs()
+        service.close()
+    relay.close()
+    index.close()
+    profile.close()
+
+
+def _notes(folder: Path, n: int = 2) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"merge{i}.md").write_text(MERGE, encoding="utf-8")
+    return folder
+
+
+def _slow_model() -> dict[str, Path]:
+    """A shipped model by its path: read from disk and built anew by each service (1-2 s here), unlike a shipped
+    domain's name, which one process loads once (the tests before may have loaded it already)."""
+    return {"so": defaults.model_path("stackoverflow")}
+
+
+def test_indexing_at_start_waits_for_the_model_and_then_indexes(
+    folder_view: Callable[..., FolderView], qtbot: Any, tmp_path: Path
+) -> None:
+    """The start's rescan met a model still loading and ended "Indexing failed: …" until the next rescan."""
+    docs = _notes(tmp_path / "docs")
+    view = folder_view(_slow_model(), [docs])
+    jobs: list[int] = []
+    view.indexed.connect(jobs.append)  # the start's job runs on; its end is signalled on this thread, later
+    qtbot.waitUntil(lambda: "waiting for the suggestion model" in view.status.text(), timeout=10_000)
+    assert view.progress.isVisibleTo(view) and view.cancel_button.isVisibleTo(view)
+    qtbot.waitUntil(lambda: bool(jobs), timeout=60_000)
+    assert jobs == [2] and view.status.text() == "2 files indexed"
+    assert set(_rows(view)) == {"merge0.md", "merge1.md"}
+    assert all(suggested for suggested, _ in _rows(view).values())
+
+
+def test_waiting_for_the_model_can_be_cancelled(
+    folder_view: Callable[..., FolderView], qtbot: Any, tmp_path: Path
+) -> None:
+    docs = _notes(tmp_path / "docs")
+    view = folder_view(_slow_model(), [docs])
+    qtbot.waitUntil(lambda: "waiting for the suggestion model" in view.status.text(), timeout=10_000)
+    with qtbot.waitSignal(view.indexed, timeout=10_000) as done:
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert done.args == [0] and view.status.text() == "indexing stopped after 0 of 2 files"
+    assert _rows(view) == {} and not view.cancel_button.isVisibleTo(view)
+    assert view.service.wait(timeout=120)
+    with qtbot.waitSignal(view.indexed, timeout=30_000):  # the next rescan indexes them
+        view.rescan()
+    assert set(_rows(view)) == {"merge0.md", "merge1.md"}
+
+
+def test_a_model_that_cannot_load_is_said_once_clearly(
+    folder_view: Callable[..., FolderView], qtbot: Any, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.tagrec"
+    broken.write_bytes(b"not a model")
+    view = folder_view({"so": broken}, [_notes(tmp_path / "a"), _notes(tmp_path / "b")])
+    jobs: list[int] = []
+    view.indexed.connect(jobs.append)
+    qtbot.waitUntil(lambda: bool(jobs), timeout=30_000)
+    qtbot.wait(1_000)  # the second folder's job, queued at start, would fail the same way: it is dropped
+    assert jobs == [0] and _rows(view) == {}
+    status = view.status.text()
+    assert status.startswith("Files cannot be indexed: the suggestion model could not be loaded (")
+    assert str(broken) in status and status.count("could not be loaded") == 1 and "Indexing failed" not in status
+
+
+def _has_user_xattrs(path: Path) -> bool:
+    try:
+        os.setxattr(path, "user.tagrec-test", b"1")
+        os.removexattr(path, "user.tagrec-test")
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def test_writing_a_files_tags_does_not_make_the_watcher_index_it_again(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    view = desktop.folders
+    docs = _notes(tmp_path / "tagged", 1)
+    note = docs / "merge0.md"
+    if not _has_user_xattrs(note):
+        pytest.skip("this file system keeps no user extended attributes")
+    view.set_file_tags(xattr=True, sidecar=True)
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    row = view.index._conn.execute("SELECT size, mtime, indexed FROM files").fetchall()
+    view.select(str(note))
+    qtbot.waitUntil(lambda: bool(view.chips.tags()), timeout=5_000)
+    tag = view.chips.tags()[0]
+    with qtbot.waitSignal(view.copies_written, timeout=10_000):
+        qtbot.mouseClick(view.chips.chips[0], Qt.MouseButton.LeftButton)
+    assert tag in os.getxattr(note, XATTR).decode() and sidecar_path(note).exists()  # an IN_ATTRIB, a .ts write
+    jobs: list[int] = []
+    view.indexed.connect(jobs.append)
+    qtbot.wait(3_000)  # several of the watcher's settling periods (SETTLE_MS)
+    assert jobs == [], "the file tagrec just tagged was indexed again"
+    assert view.index._conn.execute("SELECT size, mtime, indexed FROM files").fetchall() == row
+    note.write_text(MERGE + " With a new paragraph.", encoding="utf-8")  # a change of content still counts
+    qtbot.waitUntil(lambda: bool(jobs), timeout=30_000)
+
+
+def test_undoing_a_bulk_apply_puts_attributes_and_sidecars_back_byte_for_byte(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    view = desktop.folders
+    docs = _notes(tmp_path / "bulk", 2)
+    tagged, bare = docs / "merge0.md", docs / "merge1.md"
+    if not _has_user_xattrs(tagged):
+        pytest.skip("this file system keeps no user extended attributes")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    top = view.index.entry(str(tagged)).suggested[0]["tag"]
+    # Another tool's tags: one of them the very tag the apply adds, in another tool's own formatting.
+    attribute = f"holiday,{top}".encode()
+    os.setxattr(tagged, XATTR, attribute)
+    (docs / ".ts").mkdir()
+    sidecar = json.dumps({"description": "from TagSpaces", "tags": [{"title": "holiday", "color": "#ff0000"}],
+                          "customField": [1, 2]}, separators=(",", ":")).encode()  # fmt: skip
+    sidecar_path(tagged).write_bytes(sidecar)
+    desktop.service.feedback({"site": "files", "item": str(tagged), "final": ["mine"]})
+    view.refresh()
+    view.set_file_tags(xattr=True, sidecar=True)
+
+    view.table.selectAll()
+    with qtbot.waitSignal(view.copies_written, timeout=10_000):
+        view.apply_button.click()
+    assert sidecar_path(tagged).read_bytes() != sidecar and sidecar_path(bare).exists()
+    assert os.getxattr(bare, XATTR) == view.index.entry(str(bare)).suggested[0]["tag"].encode()
+
+    with qtbot.waitSignal(view.copies_written, timeout=10_000):
+        view.undo_button.click()
+    assert os.getxattr(tagged, XATTR) == attribute  # the other tool's tag the apply also gave is still there
+    assert sidecar_path(tagged).read_bytes() == sidecar
+    with pytest.raises(OSError):  # ENODATA: no attribute, as before
+        os.getxattr(bare, XATTR)
+    assert not sidecar_path(bare).exists() and sorted(p.name for p in (docs / ".ts").iterdir()) == ["merge0.md.json"]
+    assert desktop.profile.item_tags("local", "files", [str(tagged)]) == {str(tagged): ["mine"]}
+    assert desktop.profile.item_tags("local", "files", [str(bare)]) in ({}, {str(bare): []})
+    assert _rows(view)["merge0.md"][1] == "mine" and _rows(view)["merge1.md"][1] == ""
