@@ -27,6 +27,7 @@ import uvicorn
 from extension_bridge.app import Bridge, create_app
 from extension_bridge.guard import Limits
 from extension_bridge.pairing import Pairing, PairingRequest
+from extension_bridge.protocol import BoundedHttpTools
 from extension_bridge.tokens import TokenStore
 from tagrec_core.errors import TagrecError
 from tagrec_core.home import profile_path
@@ -103,7 +104,7 @@ class BridgeServer:
         self.bridge = Bridge(self.service, self.tokens, self.pairing, port=lambda: self.port, limits=limits)
         config = uvicorn.Config(
             create_app(self.bridge),
-            http="httptools",
+            http=BoundedHttpTools,  # httptools, with a cap on a request's head and a time limit to receive it
             # Not uvloop: 11% more requests/s here (771 against 693 at 50 clients), but it has leaked one
             # client's response to another under load (MagicStack/uvloop#645), and these answers carry drafts.
             loop="asyncio",
@@ -112,7 +113,6 @@ class BridgeServer:
             log_level="warning",
             timeout_keep_alive=5,
             limit_concurrency=1000,
-            h11_max_incomplete_event_size=16 * 1024,
             server_header=False,
         )
         self._server = uvicorn.Server(config)

@@ -948,6 +948,48 @@ def test_slow_clients_do_not_starve_others(short_raw: Raw, bridge: Any, token: s
     _timed_hello(short_raw)
 
 
+def _answer_of(sock: socket.socket) -> tuple[int, Any]:
+    """Read one whole answer the server then closes: its status and JSON body."""
+    data = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_request_head_over_the_limit_is_a_typed_431_and_costs_no_memory(bridge: Any) -> None:
+    from extension_bridge.protocol import MAX_HEAD_BYTES
+
+    with _connect(bridge.port) as sock:
+        sock.sendall(f"GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{bridge.port}\r\nX-Big: ".encode())
+        sock.sendall(b"a" * (MAX_HEAD_BYTES + 10_000))  # never ends: httptools would keep it all
+        status, body = _answer_of(sock)
+    assert status == 431 and body["error"]["code"] == "headers_too_large"
+    with _connect(bridge.port) as sock:  # just under the limit: answered as usual
+        head = f"GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{bridge.port}\r\nX-Tagrec-Api: 1\r\nConnection: close\r\n"
+        sock.sendall(head.encode() + b"X-Big: " + b"a" * (MAX_HEAD_BYTES - 1_000) + b"\r\n\r\n")
+        assert _answer_of(sock)[0] == 200
+
+
+def test_a_request_head_that_never_ends_is_a_typed_408(bridge: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slowest loris: a byte now and then, never the end of the headers. The connection is closed once the
+    head is late, however the bytes trickle."""
+    from extension_bridge import protocol
+
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT", 1.0)
+    with _connect(bridge.port, timeout=10.0) as sock:
+        started = time.monotonic()
+        sock.sendall(f"GET /v1/hello HTTP/1.1\r\nHost: 127.0.0.1:{bridge.port}\r\n".encode())
+        for _ in range(4):
+            with contextlib.suppress(OSError):
+                sock.sendall(b"X")
+            time.sleep(0.4)
+        status, body = _answer_of(sock)
+    assert status == 408 and body["error"]["code"] == "timeout"
+    assert time.monotonic() - started < 5
+
+
 # --- 10. rate limits ---------------------------------------------------------------------------------------------
 
 
