@@ -3,8 +3,10 @@ tests can attack the real server the way a browser or a hostile page would."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +81,16 @@ class Raw:
 
     def post(self, path: str, body: Any, token: str | None = None, **kwargs: Any) -> Answer:
         return self.request("POST", path, body, headers=_auth(token, kwargs.pop("headers", None)), **kwargs)
+
+    def wait_until_up(self, seconds: float = 60.0) -> None:
+        """Return once a server answers ``/v1/hello`` on the port (a process just started); fail after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if self.get("/v1/hello").status == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"nothing answered on port {self.port} within {seconds:.0f} s")
 
 
 def _auth(token: str | None, headers: dict[str, str] | None) -> dict[str, str]:

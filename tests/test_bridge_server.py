@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -119,11 +118,7 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     server = subprocess.Popen([*TAGREC, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     try:
         raw = Raw(port, timeout=5)
-        for _ in range(600):
-            with contextlib.suppress(OSError):
-                if raw.get("/v1/hello").status == 200:
-                    break
-            time.sleep(0.1)
+        raw.wait_until_up()
         event = {"site": "files", "item": "a", "accepted": ["python"]}
         assert raw.post("/v1/feedback", event, token).status == 200
         assert (tmp_path / "profile.sqlite-wal").exists()

@@ -147,7 +147,6 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
     log folded into the database), exit 0, instead of dying with them open."""
     import json
     import signal
-    import time
 
     from tests.cli_support import TAGREC
 
@@ -164,11 +163,7 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
     )
     try:
         raw = Raw(port, timeout=5)
-        for _ in range(600):
-            with contextlib.suppress(OSError):
-                if raw.get("/v1/hello").status == 200:
-                    break
-            time.sleep(0.1)
+        raw.wait_until_up()
         assert raw.post("/v1/feedback", {"site": "files", "item": "a", "accepted": ["python"]}, token).status == 200
         app.send_signal(signal.SIGTERM)
         _, err = app.communicate(timeout=60)
