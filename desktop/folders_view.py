@@ -1,7 +1,9 @@
 """The folder organizer: the user adds folders; their files are indexed in the background (with progress and
 cancel), each with suggested tags; selecting a file shows its suggestions as chips (click accepts, right-click
 rejects: feedback to the profile, site ``files``, item = the path). Watched folders pick up new, changed,
-moved and deleted files by themselves (``watcher``).
+moved and deleted files by themselves (``watcher``). A file renamed or moved (alone, or in a folder moved
+whole) keeps its tags, for every user of the profile, and its suggestions; moved out of the organized folders,
+it is forgotten as a deleted file is.
 
 The folder list above the table shows each folder; one that is missing (deleted, or on a drive that is not
 plugged in) is greyed and marked, its files stay indexed, and it is watched and scanned again once a rescan
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from desktop.file_table import FileTableModel, file_row
 from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, ModelFileError, TagrecError
-from tagrec_core.file_tags import FileTagsError, SavedCopies, restore_copies, save_copies, sync
+from tagrec_core.file_tags import FileTagsError, SavedCopies, move_sidecar, restore_copies, save_copies, sync
 from tagrec_core.folders import FolderIndex, RemovedFolder, changed, index_files, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
@@ -159,6 +161,7 @@ class FolderView(QWidget):
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self.index_paths)
         self.watcher.removed.connect(self.forget_paths)
+        self.watcher.moved.connect(self.move_paths)
         self.refresh()
         self.rescan()  # watches each folder that is there; one that is not is shown missing, and the app starts
         self._rescan_timer = QTimer(self)
@@ -286,8 +289,55 @@ class FolderView(QWidget):
             self._queue(folder, files)
 
     def forget_paths(self, paths: list[str]) -> None:
-        if any([self.index.forget(raw) for raw in paths]):
+        """Forget files (or every file below folders) that went away. On the relay's worker, after the moves
+        the watcher reported first: a file moved and then deleted must not be moved back into the index."""
+
+        def forgotten(any_forgotten: object, error: BaseException | None) -> None:
+            if error is not None:
+                self.status.setText(str(error))
+            if any_forgotten or error is not None:
+                self.refresh()
+
+        folders = self.index.folders()
+        kept = []
+        for raw in paths:
+            owner = next((f for f in folders if Path(raw).is_relative_to(f)), None)
+            if owner is not None and not self._check(owner):
+                continue  # the whole folder went (an unplugged drive): shown missing, its files kept (``rescan``)
+            kept.append(raw)
+        self._show_folders()
+        self.relay.run(lambda: any([self.index.forget(raw) for raw in kept]), forgotten)
+
+    def move_paths(self, moves: list[tuple[str, str]]) -> None:
+        """Files or folders renamed or moved (from the watcher, ``(old, new)`` in order): their index rows and
+        the tags every user gave them follow them, and so do their sidecars when tagrec writes sidecars. On the
+        relay's worker, which keeps the profile's writes in order. A file moved out of every organized folder
+        is forgotten (its tags stay under its old path, as a deleted file's)."""
+        sidecar = self.write_sidecar
+
+        def move() -> list[str]:
+            pairs = self.index.move(moves)
+            for run in _runs(pairs):
+                self.profile.move_items(SITE, run)
+            problems = []
+            for old, new in pairs if sidecar else []:
+                try:
+                    move_sidecar(Path(old), Path(new))
+                except FileTagsError as error:
+                    problems.append(str(error))
+            return problems
+
+        def moved(problems: object, error: BaseException | None) -> None:
+            failed = problems if isinstance(problems, list) else [str(error)]
+            if failed:
+                self.status.setText(
+                    self.tr("Could not move the tags of {count} files: {first}").format(
+                        count=len(failed), first=failed[0]
+                    )
+                )
             self.refresh()
+
+        self.relay.run(move, moved)
 
     def _scan(self, folder: str) -> None:
         self._queue(folder, None)
@@ -571,6 +621,17 @@ class FolderView(QWidget):
         self._rescan_timer.stop()
         self.watcher.stop()
         self._jobs.shutdown(wait=True)
+
+
+def _runs(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """``pairs`` as mappings for ``Profile.move_items``, in order, a new one wherever a path moves again: one
+    mapping holds each old path once, and ``a -> b``, ``c -> a``, ``a -> d`` must not become ``a -> d, c -> a``."""
+    runs: list[dict[str, str]] = [{}]
+    for old, new in pairs:
+        if old in runs[-1]:
+            runs.append({})
+        runs[-1][old] = new
+    return [run for run in runs if run]
 
 
 def _outcome(done: object) -> tuple[object, object]:

@@ -28,8 +28,8 @@ from tagrec_core.errors import TagrecError
 from tagrec_core.version import __version__
 
 __all__ = [
-    "XATTR", "FileTagsError", "SavedCopies", "read_sidecar", "read_xattr", "restore_copies", "save_copies",
-    "sidecar_path", "sync",
+    "XATTR", "FileTagsError", "SavedCopies", "move_sidecar", "read_sidecar", "read_xattr", "restore_copies",
+    "save_copies", "sidecar_path", "sync",
 ]  # fmt: skip
 
 XATTR = "user.xdg.tags"
@@ -118,6 +118,22 @@ def write_sidecar(path: Path, tags: Sequence[str], data: dict[str, Any]) -> None
     out["appVersionUpdated"] = __version__
     out["lastUpdated"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     write_text_atomically(sidecar, json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+
+
+def move_sidecar(old: Path, new: Path) -> bool:
+    """Move the sidecar of the file ``old`` to where it belongs now that the file is ``new`` (renamed or moved;
+    an attribute moves with its file, a sidecar does not); True when there was one. A sidecar already there
+    is replaced, as the file it described was. None at ``old``: nothing to do (a folder moved whole takes its
+    ``.ts`` along). ``FileTagsError`` when it cannot be moved; both files are then left as they are."""
+    source, target = sidecar_path(old), sidecar_path(new)
+    if source == target or not source.is_file():
+        return False
+    try:
+        target.parent.mkdir(exist_ok=True)
+        source.replace(target)
+    except OSError as error:
+        raise FileTagsError(f"cannot move {source} to {target}: {error.strerror or error}") from None
+    return True
 
 
 # --- both -------------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ UTF-8) is reported and skipped, never the whole folder. While the model is still
 waits for it, cancellably; a model that cannot load ends the job with ``ModelFileError``. ``stale_files``
 lists what a scan must (re)index: new files, and files whose size or modification time changed (``changed``
 is the same test for given paths); a folder that is missing (an unplugged drive) is not scanned, so its files
-are not taken for gone. Thread-safe: one connection behind a lock.
+are not taken for gone. A file renamed or moved keeps its row under its new path (``FolderIndex.move``), so
+that its suggestions, and the tags the profile keeps under its path (``Profile.move_items``), follow it.
+Thread-safe: one connection behind a lock.
 """
 
 from __future__ import annotations
@@ -222,14 +224,59 @@ class FolderIndex:
             ).rowcount > 0  # fmt: skip
 
     def forget(self, path: str) -> bool:
-        """Drop a file that went away; True when it was indexed."""
+        """Drop a file that went away, or every file below a folder that went away (whole path components:
+        ``/a/b`` holds ``/a/b/c``, never ``/a/bc``); True when something was indexed."""
         if not is_unicode(path):  # a name that is not UTF-8 was never indexed (and SQLite cannot take it)
             return False
         with self._write() as conn:
-            return conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+            return conn.execute(f"DELETE FROM files WHERE {_AT_OR_BELOW}", _at_or_below(path)).rowcount > 0
+
+    def move(self, moves: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Give indexed files the paths they were renamed or moved to, keeping their rows (suggestions, size and
+        time): each ``(old, new)`` moves the file at ``old``, or every file below the folder ``old`` (whole
+        path components, as ``forget``), to the same place under ``new``. In the given order, in one
+        transaction.
+
+        A row already at a new path is replaced: the move replaced that file. A file whose new path lies in no
+        folder of the index (moved out of the organizer), or is not UTF-8, is forgotten. Returns the files
+        moved, ``(old, new)`` in order, for ``Profile.move_items``: not those forgotten, whose tags stay under
+        the old path as a deleted file's do."""
+        done: list[tuple[str, str]] = []
+        with self._write() as conn:
+            folders = [row[0] for row in conn.execute("SELECT path FROM folders ORDER BY path")]
+            for old, new in moves:
+                if old == new or not is_unicode(old):  # a name that is not UTF-8 was never indexed
+                    continue
+                rows = conn.execute(f"SELECT path FROM files WHERE {_AT_OR_BELOW} ORDER BY path", _at_or_below(old))
+                for path in [row[0] for row in rows.fetchall()]:
+                    target = new + path[len(old) :]
+                    owner = _owner(folders, target) if is_unicode(target) else None
+                    if owner is None:
+                        conn.execute("DELETE FROM files WHERE path = ?", (path,))
+                        continue
+                    conn.execute("DELETE FROM files WHERE path = ?", (target,))
+                    conn.execute("UPDATE files SET path = ?, folder = ? WHERE path = ?", (target, owner, path))
+                    done.append((path, target))
+        return done
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._conn, self._lock)
+
+
+# A path, or any path below it: the paths that start with it and a separator sort between ``path + sep`` and
+# ``path`` + the character after the separator (SQLite compares text byte by byte; the primary key serves it).
+_AT_OR_BELOW = "(path = ? OR (path >= ? AND path < ?))"
+
+
+def _at_or_below(path: str) -> tuple[str, str, str]:
+    """The arguments of ``_AT_OR_BELOW`` for ``path``."""
+    top = path.rstrip(os.sep)
+    return path, top + os.sep, top + chr(ord(os.sep) + 1)
+
+
+def _owner(folders: list[str], path: str) -> str | None:
+    """The folder of ``folders`` that holds ``path`` (the first, as ``FolderView.index_paths`` picks), or None."""
+    return next((folder for folder in folders if Path(path).is_relative_to(folder)), None)
 
 
 def walk(folder: str) -> Iterator[Path]:

@@ -197,3 +197,136 @@ def test_undoing_a_bulk_apply_puts_attributes_and_sidecars_back_byte_for_byte(
     assert desktop.profile.item_tags("local", "files", [str(tagged)]) == {str(tagged): ["mine"]}
     assert desktop.profile.item_tags("local", "files", [str(bare)]) in ({}, {str(bare): []})
     assert _rows(view)["merge0.md"][1] == "mine" and _rows(view)["merge1.md"][1] == ""
+
+
+# --- files renamed and moved keep their tags (the watcher's moves) ---------------------------------------------
+
+USERS = {"local": "kept", "other": "theirs"}  # two users of one profile, each with a tag of their own
+
+
+def _tagged(desktop: Desktop, qtbot: Any, docs: Path, names: list[str]) -> FolderView:  # noqa: F811
+    """Index ``docs`` with the files ``names`` and give each, for each of ``USERS``, that user's tag."""
+    view = desktop.folders
+    for name in names:
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(MERGE, encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    for name in names:
+        for user, tag in USERS.items():
+            desktop.service.feedback({"site": "files", "item": str(docs / name), "final": [tag]}, user=user)
+    view.refresh()
+    assert set(_yours(view).values()) == {"kept"}
+    return view
+
+
+def _yours(view: FolderView) -> dict[str, str]:
+    """What the table shows: full path -> the user's tags."""
+    model = view.table.model()
+    return {model.data(model.index(r, 0), Qt.ItemDataRole.UserRole): model.data(model.index(r, 2))
+            for r in range(model.rowCount())}  # fmt: skip
+
+
+def _keeps_tags(desktop: Desktop, old: Path, new: Path) -> None:  # noqa: F811
+    """Each user's tags are under ``new`` in the profile, none under ``old``."""
+    for user, tag in USERS.items():
+        assert desktop.profile.item_tags(user, "files", [str(new)]) == {str(new): [tag]}, user
+        assert desktop.profile.item_tags(user, "files", [str(old)]) in ({}, {str(old): []}), user
+
+
+def test_a_renamed_file_keeps_its_tags_for_every_user(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:  # noqa: F811
+    """It was re-indexed as a new file; its tags stayed in the profile under the old path, invisible."""
+    docs = tmp_path / "renamed"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "merge1.md"])
+    old, new = docs / "merge0.md", docs / "pandas notes.md"
+    suggested = view.index.entry(str(old)).suggested
+    jobs: list[int] = []
+    view.indexed.connect(jobs.append)
+    old.rename(new)
+    qtbot.waitUntil(lambda: _yours(view).get(str(new)) == "kept" and str(old) not in _yours(view), timeout=10_000)
+    _keeps_tags(desktop, old, new)
+    assert view.index.entry(str(new)).suggested == suggested
+    qtbot.wait(2_000)  # several settling periods: the file, as indexed, is not read again
+    assert jobs == [] and _yours(view) == {str(new): "kept", str(docs / "merge1.md"): "kept"}
+
+
+def test_a_moved_folder_keeps_the_tags_of_every_file_in_it(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:  # noqa: F811
+    docs = tmp_path / "moved"
+    view = _tagged(desktop, qtbot, docs, ["sub/a.md", "sub/deep/b.md", "subway.md"])
+    (docs / "later").mkdir()
+    qtbot.wait(300)  # watchdog watches a new folder once told of it: a move into it before is unseen there
+    (docs / "sub").rename(docs / "later" / "box")
+    moved = {docs / "sub/a.md": docs / "later/box/a.md", docs / "sub/deep/b.md": docs / "later/box/deep/b.md"}
+    expected = {str(new): "kept" for new in moved.values()} | {str(docs / "subway.md"): "kept"}
+    qtbot.waitUntil(lambda: _yours(view) == expected, timeout=10_000)
+    for old, new in moved.items():
+        _keeps_tags(desktop, old, new)
+
+
+def test_files_and_folders_moved_out_of_the_organizer_leave_the_table(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """A folder moved out left its files listed: inotify reports only the folder gone, not what it held."""
+    docs = tmp_path / "out"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "sub/a.md", "sub/b.md", "stays.md"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (docs / "merge0.md").rename(elsewhere / "merge0.md")
+    (docs / "sub").rename(elsewhere / "sub")
+    qtbot.waitUntil(lambda: _yours(view) == {str(docs / "stays.md"): "kept"}, timeout=10_000)
+    assert desktop.profile.item_tags("local", "files", [str(docs / "sub/a.md")]) == {str(docs / "sub/a.md"): ["kept"]}
+
+
+def test_a_whole_organized_folder_going_away_keeps_its_files_as_missing(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """The watcher reports every file of an unplugged drive (or a deleted folder) gone: they are not forgotten,
+    the folder is shown missing, as at start (its tags and suggestions come back with it)."""
+    import shutil
+
+    docs = tmp_path / "drive"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "sub/a.md"])
+    before = _yours(view)
+    shutil.rmtree(docs)
+    qtbot.waitUntil(lambda: str(docs) in view.missing, timeout=10_000)
+    qtbot.wait(2_000)  # a few settle ticks more: nothing is forgotten meanwhile
+    assert _yours(view) == before and len(before) == 2
+
+
+@pytest.mark.parametrize("temporary", [".notes.md.swp", "notes.md~"])
+def test_an_editor_saving_through_a_temporary_file_keeps_the_files_tags(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+    temporary: str,
+) -> None:
+    """Written beside it, then renamed over it: a move of an ignored file onto the real one is a change of it."""
+    docs = tmp_path / "edited"
+    view = _tagged(desktop, qtbot, docs, ["notes.md"])
+    note = docs / "notes.md"
+    (docs / temporary).write_text(MERGE + " Edited: with a join on two keys.", encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000) as job:  # the new content is read
+        os.replace(docs / temporary, note)
+    assert job.args == [1] and _yours(view) == {str(note): "kept"}
+    for user, tag in USERS.items():
+        assert desktop.profile.item_tags(user, "files", [str(note)]) == {str(note): [tag]}
+
+
+def test_a_renamed_files_sidecar_follows_it(desktop: Desktop, qtbot: Any, tmp_path: Path) -> None:  # noqa: F811
+    docs = tmp_path / "sidecars"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md"])
+    old, new = docs / "merge0.md", docs / "sub" / "merge.md"
+    view.set_file_tags(xattr=False, sidecar=True)
+    with qtbot.waitSignal(view.copies_written, timeout=10_000):
+        view.write_all_file_tags()
+    content = sidecar_path(old).read_bytes()
+    new.parent.mkdir()
+    qtbot.wait(300)  # watchdog watches a new folder once told of it: a move into it before is unseen there
+    old.rename(new)
+    qtbot.waitUntil(lambda: sidecar_path(new).exists(), timeout=10_000)
+    assert sidecar_path(new).read_bytes() == content and not sidecar_path(old).exists()
+    assert _yours(view) == {str(new): "kept"}

@@ -309,3 +309,36 @@ def test_saved_copies_are_restored_byte_for_byte_and_a_sidecar_folder_tagrec_mad
         assert os.getxattr(a, XATTR) == b"holiday, pandas"
         with pytest.raises(OSError):  # ENODATA: unset, as before
             os.getxattr(b, XATTR)
+
+
+def test_moving_index_rows_follows_whole_path_components(tmp_path: Path) -> None:
+    """A folder moved takes every file below it, never a sibling whose name merely starts the same
+    (``/a/b`` vs ``/a/bc``); a move onto an indexed file replaces it; a move out of the organizer forgets."""
+    index = FolderIndex(tmp_path / "folders.sqlite")
+    try:
+        top = tmp_path / "a"
+        names = ["b/x.md", "b/sub/z.md", "bc/y.md", "bc.md", "w.md"]
+        for name in names:
+            (top / name).parent.mkdir(parents=True, exist_ok=True)
+            (top / name).write_text(name, encoding="utf-8")
+        folder = index.add_folder(top)
+        for name in names:
+            index.store(folder, top / name, (top / name).stat(), name, "text", "", [{"tag": name, "score": 1.0}])
+
+        def indexed() -> dict[str, str]:
+            return {Path(s.path).relative_to(top).as_posix(): s.title for s in index.summaries()}
+
+        moved = index.move([(str(top / "b"), str(top / "c"))])
+        assert moved == [(str(top / "b/sub/z.md"), str(top / "c/sub/z.md")), (str(top / "b/x.md"), str(top / "c/x.md"))]
+        assert indexed() == {"c/x.md": "b/x.md", "c/sub/z.md": "b/sub/z.md", "bc/y.md": "bc/y.md", "bc.md": "bc.md",
+                             "w.md": "w.md"}  # fmt: skip
+        assert index.entry(str(top / "c/x.md")).suggested == [{"tag": "b/x.md", "score": 1.0}]  # kept, not redone
+        # onto an indexed file: it is replaced; out of every folder: forgotten, and not among the moved
+        assert index.move([(str(top / "w.md"), str(top / "bc.md")), (str(top / "c"), str(tmp_path / "out"))]) == [
+            (str(top / "w.md"), str(top / "bc.md"))
+        ]
+        assert indexed() == {"bc.md": "w.md", "bc/y.md": "bc/y.md"}
+        assert index.move([(str(top / "b"), str(top / "d"))]) == []  # nothing there any more
+        assert not index.forget(str(top / "b")) and index.forget(str(top / "bc")) and indexed() == {"bc.md": "w.md"}
+    finally:
+        index.close()

@@ -147,92 +147,92 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="91"/>
+        <location filename="../folders_view.py" line="93"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="92"/>
+        <location filename="../folders_view.py" line="94"/>
         <source>Remove folder…</source>
         <translation>移除文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="93"/>
+        <location filename="../folders_view.py" line="95"/>
         <source>Stop organizing the selected folder (its files are not deleted)</source>
         <translation>不再整理所选文件夹（其中的文件不会被删除）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="95"/>
+        <location filename="../folders_view.py" line="97"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="96"/>
+        <location filename="../folders_view.py" line="98"/>
         <source>Look again at every folder, and watch again those that are back</source>
         <translation>重新查看每个文件夹，并重新监视已恢复的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="97"/>
+        <location filename="../folders_view.py" line="99"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="98"/>
+        <location filename="../folders_view.py" line="100"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="104"/>
+        <location filename="../folders_view.py" line="106"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="107"/>
+        <location filename="../folders_view.py" line="109"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="110"/>
+        <location filename="../folders_view.py" line="112"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="110"/>
+        <location filename="../folders_view.py" line="112"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="110"/>
+        <location filename="../folders_view.py" line="112"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="172"/>
+        <location filename="../folders_view.py" line="175"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="216"/>
+        <location filename="../folders_view.py" line="219"/>
         <source>{folder} — missing: reconnect the drive, or remove it</source>
         <translation>{folder} — 找不到：请重新连接驱动器，或将其移除</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="219"/>
+        <location filename="../folders_view.py" line="222"/>
         <source>Its files stay listed with their tags. Rescan once the drive is back, or remove it.</source>
         <translation>其中的文件及其标签仍保留在列表中。驱动器恢复后请点击“重新扫描”，或将其移除。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="241"/>
+        <location filename="../folders_view.py" line="244"/>
         <source>Removed {folder} from the organizer; its files were not touched</source>
         <translation>已将 {folder} 移出整理；其中的文件未被改动</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="252"/>
+        <location filename="../folders_view.py" line="255"/>
         <source>Remove folder</source>
         <translation>移除文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="254"/>
+        <location filename="../folders_view.py" line="257"/>
         <source>Stop organizing {folder}?
 
 tagrec forgets the tags it suggested for the files in it. The files are not deleted or changed, and the tags you gave them stay (in your profile, and in the files&apos; attributes or sidecars if tagrec wrote them there). Undo brings the folder back.</source>
@@ -241,47 +241,52 @@ tagrec forgets the tags it suggested for the files in it. The files are not dele
 tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="334"/>
+        <location filename="../folders_view.py" line="326"/>
+        <source>Could not move the tags of {count} files: {first}</source>
+        <translation>有 {count} 个文件的标签无法随文件移动：{first}</translation>
+    </message>
+    <message>
+        <location filename="../folders_view.py" line="376"/>
         <source>Indexing: waiting for the suggestion model to load…</source>
         <translation>索引：正在等待建议模型加载…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="339"/>
+        <location filename="../folders_view.py" line="381"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="351"/>
+        <location filename="../folders_view.py" line="393"/>
         <source>Files cannot be indexed: the suggestion model could not be loaded ({error})</source>
         <translation>无法索引文件：建议模型无法加载（{error}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="356"/>
+        <location filename="../folders_view.py" line="398"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="358"/>
+        <location filename="../folders_view.py" line="400"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="360"/>
+        <location filename="../folders_view.py" line="402"/>
         <source>{count} skipped ({first})</source>
         <translation>跳过 {count} 个（{first}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="434"/>
+        <location filename="../folders_view.py" line="476"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="437"/>
+        <location filename="../folders_view.py" line="479"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="479"/>
+        <location filename="../folders_view.py" line="521"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
