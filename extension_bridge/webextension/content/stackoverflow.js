@@ -6,6 +6,7 @@ import { stackOverflowChoices, stackOverflowTag } from "../lib/tags.js";
 import { firstOf as first, runSuggestions } from "./suggestions.js";
 
 const MAX_BODY_CHARS = 4000; // enough to suggest from; the rest of a long draft stays in the page
+const MAX_TITLE_CHARS = 2000; // the bridge's limit (a longer title would get no suggestions at all)
 const TITLE = ["#title", "#post-title-input"];
 const BODY = ["textarea#wmd-input", 'textarea[name="post-text"]'];
 // The newer editor's surface; the guided form splits the body into two such editors ("what are the details of
@@ -28,7 +29,7 @@ export function readDraft(document) {
   const hidden = document.querySelector("#tagnames");
   const tags = chips.length ? chips : (hidden && hidden.value ? hidden.value.split(/\s+/) : []);
   return {
-    title: title ? title.value : "",
+    title: title ? title.value.slice(0, MAX_TITLE_CHARS) : "",
     body: text.slice(0, MAX_BODY_CHARS),
     tags: tags.map(stackOverflowTag).filter(Boolean),
   };

@@ -7,15 +7,20 @@ const STYLE = `
   .bar { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
   .label { color: #6a737c; margin-right: 4px; }
   .chip { display: inline-flex; align-items: center; border: 1px solid #9fc5e8; border-radius: 3px;
-          background: #e1ecf4; color: #39739d; padding: 1px 2px 1px 6px; cursor: pointer; }
-  .chip:focus-visible { outline: 2px solid #0074cc; }
-  .dismiss { border: 0; background: none; color: inherit; cursor: pointer; padding: 0 4px; font: inherit; }
+          background: #e1ecf4; color: #39739d; padding: 1px 2px 1px 0; }
+  .chip button { border: 0; background: none; color: inherit; cursor: pointer; font: inherit; }
+  .accept { padding: 0 2px 0 6px; }
+  .dismiss { padding: 0 4px; }
+  .chip button:focus-visible { outline: 2px solid #0074cc; }
   .state { color: #6a737c; font-style: italic; }
 `;
 
 /**
- * A chip bar placed after `anchor`. `onAccept(tag)` / `onDismiss(tag)` are called when the user clicks a
- * chip or its ×. Returns { render(suggestions), state(text), remove() }.
+ * A chip bar placed after `anchor`. Each chip is two buttons side by side: the tag (click, Enter or Space
+ * accepts it: `onAccept(tag)`) and its × (dismisses it: `onDismiss(tag)`), so each has its own name for a
+ * screen reader and its own keys. When the chips are drawn again while one had the focus (the user accepted
+ * or dismissed it from the keyboard), the focus goes to the chip now in its place. Texts given to `state`
+ * are announced (a status region). Returns { host, render(suggestions), state(text), remove() }.
  */
 export function createChipBar(document, anchor, { label, dismissLabel, onAccept, onDismiss }) {
   const host = document.createElement("div");
@@ -28,59 +33,63 @@ export function createChipBar(document, anchor, { label, dismissLabel, onAccept,
   bar.className = "bar";
   bar.setAttribute("role", "group");
   bar.setAttribute("aria-label", label);
-  root.append(style, bar);
+  const status = document.createElement("span");
+  status.className = "state";
+  status.setAttribute("role", "status"); // present from the start: a live region must exist before it changes
+  root.append(style, bar, status);
 
-  function clear() {
-    bar.replaceChildren();
+  /** The position of the chip holding the focus, or -1. */
+  function focusedChip() {
+    const active = root.activeElement;
+    const chip = active && active.closest(".chip");
+    return chip ? [...bar.querySelectorAll(".chip")].indexOf(chip) : -1;
+  }
+
+  function chip(s) {
+    const item = document.createElement("span");
+    item.className = "chip";
+    item.setAttribute("data-tag", s.tag);
+    const accept = document.createElement("button");
+    accept.className = "accept";
+    accept.type = "button";
+    accept.title = s.reason || "";
+    accept.textContent = s.tag;
+    const dismiss = document.createElement("button");
+    dismiss.className = "dismiss";
+    dismiss.type = "button";
+    dismiss.setAttribute("data-dismiss", s.tag);
+    dismiss.setAttribute("aria-label", `${dismissLabel} ${s.tag}`);
+    dismiss.textContent = "×";
+    item.append(accept, dismiss);
+    for (const [button, action] of [[accept, onAccept], [dismiss, onDismiss]]) {
+      button.addEventListener("click", (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+        action(s.tag);
+      });
+    }
+    return item;
   }
 
   return {
     host,
     render(suggestions) {
-      clear();
+      const focused = focusedChip();
+      bar.replaceChildren();
+      status.textContent = "";
       if (!suggestions.length) return;
       const caption = document.createElement("span");
       caption.className = "label";
       caption.textContent = label;
-      bar.append(caption);
-      for (const s of suggestions) {
-        const chip = document.createElement("span");
-        chip.className = "chip";
-        chip.setAttribute("data-tag", s.tag);
-        chip.setAttribute("role", "button");
-        chip.tabIndex = 0;
-        chip.title = s.reason || "";
-        const text = document.createElement("span");
-        text.textContent = s.tag;
-        const dismiss = document.createElement("button");
-        dismiss.className = "dismiss";
-        dismiss.type = "button";
-        dismiss.setAttribute("data-dismiss", s.tag);
-        dismiss.setAttribute("aria-label", `${dismissLabel} ${s.tag}`);
-        dismiss.textContent = "×";
-        chip.append(text, dismiss);
-        chip.addEventListener("click", (event) => {
-          event.preventDefault();
-          event.stopPropagation();
-          if (event.target === dismiss) onDismiss(s.tag);
-          else onAccept(s.tag);
-        });
-        chip.addEventListener("keydown", (event) => {
-          if (event.key === "Enter" || event.key === " ") {
-            event.preventDefault();
-            onAccept(s.tag);
-          }
-        });
-        bar.append(chip);
+      bar.append(caption, ...suggestions.map(chip));
+      if (focused >= 0) {
+        const accepts = bar.querySelectorAll(".accept");
+        accepts[Math.min(focused, accepts.length - 1)].focus();
       }
     },
     state(text) {
-      clear();
-      if (!text) return;
-      const span = document.createElement("span");
-      span.className = "state";
-      span.textContent = text;
-      bar.append(span);
+      bar.replaceChildren();
+      status.textContent = text || "";
     },
     remove() {
       host.remove();
