@@ -138,7 +138,7 @@ def train(
     from tagrec_core.records import read_tag_list
     from tagrec_core.training import train as run_training
 
-    modelfile.check_writable(out)
+    modelfile.check_writable(out, [*data, *(more or []), *([valid] if valid else []), *([tags] if tags else [])])
     distributed = _init_distributed()
     records = [r for path in [*data, *(more or [])] for r in _read(path, require_tags=True, skip_bad=skip_bad)]
     valid_records = _read(valid, require_tags=True, skip_bad=skip_bad) if valid else None

@@ -26,6 +26,7 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -114,11 +115,15 @@ def _write_deflated(payload: dict[str, Any], handle: BinaryIO) -> None:
             target.writestr(info, source.read(member), compresslevel=6)
 
 
-def check_writable(path: str | Path) -> None:
-    """Fail early, before hours of training, if a model cannot be written to ``path``."""
+def check_writable(path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
+    """Fail early, before hours of training, if a model cannot be written to ``path``, or must not be: ``path``
+    is one of ``inputs`` (the training data), or something that is there and is not a model file (a device, a
+    document: saving replaces whatever the path holds)."""
     target = Path(path)
     if target.is_dir():
         raise ModelFileError(f"cannot write the model to {target}: it is a folder; give a file name")
+    if target.exists():
+        _check_replaceable(target, inputs)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -127,6 +132,22 @@ def check_writable(path: str | Path) -> None:
         ) from error
     if not os.access(target.parent, os.W_OK):
         raise ModelFileError(f"cannot write the model to {target}: the folder is not writable")
+
+
+def _check_replaceable(target: Path, inputs: Sequence[str | Path]) -> None:
+    """Refuse to replace ``target`` unless it is a regular file that is no input and looks like a model (a zip
+    archive, as every tagrec model is): ``-o`` given the data file by a slip must not destroy it."""
+    for given in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(target, given):
+                raise ModelFileError(f"cannot write the model to {target}: it is the input file {given}")
+    if not target.is_file():
+        raise ModelFileError(f"cannot write the model to {target}: it is not a regular file (a device or a pipe)")
+    if target.stat().st_size and not zipfile.is_zipfile(target):
+        raise ModelFileError(
+            f"cannot write the model to {target}: the file is there and is not a tagrec model; choose another"
+            " name, or delete it first"
+        )
 
 
 def _umask() -> int:

@@ -117,6 +117,12 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
             ["train", "--data", str(f["small"]), "--out", str(f["out_dir"]), "--epochs", "1", "-q"],
             None,
         ),
+        "out-is-the-data": (["train", "--data", str(f["small"]), "--out", str(f["small"]), "--epochs", "1"], None),
+        "out-is-a-document": (
+            ["train", "--data", str(f["small"]), "--out", str(f["bad_line"]), "--epochs", "1"],
+            None,
+        ),
+        "out-is-a-device": (["train", "--data", str(f["small"]), "--out", "/dev/null", "--epochs", "1"], None),
         # --- usage errors (click's own message, exit code 2)
         "unknown-command": (["bogus"], None),
         "missing-option": (["train"], None),
@@ -131,7 +137,7 @@ CORE = {
     "version", "help-train", "train", "predict", "predict-skip-bad", "eval-json", "eval-table", "suggest-text",
     "suggest-stdin", "suggest-json", "suggest-tag", "suggest-min-score", "missing-file", "data-is-directory",
     "malformed-line", "train-no-tags", "empty-text", "huge-stdin", "binary-stdin", "binary-data", "corrupt-model",
-    "surrogate-data", "latin1-argument",
+    "surrogate-data", "latin1-argument", "out-is-the-data", "out-is-a-document", "out-is-a-device",
 }  # fmt: skip
 
 
@@ -349,6 +355,9 @@ BAD = {
     "missing-model": "does not exist",
     "legacy-pickle-model": "corrupted",
     "out-is-directory": "folder",
+    "out-is-the-data": "it is the input file",
+    "out-is-a-document": "the file is there and is not a tagrec model",
+    "out-is-a-device": "not a regular file",
 }
 
 
@@ -407,6 +416,13 @@ def test_a_full_disk_or_a_closed_pipe_on_stdout_is_one_line_not_a_traceback(file
 def test_nothing_is_written_when_training_input_is_bad(runs: dict[str, Run], files: dict[str, Path]) -> None:
     assert not any((files["folder"] / f"x{i}.tagrec").exists() for i in (1, 2, 3))
     assert not list(files["folder"].glob("*.part"))
+
+
+def test_train_never_writes_its_model_over_the_data_or_a_document(runs: dict[str, Run], files: dict[str, Path]) -> None:
+    """``-o`` given the data file by a slip used to replace the data with the model (and /dev/null, as root)."""
+    assert all(runs[case].code == 1 for case in ("out-is-the-data", "out-is-a-document", "out-is-a-device"))
+    assert files["small"].read_bytes().startswith(b"{") and files["bad_line"].read_bytes().startswith(b"{")
+    assert Path("/dev/null").is_char_device()
 
 
 @pytest.mark.slow
