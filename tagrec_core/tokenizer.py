@@ -14,6 +14,7 @@ import sentencepiece as spm
 
 from tagrec_core.errors import ModelFileError, TrainingError
 
+MAX_SENTENCE_BYTES = 8192  # sentencepiece's limit on one training sentence (it skips longer ones)
 PAD_ID = 0
 
 
@@ -54,7 +55,7 @@ class Tokenizer:
 
         ``vocab_size`` is an upper bound: small corpora get fewer pieces instead of failing.
         """
-        sentences = _sample([t for t in texts if t.strip()], max_sentences, seed)
+        sentences = _sample([piece for t in texts if t.strip() for piece in _pieces(t)], max_sentences, seed)
         if not sentences:
             raise TrainingError("cannot train a tokenizer: the training data has no text")
         writer = io.BytesIO()
@@ -66,7 +67,7 @@ class Tokenizer:
                 vocab_size=vocab_size,
                 hard_vocab_limit=False,
                 character_coverage=0.9995,
-                max_sentence_length=8192,
+                max_sentence_length=MAX_SENTENCE_BYTES,
                 split_digits=True,
                 byte_fallback=False,
                 num_threads=2,
@@ -77,6 +78,22 @@ class Tokenizer:
         except RuntimeError as error:
             raise TrainingError(f"could not train the tokenizer: {error}") from error
         return cls(writer.getvalue())
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` as sentencepiece can train on it: whole when its UTF-8 is at most ``MAX_SENTENCE_BYTES``, else in
+    pieces that are, cut at a space where there is one. (sentencepiece silently leaves longer sentences out of
+    training: a corpus of long posts trained on none of them, and failed.)"""
+    if len(text) * 4 <= MAX_SENTENCE_BYTES or len(text.encode("utf-8")) <= MAX_SENTENCE_BYTES:
+        return [text]
+    limit = MAX_SENTENCE_BYTES // 4  # characters: at most 4 bytes each
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = limit if cut < 0 else cut
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text.strip() else pieces
 
 
 def _sample(sentences: Sequence[str], limit: int, seed: int) -> list[str]:

@@ -274,3 +274,31 @@ def test_each_architecture_trains_and_survives_a_round_trip(
     assert torch.equal(loaded.probabilities(texts), model.probabilities(texts))
     posts = [(r.title, r.body) for r in heldout_records]
     assert Recommender(loaded).suggest_many(posts) == Recommender(model).suggest_many(posts)
+
+
+def test_a_tokenizer_trains_on_posts_longer_than_sentencepieces_limit() -> None:
+    """sentencepiece leaves sentences over 8,192 bytes out of training without a word: a corpus of long posts
+    (10 kB each, ordinary text) trained the tokenizer on nothing and failed. They are cut into pieces now."""
+    from tagrec_core.tokenizer import MAX_SENTENCE_BYTES, Tokenizer
+
+    words = [
+        "merge",
+        "pandas",
+        "dataframe",
+        "column",
+        "index",
+        "join",
+        "groupby",
+        "aggregate",
+        "pivot",
+        "series",
+        "numpy",
+        "array",
+    ]
+    posts = [" ".join(words[(n + i) % len(words)] for i in range(1_500)) for n in range(30)]
+    assert all(len(p.encode()) > MAX_SENTENCE_BYTES for p in posts)
+    tokenizer = Tokenizer.train(posts, vocab_size=200)
+    assert "".join(tokenizer.pieces("dataframe")).lstrip("\u2581") == "dataframe"
+    assert len(tokenizer.pieces("dataframe")) <= 2  # learned as a word, not spelled out
+    chinese = ["数据框合并列索引" * 1_200]  # no spaces to cut at: cut anywhere, under the limit
+    Tokenizer.train(chinese + posts[:2], vocab_size=100)
