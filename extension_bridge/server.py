@@ -63,7 +63,7 @@ def resolve_port(port: int | None = None, home: str | Path | None = None) -> int
         value = port
     else:
         raw = os.environ.get(PORT_ENV, "")
-        if raw and not raw.isdigit():
+        if raw and not (raw.isascii() and raw.isdigit()):  # str.isdigit alone takes "²" and "٢٥"
             raise TagrecError(f"{PORT_ENV} must be a port number, not {raw!r}")
         value = int(raw) if raw else (load_settings(home)[0].port or DEFAULT_PORT)
     if not 0 <= value <= 65535:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from tagrec_core.errors import TagrecError
@@ -17,5 +18,6 @@ def write_text_atomically(path: Path, text: str) -> None:
         part.write_text(text, encoding="utf-8")
         part.replace(path)
     except OSError as error:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. its folder is a file: there is no part to remove
+            part.unlink(missing_ok=True)
         raise TagrecError(f"cannot write {path}: {error.strerror or error}") from None

@@ -19,10 +19,10 @@ PROFILE_FILE = "profile.sqlite"
 def resolve_home(home: str | Path | None = None) -> Path:
     """The home folder to use (not created here): ``home`` if given, else ``$TAGREC_HOME``, else the
     platform's user data folder."""
-    if home is not None and str(home) != "":
+    if home is not None and str(home).strip():  # blank is unset: a folder named "  " is never meant
         return Path(home).expanduser()
     from_env = os.environ.get(HOME_ENV, "")
-    if from_env:
+    if from_env.strip():
         return Path(from_env).expanduser()
     return Path(platformdirs.user_data_dir("tagrec", appauthor=False))
 

@@ -67,10 +67,10 @@ def load_settings(home: str | Path | None = None) -> tuple[Settings, str | None]
     """The home's settings, and ``None``; or the defaults and why the file could not be used."""
     path = settings_path(home)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte order mark (Notepad) is harmless
     except FileNotFoundError:
         return Settings(), None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad UTF-8 or JSON, a 5,000-digit number
         return Settings(), f"the settings file {path} could not be read ({error}); using the defaults"
     try:
         return _from_dict(data), None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tagrec_core.documents import in_hidden_folder
-from tagrec_core.errors import InputError
+from tagrec_core.errors import InputError, TagrecError
 from tagrec_core.file_tags import FileTagsError, read_sidecar, read_xattr, sidecar_path, sync
 from tagrec_core.settings import Settings, load_settings, save_settings
 
@@ -36,7 +36,8 @@ def test_settings_default_round_trip_and_keep_unknown_keys(tmp_path: Path) -> No
     "text",
     ["{not json", "[1, 2]", '{"port": "24519"}', '{"port": 70000}', '{"user": ""}', '{"language": "fr"}',
      '{"write_xattr": "yes"}', '{"port": true}', '{"min_score": "0.1"}', '{"min_score": 2}',
-     '{"min_score": true}', '{"min_score": NaN}', "\xff\xfe"],
+     '{"min_score": true}', '{"min_score": NaN}', "\xff\xfe", "[" * 100_000 + "]" * 100_000,
+     '{"port": ' + "9" * 5_000 + "}"],
 )  # fmt: skip
 def test_a_bad_settings_file_gives_the_defaults_says_why_and_stays(tmp_path: Path, text: str) -> None:
     path = tmp_path / "settings.json"
@@ -45,6 +46,36 @@ def test_a_bad_settings_file_gives_the_defaults_says_why_and_stays(tmp_path: Pat
     settings, problem = load_settings(tmp_path)
     assert settings == Settings() and problem and str(path) in problem
     assert path.read_bytes() == before  # loading never rewrites the user's file
+
+
+def test_a_settings_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text("\ufeff" + '{"port": 25013}', encoding="utf-8")  # as Notepad saves
+    assert load_settings(tmp_path) == (Settings(port=25013), None)
+
+
+def test_saving_settings_into_a_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "a-file"
+    home.write_text("", encoding="utf-8")
+    with pytest.raises(TagrecError, match=r"cannot write .*settings\.json"):
+        save_settings(Settings(), home)
+
+
+def test_a_blank_home_is_no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tagrec_core.home import HOME_ENV, resolve_home
+
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    assert resolve_home("  ") == tmp_path  # not a folder named two spaces
+    monkeypatch.setenv(HOME_ENV, "   ")
+    assert resolve_home() != Path("   ") and resolve_home().is_absolute()
+
+
+def test_a_port_variable_of_other_digits_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extension_bridge.server import PORT_ENV, resolve_port
+
+    for raw in ("²", "٢٥٠٠٣"):
+        monkeypatch.setenv(PORT_ENV, raw)
+        with pytest.raises(TagrecError, match="must be a port number"):
+            resolve_port()
 
 
 def test_invalid_settings_are_refused_with_a_clear_message() -> None:
