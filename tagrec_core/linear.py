@@ -160,8 +160,9 @@ def fit_linear(
     largest magnitude (by default ``KEEP`` or an even share of ``BUDGET``, whichever is more).
 
     ``vectors``: posts x terms TF-IDF rows (``PostIndex.vectors``); ``post_tags``: posts x tags, 1 where a
-    post carries a tag. ``None`` when no tag has enough posts or every post carries every such tag (nothing
-    to separate). ``on_progress(done, total)`` reports fitted tags after each chunk (from the calling thread);
+    post carries a tag. ``None`` when no tag has enough posts, every post carries every such tag, or no post
+    has a term (nothing to separate). ``on_progress(done, total)`` reports fitted tags after each chunk (from
+    the calling thread);
     ``should_stop`` is polled between chunks; when it says stop, ``None`` is returned. Without scikit-learn
     (the desktop bundle leaves it out: suggesting never needs it) ``None`` too, with a warning.
     """
@@ -180,6 +181,8 @@ def fit_linear(
     keep = keep if keep is not None else max(KEEP, BUDGET // len(modelled))
     by_term = vectors.tocsc()
     used = np.flatnonzero(np.diff(by_term.indptr))  # terms of at least one post: liblinear's columns
+    if not len(used):
+        return None  # no post has a term (all punctuation, say): there is nothing to fit on
     x = by_term[:, used].tocsr().astype(np.float64)
     chunks = [
         [post_tags.indices[post_tags.indptr[tag] : post_tags.indptr[tag + 1]] for tag in chunk.tolist()]

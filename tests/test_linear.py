@@ -142,6 +142,9 @@ def test_nothing_to_separate_gives_no_classifier() -> None:
     vectors = sp.csr_matrix(np.eye(3, dtype=np.float32))
     assert fit_linear(vectors, one_tag) is None  # every post carries the one tag
     assert fit_linear(vectors, sp.csr_matrix((3, 2), dtype=np.float32)) is None  # no tag at all
+    two_tags = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.float32))
+    no_terms = sp.csr_matrix((4, 5), dtype=np.float32)  # posts of only punctuation: not one term
+    assert fit_linear(no_terms, two_tags, min_posts=2) is None  # it was a ValueError from LinearSVC
 
 
 def test_without_scikit_learn_training_warns_and_goes_on(index: PostIndex, monkeypatch: pytest.MonkeyPatch) -> None:
