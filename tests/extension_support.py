@@ -38,3 +38,91 @@ def feedback_events(
             return rows[:count]
         wait()
     raise AssertionError(f"{user} has {len(rows)} feedback events, not {count}")
+
+
+class BridgeProxy:
+    """A stand-in on its own fixed port in front of the real bridge at ``target`` (its URL), which tests stop and
+    start again like the app (stopped, the port refuses connections) and switch to ``mode``:
+
+    - ``"forward"``: every request goes to the bridge, and its answer comes back;
+    - ``"loading"``: like the app while its models load: suggestions get 503 ``model_loading`` with
+      ``Retry-After: 1``, hello says each model is ``loading``;
+    - ``"foreign"``: another program that answers every request 200 with JSON of its own."""
+
+    def __init__(self, target: str) -> None:
+        import socket
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.mode = "forward"
+        self._server: Any = None
+
+    def start(self) -> BridgeProxy:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _handler(self) -> type:
+        import http.client
+        import json
+        from http.server import BaseHTTPRequestHandler
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):  # HTTP/1.0: one request per connection, none left open on stop
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in {"content-length", "connection", "transfer-encoding", "keep-alive"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, status: int, data: Any, headers: list[tuple[str, str]] = []) -> None:  # noqa: B006
+                self._answer(status, json.dumps(data).encode(), [("Content-Type", "application/json"), *headers])
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if proxy.mode == "foreign":
+                    return self._json(200, {"status": "ok", "items": []})
+                if proxy.mode == "loading" and not self.path.startswith("/v1/hello"):
+                    error = {"code": "model_loading", "message": "the suggestion model is still loading"}
+                    return self._json(503, {"error": error}, [("Retry-After", "1")])
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host", "connection"}}
+                connection = http.client.HTTPConnection(*proxy.target, timeout=30)
+                try:
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    answer = connection.getresponse()
+                    data, status, answer_headers = answer.read(), answer.status, answer.getheaders()
+                finally:
+                    connection.close()
+                if proxy.mode == "loading":  # hello: the app runs, its models load
+                    hello = json.loads(data)
+                    for model in hello.get("models", {}).values():
+                        model["state"] = "loading"
+                    data = json.dumps(hello).encode()
+                self._answer(status, data, answer_headers)
+
+            do_GET = do_POST = do_OPTIONS = _any
+
+        return Handler

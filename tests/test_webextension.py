@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.extension_support import feedback_events, pair
+from tests.extension_support import BridgeProxy, feedback_events, pair
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extension_bridge" / "webextension"
@@ -410,3 +410,120 @@ def test_the_guided_forms_two_body_editors_are_read_together(paired: tuple[Brows
     page.locator(f'{CHIP}[data-tag="pandas"]').click()
     assert page.locator(".js-tag-editor .s-tag").all_text_contents() == ["pandas"]
     assert page.errors == []
+
+
+# --- the app going away and coming back: the proxy stands in front of the session's bridge ---------------------
+
+
+@pytest.fixture
+def proxied(paired: tuple[Browser, str], bridge: Any) -> Iterator[tuple[Browser, str, BridgeProxy]]:
+    """The paired extension talking to the bridge through a ``BridgeProxy`` that tests stop, start and switch."""
+    browser, user = paired
+    proxy = BridgeProxy(bridge.url).start()
+    browser.configure(bridgeUrl=proxy.url)
+    try:
+        yield browser, user, proxy
+    finally:
+        proxy.stop()
+        browser.configure(bridgeUrl=bridge.url)
+
+
+_OUTBOX = "() => chrome.storage.local.get('outbox').then(s => (s.outbox || []).length)"
+
+
+def _count_events(bridge: Any, user: str) -> int:
+    query = "SELECT COUNT(*) FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)"
+    return bridge.profile.reader().execute(query, (user,)).fetchone()[0]
+
+
+@needs_chromium
+def test_a_chip_accepted_while_the_app_is_stopped_reaches_it_once_it_is_back(
+    proxied: tuple[Browser, str, BridgeProxy], bridge: Any
+) -> None:
+    browser, user, proxy = proxied
+    page = browser.ask_page()
+    _type_draft(page)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    tag = page.locator(CHIP).first.get_attribute("data-tag")
+    proxy.stop()  # the app quits while its chips are on the page
+    page.locator(f'{CHIP}[data-tag="{tag}"]').click()
+    page.wait_for_function(f"document.getElementById('tagnames').value.split(' ').includes({tag!r})")
+    page.wait_for_timeout(1000)
+    assert _count_events(bridge, user) == 0
+    assert browser.worker.evaluate(_OUTBOX) == 1  # kept in the extension's storage, not lost
+    proxy.start()  # no typing: the retries of the page's draft reach the app, and the outbox goes out
+    ((accepted,),) = _events(bridge, page, user, 1, "accepted")
+    assert f'"{tag}"' in accepted
+    page.wait_for_timeout(300)
+    assert browser.worker.evaluate(_OUTBOX) == 0  # delivered, so deleted
+    assert page.errors == []
+
+
+@needs_chromium
+def test_chips_come_back_after_the_app_restarts_without_typing(proxied: tuple[Browser, str, BridgeProxy]) -> None:
+    browser, _, proxy = proxied
+    proxy.stop()
+    page = browser.ask_page()
+    _type_draft(page)
+    page.wait_for_timeout(1500)
+    assert page.locator(CHIP).count() == 0
+    proxy.start()
+    page.wait_for_selector(CHIP, timeout=20_000)
+    assert page.errors == []
+
+
+@needs_chromium
+def test_chips_come_when_the_model_has_loaded_and_the_options_page_says_loading(
+    proxied: tuple[Browser, str, BridgeProxy],
+) -> None:
+    browser, _, proxy = proxied
+    proxy.mode = "loading"
+    options = browser.context.new_page()
+    options.goto(f"{browser.origin}/options.html")
+    options.wait_for_selector('#status:not([data-status=""])')
+    assert options.get_attribute("#status", "data-status") == "loading"
+    page = browser.ask_page()
+    _type_draft(page)
+    page.wait_for_timeout(1000)
+    assert page.locator(CHIP).count() == 0
+    proxy.mode = "forward"  # the model is ready: the page asks again after the app's Retry-After
+    page.wait_for_selector(CHIP, timeout=10_000)
+    assert page.errors == []
+
+
+@needs_chromium
+def test_another_program_answering_json_gets_no_chips_and_no_page_errors(
+    proxied: tuple[Browser, str, BridgeProxy],
+) -> None:
+    browser, _, proxy = proxied
+    proxy.mode = "foreign"
+    page = browser.ask_page()
+    logs: list[str] = []
+    page.on("console", lambda message: logs.append(message.text))
+    _type_draft(page)
+    page.wait_for_timeout(1000)
+    assert page.locator(CHIP).count() == 0
+    assert page.errors == [] and not [text for text in logs if "iterable" in text], logs
+    options = browser.context.new_page()
+    options.goto(f"{browser.origin}/options.html")
+    options.wait_for_selector('#status:not([data-status=""])')
+    assert options.get_attribute("#status", "data-status") == "foreign"
+
+
+@needs_chromium
+def test_the_options_page_diagnoses_a_wrong_address_instead_of_saying_connected(
+    paired: tuple[Browser, str], bridge: Any
+) -> None:
+    browser, _ = paired
+    browser.configure(bridgeUrl=bridge.url + "/v1")  # tagrec answers 404 not_found: a path after the port
+    try:
+        options = browser.context.new_page()
+        errors: list[str] = []
+        options.on("pageerror", lambda error: errors.append(str(error)))
+        options.goto(f"{browser.origin}/options.html")
+        options.wait_for_selector('#status:not([data-status=""])')
+        assert options.get_attribute("#status", "data-status") == "address"
+        assert options.text_content("#status") != "…"
+        assert errors == []
+    finally:
+        browser.configure(bridgeUrl=bridge.url)

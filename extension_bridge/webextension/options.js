@@ -14,6 +14,10 @@ const MESSAGES = {
   [STATUS.version]: "statusVersion",
   [STATUS.permission]: "statusPermission",
   [STATUS.loading]: "statusLoading",
+  [STATUS.busy]: "statusBusy",
+  [STATUS.unresponsive]: "statusUnresponsive",
+  [STATUS.address]: "statusAddress",
+  [STATUS.problem]: "statusProblem",
 };
 // What the extension needs to reach: tagrec's address (host_permissions) and the pages its content scripts
 // read. Chrome grants them at install. Firefox's Manifest V3 leaves them to the user: granted at install since
@@ -46,7 +50,7 @@ async function refresh() {
     last = { status, hello, error: "" };
   } catch (error) {
     status = error.status || STATUS.offline;
-    last = { status, hello: null, error: String(error.message) };
+    last = { status, hello: null, error: [error.code, error.message].filter(Boolean).join(": ") };
   }
   // A missing permission comes first: without it the browser may block the bridge (an unpaired Firefox gets
   // a bare network error, which would read as "not running") or never run the extension on the sites.
@@ -56,7 +60,8 @@ async function refresh() {
   $("missing").textContent = missing.length ? t("accessMissing", missing.map((o) => o.split("/")[2]).join(", ")) : "";
   const box = $("status");
   box.dataset.status = status;
-  box.textContent = status === STATUS.ready ? t("statusReady", last.hello.version) : t(MESSAGES[status]);
+  if (status === STATUS.ready && last.hello) box.textContent = t("statusReady", String(last.hello.version || ""));
+  else box.textContent = t(MESSAGES[status] || "statusProblem", last.error || "?");
 }
 
 async function pair() {

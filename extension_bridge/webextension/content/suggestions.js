@@ -3,6 +3,7 @@
 // user did. A site adapter says where the chips go, what the draft is, how a tag enters the page, and which
 // suggestions fit.
 
+import { retryDelay } from "../lib/bridge.js";
 import { createChipBar } from "../lib/chips.js";
 import { debounce, latestOnly } from "../lib/debounce.js";
 
@@ -33,6 +34,11 @@ export function runSuggestions(window, chrome, site, adapter) {
   const rejected = new Set();
   let composing = false;
   let bar = null;
+  // After a failed request, the same draft is asked again (after the app's Retry-After, else 1 s, 2 s, 4 s...
+  // at most 30 s) while the page is visible; any newer request cancels the retry.
+  let retry = null;
+  let attempt = 0;
+  let retryWanted = false;
 
   const send = (message) =>
     new Promise((resolve) => chrome.runtime.sendMessage(message, (answer) => resolve(answer || { ok: false })));
@@ -58,7 +64,27 @@ export function runSuggestions(window, chrome, site, adapter) {
                                       shown: [...shown], ...extra } });
   }
 
-  async function refresh() {
+  function cancelRetry() {
+    if (retry !== null) clearTimeout(retry);
+    retry = null;
+    retryWanted = false;
+  }
+
+  function scheduleRetry(key, retryAfter) {
+    retryWanted = true;
+    if (document.visibilityState === "hidden") return; // asked again when the page shows
+    const delay = retryDelay(attempt, retryAfter);
+    attempt += 1;
+    retry = setTimeout(() => {
+      retry = null;
+      retryWanted = false;
+      if (JSON.stringify(adapter.draft(document)) === key) refresh({ retrying: true });
+    }, delay);
+  }
+
+  async function refresh({ retrying = false } = {}) {
+    cancelRetry(); // a newer request supersedes a waiting retry
+    if (!retrying) attempt = 0;
     if (composing) return; // the text is not final until the input method commits it
     const target = chips();
     if (!target) return;
@@ -67,12 +93,16 @@ export function runSuggestions(window, chrome, site, adapter) {
       target.render([]);
       return;
     }
+    const key = JSON.stringify(draft);
     const answer = await ask({ site, url: window.location.href, ...draft, limit: 8, ...(adapter.request || {}) });
     if (answer === null || composing) return; // a newer request is on its way, or typing resumed
     if (!answer.ok) {
+      // The chips of an older draft go; a short note says the model is loading.
       target.state(answer.status === "loading" ? chrome.i18n.getMessage("statusLoading") : "");
+      if (JSON.stringify(adapter.draft(document)) === key) scheduleRetry(key, answer.retryAfter);
       return;
     }
+    attempt = 0;
     const visible = adapter
       .choices(answer.suggestions, adapter.draft(document))
       .filter((s) => !rejected.has(s.tag))
@@ -103,6 +133,14 @@ export function runSuggestions(window, chrome, site, adapter) {
     composing = false;
     later.call();
   }, true);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") {
+      if (retry !== null) clearTimeout(retry);
+      retry = null; // retryWanted stays: the page asks again when it shows
+    } else if (retryWanted) {
+      refresh({ retrying: true });
+    }
+  });
   document.addEventListener("input", (e) => {
     if (bar && e.composedPath().includes(bar.host)) return;
     if (!e.isComposing) later.call();
