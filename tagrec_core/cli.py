@@ -85,6 +85,10 @@ def _root(
     """Offline, personal tag suggestions."""
 
 
+# More threads than this only wait for each other, and 100,000 made torch and sentencepiece crash (SIGSEGV).
+MAX_THREADS = 256
+
+
 @app.command()
 def train(
     data: Annotated[
@@ -100,12 +104,18 @@ def train(
         str, typer.Option("--preset", help="Recipe: bag, attention-cnn, textcnn, ... (see docs/cli.md).")
     ] = "bag",
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Override the preset's epoch limit.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same model.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", min=0, max=2**32 - 1, help="Random seed (0 to 2**32-1); the same seed gives the same model."
+        ),
+    ] = 0,
     quantize: Annotated[
         bool | None, typer.Option("--quantize/--no-quantize", help="int8 weights (default: the preset's).")
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="CPU threads (default: the preset's).")
+        int | None,
+        typer.Option("--threads", min=1, max=MAX_THREADS, help="CPU threads (default: the preset's)."),
     ] = None,
     classifier_only: Annotated[
         bool,

@@ -129,6 +129,14 @@ def cases(f: dict[str, Path]) -> dict[str, tuple[list[str], bytes | None]]:
         "bad-top-k": (["suggest", "-m", m, "-k", "0", "pandas"], None),
         "bad-min-score": (["suggest", "-m", m, "--min-score", "1.5", "pandas"], None),
         "bad-domain": (["suggest", "--domain", "klingon", "pandas"], None),
+        "bad-threads": (
+            ["train", "--data", str(f["small"]), "--out", str(folder / "t.tagrec"), "--threads", "100000"],
+            None,
+        ),
+        "bad-seed": (
+            ["train", "--data", str(f["small"]), "--out", str(folder / "t.tagrec"), "--seed", "1" + "0" * 20],
+            None,
+        ),
     }
 
 
@@ -434,6 +442,8 @@ def test_train_never_writes_its_model_over_the_data_or_a_document(runs: dict[str
         pytest.param("bad-top-k", "greater than or equal to 1"),
         pytest.param("bad-min-score", "less than or equal to 1"),
         pytest.param("bad-domain", "'klingon' is not one of 'stackoverflow', 'weibo'"),
+        pytest.param("bad-threads", "less than or equal to 256"),  # 100,000 crashed training (SIGSEGV)
+        pytest.param("bad-seed", "less than or equal to 4294967295"),  # torch overflowed with a traceback
     ],
 )
 def test_usage_errors_exit_2_without_traceback(runs: dict[str, Run], case: str, message: str) -> None:
