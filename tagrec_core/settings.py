@@ -9,6 +9,7 @@ overwritten until the user saves new settings. Unknown keys (from a newer tagrec
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         user = self.user.strip()
-        if not user or len(user) > MAX_USER_CHARS or any(ord(c) < 32 for c in user):
+        # Shown in the title bar and the Settings: no control or format characters (U+202E reverses the text
+        # after it), and valid Unicode (a lone surrogate could be loaded, then not saved).
+        if not user or len(user) > MAX_USER_CHARS or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in user):
             raise InputError(f"the user name must be 1 to {MAX_USER_CHARS} printable characters, not {self.user!r}")
         if self.port is not None and (isinstance(self.port, bool) or not 1 <= self.port <= 65535):
             raise InputError(f"the port must be between 1 and 65535, not {self.port!r}")

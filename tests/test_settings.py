@@ -37,6 +37,7 @@ def test_settings_default_round_trip_and_keep_unknown_keys(tmp_path: Path) -> No
     ["{not json", "[1, 2]", '{"port": "24519"}', '{"port": 70000}', '{"user": ""}', '{"language": "fr"}',
      '{"write_xattr": "yes"}', '{"port": true}', '{"min_score": "0.1"}', '{"min_score": 2}',
      '{"min_score": true}', '{"min_score": NaN}', "\xff\xfe", "[" * 100_000 + "]" * 100_000,
+     '{"user": "a\\ud800b"}', '{"user": "evil\\u202eexe"}', '{"user": "a\\u0085b"}',
      '{"port": ' + "9" * 5_000 + "}"],
 )  # fmt: skip
 def test_a_bad_settings_file_gives_the_defaults_says_why_and_stays(tmp_path: Path, text: str) -> None:
