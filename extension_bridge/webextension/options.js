@@ -65,6 +65,24 @@ async function refresh() {
 }
 
 async function pair() {
+  // One request at a time: a second one would show its code while the app asks about the first, and both
+  // could be approved (a second token, orphaned).
+  $("pair").disabled = true;
+  try {
+    await pairOnce();
+  } finally {
+    $("pair").disabled = false;
+  }
+}
+
+/** What to tell the user when a pairing request fails: the status's message (in the user's language). */
+function pairingError(error) {
+  if (error.code === "pairing_closed") return t("statusUnpaired");
+  return t(MESSAGES[error.status] || "statusProblem", [error.code, error.message].filter(Boolean).join(": "));
+}
+
+async function pairOnce() {
+  const { token: previous } = await settings();
   const bridge = await client();
   $("pairing").textContent = "";
   $("code").textContent = "";
@@ -72,7 +90,7 @@ async function pair() {
   try {
     started = await bridge.pair(navigator.userAgent.includes("Firefox") ? "Firefox" : "Chrome");
   } catch (error) {
-    $("pairing").textContent = error.code === "pairing_closed" ? t("statusUnpaired") : String(error.message);
+    $("pairing").textContent = pairingError(error);
     return;
   }
   $("pairing").textContent = t("pairCode", started.code);
@@ -84,10 +102,15 @@ async function pair() {
     try {
       answer = await bridge.pollPair(started.request);
     } catch {
-      break;
+      break; // expired, collected, or the app went away: said below
     }
     if (answer.status === "approved") {
       await chrome.storage.local.set({ token: answer.token });
+      if (previous) {
+        // The old token would stay valid in the app, unused: give it back (the app may no longer know it).
+        const old = createBridge({ ...(await settings()), token: previous, fetch: (...args) => fetch(...args) });
+        await old.unpair().catch(() => {});
+      }
       $("pairing").textContent = t("pairDone");
       $("code").textContent = "";
       return refresh();
@@ -98,6 +121,9 @@ async function pair() {
       return;
     }
   }
+  $("pairing").textContent = t("pairExpired");
+  $("code").textContent = "";
+  return refresh();
 }
 
 async function report() {

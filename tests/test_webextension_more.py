@@ -1,9 +1,11 @@
-"""The chips from the keyboard and for screen readers, in real Chromium with the real extension and bridge: a chip
-is two buttons (the tag accepts, its × dismisses), each with its own name and keys, and the focus stays in the
-bar when the chips are drawn again."""
+"""The chips from the keyboard and for screen readers, and pairing again, in real Chromium with the real extension
+and bridge: a chip is two buttons (the tag accepts, its × dismisses), each with its own name and keys, and the
+focus stays in the bar when the chips are drawn again; the options page pairs one request at a time."""
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from tests.test_webextension import (  # noqa: F401  (``browser`` and ``paired`` are fixtures)
@@ -87,3 +89,53 @@ def test_a_title_over_the_bridges_limit_still_gets_chips(
     page.click("#wmd-input")
     page.keyboard.type("I have two dicts and want one dict with the keys of both.", delay=5)
     page.wait_for_selector(CHIP, timeout=10_000)
+
+
+@needs_chromium
+def test_pairing_again_asks_once_and_gives_the_old_token_back(browser: Browser, bridge: Any) -> None:  # noqa: F811
+    """Pair is disabled while a request waits (two requests showed one code while the app asked about the
+    other, and both could be approved); the token it replaces is revoked, not left valid and unused."""
+    from playwright.sync_api import expect
+
+    _, old = bridge.tokens.create(browser.origin, name="before", user="pairing-again")
+    browser.configure(bridgeUrl=bridge.url, token=old)
+    page = browser.context.new_page()
+    page.goto(f"{browser.origin}/options.html")
+    page.wait_for_selector('#status[data-status="ready"]')
+    bridge.pairing.open_window()
+    try:
+        page.click("#pair")
+        expect(page.locator("#code")).to_have_text(re.compile(r"^\d{6}$"))
+        assert page.locator("#pair").is_disabled()
+        page.locator("#pair").click(force=True)  # a second press does nothing
+        (waiting,) = bridge.pairing.pending()
+        assert waiting.code == page.text_content("#code")
+        bridge.pairing.approve(waiting.id)
+        expect(page.locator("#pairing")).to_have_text("Paired.", timeout=10_000)
+    finally:
+        bridge.pairing.close_window()
+    new = browser.worker.evaluate("() => chrome.storage.local.get('token').then(s => s.token)")
+    assert new != old and bridge.tokens.verify(new) is not None
+    page.wait_for_function("() => !document.querySelector('#pair').disabled")
+    deadline = time.monotonic() + 10
+    while bridge.tokens.verify(old) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bridge.tokens.verify(old) is None  # given back
+
+
+@needs_chromium
+def test_a_pairing_request_the_app_dropped_says_so(browser: Browser, bridge: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    browser.configure(bridgeUrl=bridge.url, token="")
+    page = browser.context.new_page()
+    page.goto(f"{browser.origin}/options.html")
+    page.wait_for_selector('#status[data-status="unpaired"]')
+    bridge.pairing.open_window()
+    try:
+        page.click("#pair")
+        expect(page.locator("#code")).to_have_text(re.compile(r"^\d{6}$"))
+    finally:
+        bridge.pairing.close_window()  # the user closed the pairing dialog: the request is dropped
+    expect(page.locator("#pairing")).to_have_text(re.compile("expired, or tagrec stopped"), timeout=10_000)
+    assert page.text_content("#code") == "" and not page.locator("#pair").is_disabled()
