@@ -139,3 +139,22 @@ def test_a_pairing_request_the_app_dropped_says_so(browser: Browser, bridge: Any
         bridge.pairing.close_window()  # the user closed the pairing dialog: the request is dropped
     expect(page.locator("#pairing")).to_have_text(re.compile("expired, or tagrec stopped"), timeout=10_000)
     assert page.text_content("#code") == "" and not page.locator("#pair").is_disabled()
+
+
+@needs_chromium
+def test_the_options_page_refuses_an_address_that_is_not_tagrecs(browser: Browser, bridge: Any) -> None:  # noqa: F811
+    """It saved any text: "garbage" resolved against the extension's own origin and read as "not running"."""
+    browser.configure(bridgeUrl=bridge.url, token="")
+    page = browser.context.new_page()
+    page.goto(f"{browser.origin}/options.html")
+    page.wait_for_selector('#status[data-status="unpaired"]')
+    assert page.evaluate("() => document.documentElement.lang") == "en-US"
+    for typed in ("garbage", "127.0.0.1:24612", "http://127.0.0.1:24612/v1"):
+        page.fill("#url", typed)
+        page.click("#save")
+        assert "Not a tagrec address" in page.text_content("#urlError"), typed
+    assert browser.worker.evaluate("() => chrome.storage.local.get('bridgeUrl').then(s => s.bridgeUrl)") == bridge.url
+    page.fill("#url", f" {bridge.url}/ ")
+    page.click("#save")
+    page.wait_for_function("() => document.querySelector('#urlError').textContent === ''")
+    assert page.input_value("#url") == bridge.url

@@ -2,7 +2,7 @@
 // address, pairing (the same code is shown here and in the app; the user approves in the app), and a debug
 // report without secrets.
 
-import { createBridge, DEFAULT_URL, helloStatus, MIN_SCORES, minScoreOf, STATUS } from "./lib/bridge.js";
+import { bridgeUrlOf, createBridge, DEFAULT_URL, helloStatus, MIN_SCORES, minScoreOf, STATUS } from "./lib/bridge.js";
 
 const $ = (id) => document.getElementById(id);
 const t = (key, ...args) => chrome.i18n.getMessage(key, args) || key;
@@ -158,11 +158,16 @@ async function minScoreChoices() {
   select.addEventListener("change", () => chrome.storage.local.set({ minScore: Number(select.value) }));
 }
 
+document.documentElement.lang = chrome.i18n.getUILanguage(); // screen readers read the texts in their language
 for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
 settings().then(({ url }) => { $("url").value = url; });
 minScoreChoices();
 $("save").addEventListener("click", async () => {
-  await chrome.storage.local.set({ bridgeUrl: $("url").value.trim() || DEFAULT_URL });
+  const url = $("url").value.trim() ? bridgeUrlOf($("url").value) : DEFAULT_URL;
+  $("urlError").textContent = url ? "" : t("urlInvalid");
+  if (!url) return; // the address in use stays as it was
+  $("url").value = url;
+  await chrome.storage.local.set({ bridgeUrl: url });
   refresh();
 });
 $("pair").addEventListener("click", pair);

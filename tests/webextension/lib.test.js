@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  bridgeUrlOf,
   createBridge,
   DEFAULT_MIN_SCORE,
   helloStatus,
@@ -264,4 +265,13 @@ test("a busy app keeps the feedback for later; what the app took is not sent twi
   assert.deepEqual(seen, [1, 1, 1, 2]);
   assert.equal(await outbox.flush(), 0);
   assert.deepEqual(seen, [1, 1, 1, 2]);
+});
+
+test("a bridge address is http://127.0.0.1 or localhost with a port and nothing after it", () => {
+  assert.equal(bridgeUrlOf(" http://127.0.0.1:24612/ "), "http://127.0.0.1:24612");
+  assert.equal(bridgeUrlOf("http://localhost:24519"), "http://localhost:24519");
+  for (const bad of ["garbage", "127.0.0.1:24612", "not a url at all", "https://127.0.0.1:24612",
+                     "http://127.0.0.1:24612/v1", "http://example.com:24519", "http://127.0.0.1:1?x=1", ""]) {
+    assert.equal(bridgeUrlOf(bad), null, bad);
+  }
 });

@@ -8,6 +8,23 @@ export const DEFAULT_URL = "http://127.0.0.1:24519";
 export const DEFAULT_MIN_SCORE = 0.02;
 export const MIN_SCORES = Object.freeze([0, 0.02, 0.05, 0.1, 0.2, 0.5]); // the options page's choices
 
+/**
+ * `text` as a bridge address: `http://127.0.0.1:<port>` (or `localhost`), nothing after the port; the normal
+ * form, or null. (An address saved as typed, say "garbage" or one without `http://`, resolved against the
+ * extension's own origin and read as "tagrec is not running".)
+ */
+export function bridgeUrlOf(text) {
+  let url;
+  try {
+    url = new URL(String(text).trim());
+  } catch {
+    return null;
+  }
+  const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+  const bare = (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash && !url.username;
+  return url.protocol === "http:" && local && bare ? `http://${url.host}` : null;
+}
+
 /** The stored `minScore` if it is a score, else the default. */
 export function minScoreOf(stored) {
   return typeof stored === "number" && stored >= 0 && stored <= 1 ? stored : DEFAULT_MIN_SCORE;
