@@ -45,14 +45,22 @@ profile_app = typer.Typer(
 
 
 def open_profile(home: Path | None, *, create: bool = True) -> Any:
-    """The home's profile (``None`` when ``create`` is false and there is none); a damaged or newer one is
-    moved aside with a warning and a fresh one starts."""
+    """The home's profile. With ``create`` (commands that write), a damaged or newer one is moved aside with a
+    warning and a fresh one starts. Without it (``suggest``, ``predict``: they only read), ``None`` when there
+    is none, and when it cannot be used, with a warning: such a command never creates or moves a profile."""
+    from tagrec_core.errors import ProfileError
     from tagrec_core.home import profile_path
     from tagrec_core.profile import Profile
 
     path = profile_path(home)
-    if not create and not path.exists():
-        return None
+    if not create:
+        if not path.exists():
+            return None
+        try:
+            return Profile.open(path, recover=False)
+        except ProfileError as error:
+            typer.echo(f"warning: {error}; suggesting without it", err=True)
+            return None
     profile = Profile.open(path, recover=True)
     if profile.recovered:
         typer.echo(f"warning: {profile.recovered}", err=True)

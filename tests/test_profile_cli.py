@@ -668,3 +668,15 @@ def test_sigkill_during_a_feedback_burst_loses_no_acknowledged_event(outcomes: O
     assert time.monotonic() - started < 30
     for ack in acks:
         assert stored.get(ack["id"]) == result["items"][ack["line"] - 1], ack
+
+
+def test_suggest_with_a_damaged_profile_warns_and_leaves_it_where_it_is(tmp_path: Path) -> None:
+    """``suggest`` and ``predict`` only read: they never create a profile, nor move a damaged one aside (that
+    is for a command that writes), and they still suggest."""
+    damaged = tmp_path / "profile.sqlite"
+    damaged.write_bytes(b"not a database, but maybe the user's only copy")
+    r = run(["suggest", "--domain", "stackoverflow", "--home", str(tmp_path), "How to merge two pandas dataframes"])
+    assert r.code == 0 and "pandas" in r.stdout, r.output
+    assert "warning: the profile is damaged" in r.stderr and "suggesting without it" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile.sqlite"]
+    assert damaged.read_bytes() == b"not a database, but maybe the user's only copy"
