@@ -48,6 +48,8 @@ _BINARY_SAMPLE_CHARS = 8192
 # argument that is not UTF-8 into one (surrogateescape). No UTF-8 text holds them; the tokenizer and SQLite
 # cannot encode them.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+MAX_LISTED_TAG_CHARS = 100  # as the profile's tags (tagrec_core.profile.feedback.MAX_TAG_CHARS)
+_COUNT_AFTER_SEPARATOR = re.compile(r"[,;]\s*\d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +189,30 @@ def read_tag_list(path: str | Path) -> dict[str, int]:
         tag = columns[0].strip()
         if not tag:
             raise DataError("The tag is empty.", str(path), number)
+        _check_listed_tag(tag, len(columns), path, number)
         count = _parse_count(columns[1] if len(columns) == 2 else "1", path, number)
         tags[tag] = tags.get(tag, 0) + count
     if not tags:
         raise DataError(f"There are no tags in {path.name} (the file is empty).", str(path))
     return tags
+
+
+def _check_listed_tag(tag: str, columns: int, path: Path, number: int) -> None:
+    """Refuse a tag no tag list holds: one of more than ``MAX_LISTED_TAG_CHARS`` characters or with control
+    characters, or, alone on its line, one that ends in a count after a comma or semicolon (a
+    comma-separated list read as tab-separated would make every line one tag, ``baking,10``)."""
+    if len(tag) > MAX_LISTED_TAG_CHARS:
+        raise DataError(
+            f"The tag is {len(tag):,} characters long; a tag has at most {MAX_LISTED_TAG_CHARS}.", str(path), number
+        )
+    if _CONTROL_RE.search(tag) or "\x00" in tag:
+        raise DataError("The tag contains control characters.", str(path), number)
+    if columns == 1 and _COUNT_AFTER_SEPARATOR.search(tag):
+        raise DataError(
+            f"{tag[:60]!r} looks like a tag and its count; the list is tab-separated: 'tag<TAB>count'.",
+            str(path),
+            number,
+        )
 
 
 def _parse_count(text: str, path: Path, number: int) -> int:

@@ -314,6 +314,8 @@ def test_read_tag_list_without_header(tmp_path: Path) -> None:
     path = tmp_path / "tags.tsv"
     path.write_bytes(b"\xef\xbb\xbfpython\t10\r\njava\t2\r\n")
     assert list(read_tag_list(path).items()) == [("python", 10), ("java", 2)]
+    path.write_text("python 3\nwindows-10\t7\n", encoding="utf-8")  # a tag may end in a number
+    assert read_tag_list(path) == {"python 3": 1, "windows-10": 7}
 
 
 @pytest.mark.parametrize(
@@ -323,6 +325,10 @@ def test_read_tag_list_without_header(tmp_path: Path) -> None:
         ("python\t-3\n", 1, "not a whole number"),
         ("a\t1\nb\t2\t3\n", 2, "3 tab-separated columns"),
         ("a\t1\n\t5\n", 2, "tag is empty"),
+        ("baking,10\nsous-vide,3\n", 1, "looks like a tag and its count"),  # a comma-separated list
+        ("a\t1\nbread; 4\n", 2, "'tag<TAB>count'"),
+        ("a\t1\n" + "x" * 101 + "\t1\n", 2, "101 characters long"),
+        ("a\x07b\t1\n", 1, "control characters"),
     ],
 )
 def test_read_tag_list_errors(tmp_path: Path, content: str, line: int, words: str) -> None:
