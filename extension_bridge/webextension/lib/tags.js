@@ -1,18 +1,21 @@
 // Tag rules of the sites, pure functions (node tests run them table by table).
 
 export const STACKOVERFLOW_MAX_TAGS = 5;
-const SO_TAG_CHARS = /[^a-z0-9+#.-]/g;
+const SO_TAG_CHARS = /[^a-z0-9+#.-]/; // what a Stack Overflow tag may not hold
 
-/** A tag as Stack Overflow writes it: lowercase, spaces and underscores as hyphens, at most 35 characters. */
+/**
+ * A tag as Stack Overflow writes it (lowercase, spaces and underscores as hyphens), or "" when it cannot be
+ * one: a character Stack Overflow does not allow, or more than 35 characters. Such a suggestion is left out,
+ * not reshaped: `<img src=x onerror=alert(1)>` became the new tag `img-srcx-onerroralert1`.
+ */
 export function stackOverflowTag(tag) {
-  return String(tag)
+  const written = String(tag)
     .trim()
     .toLowerCase()
     .replace(/[\s_]+/g, "-")
-    .replace(SO_TAG_CHARS, "")
     .replace(/-+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 35);
+    .replace(/^-|-$/g, "");
+  return SO_TAG_CHARS.test(written) || written.length > 35 ? "" : written;
 }
 
 /** The suggestions worth showing on Stack Overflow: valid, not chosen yet, and only while a tag may be added. */
