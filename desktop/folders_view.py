@@ -44,7 +44,7 @@ from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, ModelFileError, TagrecError
 from tagrec_core.file_tags import FileTagsError, SavedCopies, move_sidecar, restore_copies, save_copies, sync
-from tagrec_core.folders import FolderIndex, RemovedFolder, changed, index_files, stale_files
+from tagrec_core.folders import FolderIndex, RemovedFolder, changed, index_files, is_there, stale_files
 from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.service import Service
 from tagrec_core.suggestion import DEFAULT_MIN_SCORE, Suggestion, at_least
@@ -196,7 +196,7 @@ class FolderView(QWidget):
     def _check(self, folder: str) -> bool:
         """Whether ``folder`` is there, and then watched. A missing one joins ``missing``, and its watch (if it
         vanished while watched) is dropped: a watch on a vanished folder sees nothing even once it is back."""
-        if Path(folder).is_dir() and self.watcher.watch(folder):
+        if is_there(self.index, folder) and self.watcher.watch(folder):
             self.missing.discard(folder)
             return True
         self.watcher.unwatch(folder)

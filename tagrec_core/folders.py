@@ -40,7 +40,7 @@ from tagrec_core.transactions import immediate
 
 __all__ = [
     "FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "RemovedFolder", "changed", "index_files",
-    "stale_files",
+    "is_there", "stale_files",
 ]  # fmt: skip
 
 FOLDERS_FILE = "folders.sqlite"
@@ -203,6 +203,11 @@ class FolderIndex:
             rows = self._conn.execute("SELECT path, size, mtime FROM files WHERE folder = ?", (folder,)).fetchall()
         return {p: (s, m) for p, s, m in rows}
 
+    def holds_files(self, folder: str) -> bool:
+        """Whether any file of ``folder`` is indexed."""
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM files WHERE folder = ? LIMIT 1", (folder,)).fetchone() is not None
+
     def stat_of(self, path: str) -> tuple[int, float] | None:
         """Size and modification time of the indexed file at ``path`` when it was indexed, or ``None``."""
         if not is_unicode(path):  # a name that is not UTF-8 was never indexed (and SQLite cannot take it)
@@ -294,7 +299,7 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
 
     ``InputError`` when ``folder`` is missing, before or after the walk: an unplugged drive or an unmounted share
     must not make every file it holds look gone (``os.walk`` says nothing when its folder disappears)."""
-    _require_folder(folder)
+    _require_folder(index, folder)
     known = index.known(folder)
     todo: list[Path] = []
     seen: set[str] = set()
@@ -306,7 +311,7 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
             continue
         if known.get(str(path)) != (stat.st_size, stat.st_mtime):
             todo.append(path)
-    _require_folder(folder)
+    _require_folder(index, folder)
     return todo, [p for p in known if p not in seen]
 
 
@@ -328,8 +333,23 @@ def changed(index: FolderIndex, paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _require_folder(folder: str) -> None:
-    if not os.path.isdir(folder):
+def is_there(index: FolderIndex, folder: str) -> bool:
+    """Whether ``folder`` is there to scan: it exists, and it is not empty while the index holds files of it. An
+    empty folder where files were is a drive not mounted (its mount point stays behind), far likelier than every
+    file deleted at once; taken for gone, its files would lose their suggestions. Removing the folder from the
+    organizer forgets them, if they really are gone."""
+    try:
+        if not os.path.isdir(folder):
+            return False
+        with os.scandir(folder) as entries:
+            empty = next(entries, None) is None
+    except OSError:  # unreadable: not there to scan either
+        return False
+    return not empty or not index.holds_files(folder)
+
+
+def _require_folder(index: FolderIndex, folder: str) -> None:
+    if not is_there(index, folder):
         raise InputError(f"{folder} is missing: reconnect the drive, or remove the folder from the organizer")
 
 

@@ -196,6 +196,28 @@ def test_a_missing_folder_is_not_scanned_and_its_files_stay_indexed(setup: Any) 
     assert len(index.summaries()) == 3 and index.folders() == [folder]
 
 
+def test_an_empty_folder_where_files_were_is_an_unmounted_drive_not_a_deletion(setup: Any) -> None:
+    """A drive unmounted under /mnt/x leaves its empty mount point behind: a scan then found every file gone and
+    forgot their suggestions. An empty folder whose files are indexed is missing; a new empty folder is not."""
+    from tagrec_core.folders import is_there
+
+    index, service, docs = setup
+    _files(docs, 3)
+    folder = index.add_folder(docs)
+    index_files(index, service, folder, stale_files(index, folder)[0])
+    for path in list(docs.iterdir()):
+        path.unlink()  # the mount point, emptied
+    assert not is_there(index, folder)
+    with pytest.raises(InputError, match="missing"):
+        stale_files(index, folder)
+    assert len(index.summaries()) == 3
+    (docs / "back.md").write_text("pandas merge", encoding="utf-8")  # mounted again (or a file added)
+    assert is_there(index, folder) and len(stale_files(index, folder)[1]) == 3
+    empty = docs.parent / "empty"
+    empty.mkdir()
+    assert is_there(index, index.add_folder(empty))  # nothing indexed there yet: an empty folder is a folder
+
+
 def test_removing_a_folder_forgets_its_files_and_restoring_brings_them_back(setup: Any) -> None:
     index, service, docs = setup
     _files(docs, 3)
