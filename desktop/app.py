@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -201,10 +202,30 @@ def _autostart_is_on(autostart: ModuleType) -> bool:
 
 
 def has_display() -> bool:
-    """Whether Qt can show a window here (an X or Wayland display, or a platform plugin chosen explicitly)."""
+    """Whether Qt can show a window here: a Wayland or X display that answers, or a platform plugin chosen
+    explicitly. A ``DISPLAY`` that nothing serves (a stale one over ssh, in a container) made Qt abort."""
     if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
         return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    wayland = os.environ.get("WAYLAND_DISPLAY", "")
+    if wayland and Path(os.environ.get("XDG_RUNTIME_DIR", "/run/user"), wayland).exists():
+        return True
+    return _x_display_answers(os.environ.get("DISPLAY", ""))
+
+
+def _x_display_answers(display: str) -> bool:
+    """Whether an X server listens for ``display`` (``:0``, ``unix:0``, ``host:10.0``): its socket file, or its TCP
+    port 6000 + number."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isascii() or not number.isdigit():
+        return False
+    if host in ("", "unix"):
+        return Path(f"/tmp/.X11-unix/X{number}").exists()
+    try:
+        with socket.create_connection((host, 6000 + int(number)), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -275,7 +296,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             "tagrec-desktop needs a display, and there is none here.\n"
             "  - the browser bridge alone: tagrec serve\n"
-            '  - suggestions on the command line: tagrec suggest "your text"',
+            '  - suggestions on the command line: tagrec suggest "your text"\n'
+            "  (from a source checkout, these are .venv/bin/tagrec)",
             file=sys.stderr,
         )
         sys.exit(2)

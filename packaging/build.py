@@ -104,7 +104,7 @@ def pack_extension(out: Path) -> list[Path]:
         capture_output=True,
         text=True,
     )
-    zips = [Path(line) for line in done.stdout.split()]
+    zips = [Path(line) for line in done.stdout.splitlines() if line.strip()]  # a path may hold spaces
     for path in zips:
         print(f"   {path.relative_to(out.parent) if out.parent in path.parents else path}")
     return zips

@@ -39,4 +39,4 @@ done
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$apps" || true
 echo "tagrec $("$dest/tagrec" --version | cut -d' ' -f2) installed in $dest"
 echo "  commands: $prefix/bin/tagrec, $prefix/bin/tagrec-desktop (is $prefix/bin on your PATH?)"
-echo "  browser extension: $dest/extension/ (see docs/extension.md)"
+echo "  browser extension: $dest/extension/ (how to load it: docs/extension.md in tagrec's source)"

@@ -142,6 +142,31 @@ def test_without_a_display_it_says_what_to_use_instead() -> None:
     assert "needs a display" in done.stderr and "tagrec serve" in done.stderr
 
 
+def test_a_display_counts_only_when_something_serves_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stale DISPLAY (ssh, a container) made Qt abort with exit 134; it is no display, so run.sh shows the
+    command line instead and the app says what to use."""
+    from desktop.app import has_display
+
+    for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not has_display()
+    monkeypatch.setenv("DISPLAY", ":987")  # no /tmp/.X11-unix/X987
+    assert not has_display()
+    with socket.socket() as x_server:  # a TCP display answers on port 6000 + its number
+        x_server.bind(("127.0.0.1", 0))
+        x_server.listen(1)
+        port = x_server.getsockname()[1]
+        if port > 6000:
+            monkeypatch.setenv("DISPLAY", f"127.0.0.1:{port - 6000}.0")
+            assert has_display()
+    if port > 6000:
+        assert not has_display()  # closed now
+    monkeypatch.setenv("DISPLAY", "garbage")
+    assert not has_display()
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # chosen explicitly: Qt needs no display
+    assert has_display()
+
+
 def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
     """Logging out sends SIGTERM: the app quits its loop and closes the bridge and the profile (its write-ahead
     log folded into the database), exit 0, instead of dying with them open."""
