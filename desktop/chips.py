@@ -22,13 +22,17 @@ class ChipBar(QWidget):
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._empty = QLabel(self.tr("No suggestions yet: write a title or a few words."))
+        self._empty = QLabel()
         self._empty.setEnabled(False)
         self._layout.addWidget(self._empty)
         self._layout.addStretch(1)
         self.chips: list[QToolButton] = []
 
-    def show_suggestions(self, suggestions: Sequence[Suggestion]) -> None:
+    def show_suggestions(self, suggestions: Sequence[Suggestion], empty: str | None = None) -> None:
+        """Show these chips, or ``empty`` (by default: write something) when there are none. When a chip had the
+        focus (it was just accepted or rejected from the keyboard), the chip now in its place gets it."""
+        focused = next((n for n, chip in enumerate(self.chips) if chip.hasFocus()), -1)
+        self._empty.setText(empty or self.tr("No suggestions yet: write a title or a few words."))
         for chip in self.chips:
             self._layout.removeWidget(chip)
             chip.deleteLater()
@@ -46,6 +50,10 @@ class ChipBar(QWidget):
             chip.installEventFilter(self)
             self._layout.insertWidget(1 + position, chip)
             self.chips.append(chip)
+        if focused >= 0 and self.chips:
+            target = self.chips[min(focused, len(self.chips) - 1)]
+            target.show()  # a new child is shown only once the loop runs, and a hidden widget takes no focus
+            target.setFocus()
 
     def tags(self) -> list[str]:
         return [chip.property("tag") for chip in self.chips]

@@ -8,6 +8,7 @@ worker, so typing never waits for the model or the disk. Only the answer to the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -27,13 +28,16 @@ from PySide6.QtWidgets import (
 from desktop.chips import ChipBar
 from desktop.relay import Relay
 from tagrec_core.errors import TagrecError
-from tagrec_core.profile.feedback import DEFAULT_USER
+from tagrec_core.profile.feedback import DEFAULT_USER, MAX_BODY_CHARS, MAX_TITLE_CHARS
 from tagrec_core.service import ModelLoading, Service, SuggestRequest
 from tagrec_core.suggestion import DEFAULT_MIN_SCORE
 
 DEBOUNCE_MS = 150
 RETRY_MS = 500  # while the model loads
 LIMIT = 8
+# The draft's text as suggestions see it: the ranker reads the first 20,000 characters anyway, and a 5 MB paste
+# would be refused whole (over the 1 MB limit of a request) and leave the last chips up.
+SUGGEST_CHARS = 20_000
 SITES = ("stackoverflow", "weibo", "files")
 
 
@@ -111,8 +115,8 @@ class DraftingPane(QWidget):
     def refresh(self) -> None:
         """Ask for suggestions for the draft as it is now (normally after a typing pause)."""
         request = SuggestRequest(
-            title=self.title.text(),
-            body=self.body.toPlainText(),
+            title=_text(self.title.text(), MAX_TITLE_CHARS),
+            body=_text(self.body.toPlainText(), SUGGEST_CHARS),
             tags=tuple(self.chosen),
             site=self.current_site(),
             limit=LIMIT,
@@ -129,6 +133,7 @@ class DraftingPane(QWidget):
             return
         except TagrecError as error:
             self.status.setText(str(error))
+            self.chips.show_suggestions([], self.tr("No suggestions for this text."))  # not the last text's
             return
         self.relay.watch(future, lambda found, error: self._answered(generation, found, error))
 
@@ -137,11 +142,18 @@ class DraftingPane(QWidget):
             return  # an older draft's answer
         if error is not None:
             self.status.setText(str(error))
+            self.chips.show_suggestions([], self.tr("No suggestions for this text."))  # not the last text's
             return
         self.status.setText("")
         visible = [s for s in found if s.tag not in self._rejected][:5]
         self._shown.update(s.tag for s in visible)
-        self.chips.show_suggestions(visible)
+        written = self.title.text().strip() or self.body.toPlainText().strip()
+        empty = (
+            self.tr("No suggestion scored {score:.0%} or more (see Settings).").format(score=self.min_score)
+            if written and self.min_score > 0
+            else None
+        )
+        self.chips.show_suggestions(visible, empty)
 
     def current_site(self) -> str:
         return str(self.site.currentData())
@@ -152,8 +164,14 @@ class DraftingPane(QWidget):
         if tag not in self.chosen:
             self.chosen.append(tag)
         self._show_chosen()
-        self._feedback(accepted=[tag])
+        self._feedback(accepted=[tag], undo=lambda: self._unchoose(tag))
         self.refresh()
+
+    def _unchoose(self, tag: str) -> None:
+        """Take back a tag whose acceptance could not be saved: it must not look chosen."""
+        if tag in self.chosen:
+            self.chosen.remove(tag)
+            self._show_chosen()
 
     def reject(self, tag: str) -> None:
         self._rejected.add(tag)
@@ -177,17 +195,27 @@ class DraftingPane(QWidget):
         text = site_format(self.current_site(), self.chosen)
         self.chosen_label.setText(text or self.tr("No tags chosen yet."))
 
-    def _feedback(self, **lists: list[str]) -> None:
+    def _feedback(self, undo: Callable[[], None] | None = None, **lists: list[str]) -> None:
+        """Save an event of this draft; ``undo`` runs if it cannot be saved. The profile keeps a draft's text up
+        to its limits: a longer one is cut to them rather than losing the event."""
         event = {
             "site": self.current_site(),
             "item": self._item,
-            "title": self.title.text(),
-            "body": self.body.toPlainText(),
+            "title": _text(self.title.text(), MAX_TITLE_CHARS),
+            "body": _text(self.body.toPlainText(), MAX_BODY_CHARS),
             "shown": sorted(self._shown),
             **lists,
         }
-        self.relay.run(lambda: self.service.feedback(event, user=self.user), self._fed_back)
+        self.relay.run(lambda: self.service.feedback(event, user=self.user), lambda _id, e: self._fed_back(e, undo))
 
-    def _fed_back(self, _id: Any, error: BaseException | None) -> None:
+    def _fed_back(self, error: BaseException | None, undo: Callable[[], None] | None) -> None:
         if error is not None:
             self.status.setText(self.tr("Could not save the feedback: {error}").format(error=error))
+            if undo is not None:
+                undo()
+
+
+def _text(text: str, limit: int) -> str:
+    """``text`` as a request or an event can take it: at most ``limit`` characters, without NUL characters
+    (pasted binary), which the checks refuse as "not text"."""
+    return text.replace("\x00", "")[:limit]

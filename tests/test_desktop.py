@@ -62,6 +62,35 @@ def test_typing_shows_chips_with_reasons_and_a_click_accepts(desktop: Desktop, q
     qtbot.waitUntil(lambda: "python" not in desktop.drafting.chips.tags(), timeout=10_000)
 
 
+def test_a_huge_pasted_draft_still_gets_chips_and_accepting_one_is_saved(desktop: Desktop, qtbot: Any) -> None:
+    """A 5 MB paste (with a NUL in it) was refused whole: the last text's chips stayed up, and accepting one
+    showed it chosen though the feedback could not be saved (body over the profile's 200,000 characters)."""
+    qtbot.keyClicks(desktop.drafting.title, DRAFT)
+    _suggested(desktop, qtbot, "python")
+    desktop.drafting.body.setPlainText("merge two dicts in python\x00 " * 200_000)
+    chip = _suggested(desktop, qtbot, "python")
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    ((accepted, _, _),) = _events(desktop, qtbot, 1)
+    assert accepted == '["python"]' and desktop.drafting.chosen == ["python"]
+    (body,) = desktop.profile.reader().execute("SELECT body FROM items").fetchone()
+    assert 0 < len(body) <= 200_000 and "\x00" not in body
+
+
+def test_chips_keep_the_keyboard_focus_and_say_why_none_pass_the_lowest_score(desktop: Desktop, qtbot: Any) -> None:
+    qtbot.keyClicks(desktop.drafting.title, DRAFT)
+    first = _suggested(desktop, qtbot, "python")
+    desktop.window.show()
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus, timeout=5_000)
+    qtbot.keyClick(first, Qt.Key.Key_Delete)  # reject from the keyboard
+    qtbot.waitUntil(lambda: "python" not in desktop.drafting.chips.tags(), timeout=10_000)
+    assert any(chip.hasFocus() for chip in desktop.drafting.chips.chips)  # not lost with the rebuilt row
+    desktop.drafting.min_score = 1.0
+    desktop.drafting.refresh()
+    qtbot.waitUntil(lambda: not desktop.drafting.chips.chips, timeout=10_000)
+    assert "100%" in desktop.drafting.chips._empty.text()  # not "write a title": the user did
+
+
 def test_right_click_rejects_and_the_chip_goes_away(desktop: Desktop, qtbot: Any) -> None:
     qtbot.keyClicks(desktop.drafting.title, DRAFT)
     qtbot.waitUntil(lambda: bool(desktop.drafting.chips.tags()), timeout=10_000)

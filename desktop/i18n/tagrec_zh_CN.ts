@@ -57,12 +57,12 @@
 <context>
     <name>ChipBar</name>
     <message>
-        <location filename="../chips.py" line="25"/>
+        <location filename="../chips.py" line="35"/>
         <source>No suggestions yet: write a title or a few words.</source>
         <translation>还没有建议：写一个标题或几个词。</translation>
     </message>
     <message>
-        <location filename="../chips.py" line="41"/>
+        <location filename="../chips.py" line="45"/>
         <source>{source} · {score:.0%} — {reason}</source>
         <translation>{source} · {score:.0%} — {reason}</translation>
     </message>
@@ -70,17 +70,17 @@
 <context>
     <name>Desktop</name>
     <message>
-        <location filename="../app.py" line="152"/>
+        <location filename="../app.py" line="153"/>
         <source>The language changes when tagrec starts again.</source>
         <translation>语言将在 tagrec 下次启动时更改。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="257"/>
+        <location filename="../app.py" line="278"/>
         <source>Another tagrec is already running on port {port} and serves the browsers; quit it, or choose another port in Settings (and the same port in the extension&apos;s options).</source>
         <translation>另一个 tagrec 已在端口 {port} 上运行并为浏览器提供服务；请退出它，或在“设置”中选择另一个端口（并在扩展的选项中设置相同的端口）。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="263"/>
+        <location filename="../app.py" line="284"/>
         <source>Port {port} is used by another program, so the browser bridge is off. Choose another port in Settings and set the same port in the extension&apos;s options.</source>
         <translation>端口 {port} 被其他程序占用，浏览器桥接已关闭。请在“设置”中选择另一个端口，并在扩展的选项中设置相同的端口。</translation>
     </message>
@@ -88,58 +88,69 @@
 <context>
     <name>DraftingPane</name>
     <message>
-        <location filename="../drafting.py" line="65"/>
+        <location filename="../drafting.py" line="69"/>
         <source>Stack Overflow</source>
         <translation>Stack Overflow</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="65"/>
+        <location filename="../drafting.py" line="69"/>
         <source>Weibo</source>
         <translation>微博</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="65"/>
+        <location filename="../drafting.py" line="69"/>
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="69"/>
-        <location filename="../drafting.py" line="81"/>
+        <location filename="../drafting.py" line="73"/>
+        <location filename="../drafting.py" line="85"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="71"/>
+        <location filename="../drafting.py" line="75"/>
         <source>Write here; tags follow as you type.</source>
         <translation>在这里写作，标签会随着输入出现。</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="76"/>
+        <location filename="../drafting.py" line="80"/>
         <source>Copy tags</source>
         <translation>复制标签</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="77"/>
+        <location filename="../drafting.py" line="81"/>
         <source>New draft</source>
         <translation>新草稿</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="80"/>
+        <location filename="../drafting.py" line="84"/>
         <source>Site</source>
         <translation>网站</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="127"/>
+        <location filename="../drafting.py" line="131"/>
         <source>Loading the model…</source>
         <translation>正在加载模型……</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="178"/>
+        <location filename="../drafting.py" line="136"/>
+        <location filename="../drafting.py" line="145"/>
+        <source>No suggestions for this text.</source>
+        <translation>这段文字没有建议。</translation>
+    </message>
+    <message>
+        <location filename="../drafting.py" line="152"/>
+        <source>No suggestion scored {score:.0%} or more (see Settings).</source>
+        <translation>没有得分达到 {score:.0%} 的建议（见“设置”）。</translation>
+    </message>
+    <message>
+        <location filename="../drafting.py" line="196"/>
         <source>No tags chosen yet.</source>
         <translation>还没有选择标签。</translation>
     </message>
     <message>
-        <location filename="../drafting.py" line="193"/>
+        <location filename="../drafting.py" line="213"/>
         <source>Could not save the feedback: {error}</source>
         <translation>无法保存反馈：{error}</translation>
     </message>
@@ -241,52 +252,52 @@ tagrec forgets the tags it suggested for the files in it. The files are not dele
 tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="326"/>
+        <location filename="../folders_view.py" line="334"/>
         <source>Could not move the tags of {count} files: {first}</source>
         <translation>有 {count} 个文件的标签无法随文件移动：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="376"/>
+        <location filename="../folders_view.py" line="384"/>
         <source>Indexing: waiting for the suggestion model to load…</source>
         <translation>索引：正在等待建议模型加载…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="381"/>
+        <location filename="../folders_view.py" line="389"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="393"/>
+        <location filename="../folders_view.py" line="401"/>
         <source>Files cannot be indexed: the suggestion model could not be loaded ({error})</source>
         <translation>无法索引文件：建议模型无法加载（{error}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="398"/>
+        <location filename="../folders_view.py" line="406"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="400"/>
+        <location filename="../folders_view.py" line="408"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="402"/>
+        <location filename="../folders_view.py" line="410"/>
         <source>{count} skipped ({first})</source>
         <translation>跳过 {count} 个（{first}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="476"/>
+        <location filename="../folders_view.py" line="484"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="479"/>
+        <location filename="../folders_view.py" line="487"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="521"/>
+        <location filename="../folders_view.py" line="529"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
