@@ -29,6 +29,7 @@ from tagrec_core.service import Service
 from tagrec_core.version import __version__
 
 REFRESH_MS = 1000
+NAME_CHARS = 40  # of a browser's name in the pairing dialog (it may send 100): the rest is in the tooltip
 
 
 class PairingSignals(QObject):
@@ -93,9 +94,12 @@ class PairingDialog(QDialog):
     def _row(self, request: PairingRequest) -> QWidget:
         row = QWidget()
         row.setProperty("request", request.id)
+        name = request.name if len(request.name) <= NAME_CHARS else request.name[: NAME_CHARS - 1] + "…"
         label = QLabel(self.tr("{name} ({origin}) — code {code}").format(
-            name=request.name, origin=request.origin, code=request.code))  # fmt: skip
+            name=name, origin=request.origin, code=request.code))  # fmt: skip
         label.setTextFormat(Qt.TextFormat.PlainText)  # names come from the browser: never markup
+        label.setWordWrap(True)  # a 100-character name made the dialog 1,700 px wide, its buttons off-screen
+        label.setToolTip(request.name)
         approve = QPushButton(self.tr("Approve"))
         deny = QPushButton(self.tr("Deny"))
         approve.setObjectName("approve")
@@ -155,10 +159,16 @@ class BridgePanel(QWidget):
         self.refresh()
 
     def set_server(self, server: BridgeServer | None, error: str) -> None:
-        """The bridge was restarted (on another port) or could not be: show the new one, or why."""
+        """The bridge was restarted (on another port) or could not be: show the new one, or why. An open pairing
+        dialog belonged to the old one: it is closed, and opened again for the new one."""
+        pairing = self.dialog is not None and self.dialog.isVisible()
+        if pairing:
+            self.dialog.reject()
         self.server, self.error = server, error
         self.pair_button.setEnabled(server is not None)
         self.refresh()
+        if pairing:
+            self.open_pairing()
 
     def refresh(self) -> None:
         if self.server is None:
@@ -174,6 +184,8 @@ class BridgePanel(QWidget):
         if [self.browsers.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.browsers.rowCount())] == [
             t.id for t in tokens
         ]:
+            for row, token in enumerate(tokens):  # the same browsers: only their last use moves on
+                self.browsers.item(row, 2).setText(token.last_used or self.tr("never"))
             return
         self.browsers.setRowCount(len(tokens))
         for row, token in enumerate(tokens):
@@ -192,7 +204,12 @@ class BridgePanel(QWidget):
         self.refresh()
 
     def open_pairing(self) -> None:
+        """Show the pairing dialog; one at a time (closing a second one closed pairing under the first)."""
         if self.server is None:
+            return
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            self.dialog.activateWindow()
             return
         self.dialog = PairingDialog(self.server.pairing, self.signals, self)
         self.dialog.finished.connect(self.refresh)

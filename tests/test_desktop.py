@@ -137,11 +137,35 @@ def test_the_pairing_dialog_approves_a_real_request(desktop: Desktop, qtbot: Any
     assert desktop.bridge_panel.browsers.rowCount() == 1
     assert desktop.bridge_panel.browsers.item(0, 1).text() == EXTENSION
     token = answer["token"]
+    assert desktop.bridge_panel.browsers.item(0, 2).text() == "never"
     assert raw.post("/v1/suggest", {"site": "stackoverflow", "title": DRAFT}, token, headers=headers).status == 200
+    qtbot.waitUntil(lambda: desktop.bridge_panel.browsers.item(0, 2).text() != "never", timeout=5_000)  # refreshed
     qtbot.mouseClick(desktop.bridge_panel.browsers.cellWidget(0, 3), Qt.MouseButton.LeftButton)  # Revoke
     assert raw.post("/v1/suggest", {"site": "stackoverflow", "title": DRAFT}, token, headers=headers).status == 401
     report = desktop.bridge_panel.report()
     assert report["bridge"] == desktop.server.url and token not in str(report)
+
+
+def test_one_pairing_dialog_at_a_time_and_it_follows_the_bridge_to_a_new_port(desktop: Desktop, qtbot: Any) -> None:
+    """Two dialogs: closing one closed pairing under the other. A port change left the dialog on the old server."""
+    panel = desktop.bridge_panel
+    panel.open_pairing()
+    first = panel.dialog
+    panel.open_pairing()
+    assert panel.dialog is first and desktop.server.pairing.is_open
+    raw = Raw(desktop.server.port)
+    long_name = "N" * 100
+    raw.post("/v1/pair", {"name": long_name}, headers={"Origin": EXTENSION})
+    qtbot.waitUntil(lambda: len(first.rows) == 1, timeout=5_000)
+    assert first.sizeHint().width() < 900  # the 100-character name is cut, not a 1,700 px dialog
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    desktop.apply_settings(desktop.settings.with_changes(port=port))
+    assert desktop.server is not None and desktop.server.port == port
+    assert panel.dialog is not first and panel.dialog.isVisible() and desktop.server.pairing.is_open
+    panel.dialog.reject()
+    assert not desktop.server.pairing.is_open
 
 
 def test_a_taken_port_leaves_drafting_working(qtbot: Any, tmp_path: Path) -> None:

@@ -4,52 +4,53 @@
 <context>
     <name>BridgePanel</name>
     <message>
-        <location filename="../bridge_panel.py" line="135"/>
+        <location filename="../bridge_panel.py" line="139"/>
         <source>Browser</source>
         <translation>浏览器</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="135"/>
+        <location filename="../bridge_panel.py" line="139"/>
         <source>Origin</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="135"/>
+        <location filename="../bridge_panel.py" line="139"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="137"/>
+        <location filename="../bridge_panel.py" line="141"/>
         <source>Pair a browser…</source>
         <translation>配对浏览器…</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="138"/>
+        <location filename="../bridge_panel.py" line="142"/>
         <source>Copy debug report</source>
         <translation>复制调试报告</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="165"/>
+        <location filename="../bridge_panel.py" line="175"/>
         <source>The browser bridge is off: {error}</source>
         <translation>浏览器桥接未开启：{error}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="167"/>
+        <location filename="../bridge_panel.py" line="177"/>
         <source>Browsers reach tagrec at {url}</source>
         <translation>浏览器通过 {url} 连接 tagrec</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="169"/>
+        <location filename="../bridge_panel.py" line="179"/>
         <source>Models — {states}</source>
         <translation>模型 — {states}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="184"/>
+        <location filename="../bridge_panel.py" line="188"/>
+        <location filename="../bridge_panel.py" line="196"/>
         <source>never</source>
         <translation>从未</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="185"/>
+        <location filename="../bridge_panel.py" line="197"/>
         <source>Revoke</source>
         <translation>撤销</translation>
     </message>
@@ -358,37 +359,37 @@ tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修�
 <context>
     <name>PairingDialog</name>
     <message>
-        <location filename="../bridge_panel.py" line="48"/>
+        <location filename="../bridge_panel.py" line="49"/>
         <source>Pair a browser</source>
         <translation>配对浏览器</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="52"/>
+        <location filename="../bridge_panel.py" line="53"/>
         <source>In the browser, open tagrec&apos;s options and press “Pair with tagrec”. Approve the request only if the browser shows the same code.</source>
         <translation>在浏览器中打开 tagrec 的选项，点击“与 tagrec 配对”。只有当浏览器显示相同的代码时才批准请求。</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="58"/>
+        <location filename="../bridge_panel.py" line="59"/>
         <source>Waiting for a pairing request…</source>
         <translation>正在等待配对请求……</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="59"/>
+        <location filename="../bridge_panel.py" line="60"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="96"/>
+        <location filename="../bridge_panel.py" line="98"/>
         <source>{name} ({origin}) — code {code}</source>
         <translation>{name}（{origin}）— 代码 {code}</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="99"/>
+        <location filename="../bridge_panel.py" line="103"/>
         <source>Approve</source>
         <translation>批准</translation>
     </message>
     <message>
-        <location filename="../bridge_panel.py" line="100"/>
+        <location filename="../bridge_panel.py" line="104"/>
         <source>Deny</source>
         <translation>拒绝</translation>
     </message>
