@@ -32,15 +32,30 @@ def _focused(page: Any) -> str:
     )
 
 
+def _with_chips(paired: tuple[Browser, str]) -> tuple[Any, str]:  # noqa: F811
+    """The Ask page with a draft typed and its chips shown; the page and the paired user."""
+    chromium, user = paired
+    page = chromium.ask_page()
+    _type_draft(page)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    return page, user
+
+
+def _options(chromium: Browser, bridge: Any, token: str, status: str) -> Any:
+    """The options page for ``bridge`` with ``token``, once it shows ``status``."""
+    chromium.configure(bridgeUrl=bridge.url, token=token)
+    page = chromium.context.new_page()
+    page.goto(f"{chromium.origin}/options.html")
+    page.wait_for_selector(f'#status[data-status="{status}"]')
+    return page
+
+
 @needs_chromium
 def test_enter_on_a_chips_dismiss_button_dismisses_it_and_the_focus_moves_on(
     paired: tuple[Browser, str],  # noqa: F811
     bridge: Any,
 ) -> None:
-    chromium, user = paired
-    page = chromium.ask_page()
-    _type_draft(page)
-    page.wait_for_selector(CHIP, timeout=10_000)
+    page, user = _with_chips(paired)
     tags = page.locator(CHIP).evaluate_all("chips => chips.map(c => c.dataset.tag)")
     first, second = tags[0], tags[1]
     page.locator(f'{CHIP}[data-tag="{first}"] [data-dismiss]').focus()
@@ -58,10 +73,7 @@ def test_space_on_a_chips_tag_accepts_it_and_each_button_has_its_own_name(
     paired: tuple[Browser, str],  # noqa: F811
     bridge: Any,
 ) -> None:
-    chromium, user = paired
-    page = chromium.ask_page()
-    _type_draft(page)
-    page.wait_for_selector(CHIP, timeout=10_000)
+    page, user = _with_chips(paired)
     tag = page.locator(CHIP).first.get_attribute("data-tag")
     snapshot = page.locator("[data-tagrec-root]").aria_snapshot()
     assert f'button "{tag}"' in snapshot and f'button "Dismiss {tag}"' in snapshot, snapshot
@@ -98,10 +110,7 @@ def test_pairing_again_asks_once_and_gives_the_old_token_back(browser: Browser, 
     from playwright.sync_api import expect
 
     _, old = bridge.tokens.create(browser.origin, name="before", user="pairing-again")
-    browser.configure(bridgeUrl=bridge.url, token=old)
-    page = browser.context.new_page()
-    page.goto(f"{browser.origin}/options.html")
-    page.wait_for_selector('#status[data-status="ready"]')
+    page = _options(browser, bridge, old, "ready")
     bridge.pairing.open_window()
     try:
         page.click("#pair")
@@ -127,10 +136,7 @@ def test_pairing_again_asks_once_and_gives_the_old_token_back(browser: Browser, 
 def test_a_pairing_request_the_app_dropped_says_so(browser: Browser, bridge: Any) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
-    browser.configure(bridgeUrl=bridge.url, token="")
-    page = browser.context.new_page()
-    page.goto(f"{browser.origin}/options.html")
-    page.wait_for_selector('#status[data-status="unpaired"]')
+    page = _options(browser, bridge, "", "unpaired")
     bridge.pairing.open_window()
     try:
         page.click("#pair")
@@ -144,10 +150,7 @@ def test_a_pairing_request_the_app_dropped_says_so(browser: Browser, bridge: Any
 @needs_chromium
 def test_the_options_page_refuses_an_address_that_is_not_tagrecs(browser: Browser, bridge: Any) -> None:  # noqa: F811
     """It saved any text: "garbage" resolved against the extension's own origin and read as "not running"."""
-    browser.configure(bridgeUrl=bridge.url, token="")
-    page = browser.context.new_page()
-    page.goto(f"{browser.origin}/options.html")
-    page.wait_for_selector('#status[data-status="unpaired"]')
+    page = _options(browser, bridge, "", "unpaired")
     assert page.evaluate("() => document.documentElement.lang") == "en-US"
     for typed in ("garbage", "127.0.0.1:24612", "http://127.0.0.1:24612/v1"):
         page.fill("#url", typed)
