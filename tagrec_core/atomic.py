@@ -12,10 +12,16 @@ def write_text_atomically(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` whole or not at all: a temporary file beside it, renamed over it.
 
     A crash or a full disk leaves the old file as it was. ``TagrecError`` names the path and the reason."""
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """``write_text_atomically`` for bytes written as they are (another tool's file: its encoding and line ends
+    kept). ``TagrecError`` names the path and the reason."""
     part = path.with_name(path.name + ".part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(text, encoding="utf-8")
+        part.write_bytes(data)
         part.replace(path)
     except OSError as error:
         with contextlib.suppress(OSError):  # e.g. its folder is a file: there is no part to remove

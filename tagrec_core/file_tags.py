@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tagrec_core.atomic import write_text_atomically
+from tagrec_core.atomic import write_bytes_atomically, write_text_atomically
 from tagrec_core.errors import TagrecError
 from tagrec_core.version import __version__
 
@@ -221,9 +221,11 @@ def restore_copies(saved: SavedCopies) -> None:
                     with contextlib.suppress(OSError):  # not empty: other sidecars, another tool's files
                         file.parent.rmdir()
             else:
-                _write_bytes_atomically(file, saved.sidecar)
+                write_bytes_atomically(file, saved.sidecar)
         except OSError as error:
             problems.append(f"cannot restore {file}: {error.strerror or error}")
+        except TagrecError as error:  # from the atomic write: it names the file
+            problems.append(str(error))
     if problems:
         raise FileTagsError("; ".join(problems))
 
@@ -238,19 +240,6 @@ def _put_xattr(path: Path, value: bytes | None) -> None:
     except OSError as error:
         if error.errno not in _UNSET:
             raise
-
-
-def _write_bytes_atomically(path: Path, content: bytes) -> None:
-    """``content`` to ``path`` whole or not at all (beside it, then renamed over it), as ``write_text_atomically``
-    does for text: these are another tool's bytes, whose encoding and line ends are kept as they are."""
-    part = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_bytes(content)
-        part.replace(path)
-    except OSError:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def _failure(path: Path, doing: str, error: OSError) -> FileTagsError:
