@@ -65,10 +65,19 @@ def resolve_port(port: int | None = None, home: str | Path | None = None) -> int
         raw = os.environ.get(PORT_ENV, "")
         if raw and not (raw.isascii() and raw.isdigit()):  # str.isdigit alone takes "²" and "٢٥"
             raise TagrecError(f"{PORT_ENV} must be a port number, not {raw!r}")
-        value = int(raw) if raw else (load_settings(home)[0].port or DEFAULT_PORT)
+        value = int(raw) if raw else (_settings_port(home) or DEFAULT_PORT)
     if not 0 <= value <= 65535:
         raise TagrecError(f"the port must be between 0 and 65535, not {value}")
     return value
+
+
+def _settings_port(home: str | Path | None) -> int | None:
+    """The port chosen in the home's settings; a settings file that cannot be used is said (a warning), not
+    silently taken for the default: the user chose a port there."""
+    settings, problem = load_settings(home)
+    if problem:
+        log.warning("%s", problem)
+    return settings.port
 
 
 class BridgeServer:

@@ -79,6 +79,18 @@ def test_a_port_variable_of_other_digits_is_refused(monkeypatch: pytest.MonkeyPa
             resolve_port()
 
 
+def test_the_bridge_says_when_it_cannot_use_the_settings_port(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extension_bridge.server import DEFAULT_PORT, PORT_ENV, resolve_port
+
+    (tmp_path / "settings.json").write_text('{"port": "25012"}', encoding="utf-8")  # a string: not valid
+    monkeypatch.delenv(PORT_ENV, raising=False)
+    with caplog.at_level("WARNING", logger="tagrec.bridge"):
+        assert resolve_port(None, tmp_path) == DEFAULT_PORT
+    assert "settings.json" in caplog.text and "using the defaults" in caplog.text
+
+
 def test_invalid_settings_are_refused_with_a_clear_message() -> None:
     with pytest.raises(InputError, match="port"):
         Settings(port=0)
