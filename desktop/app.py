@@ -213,19 +213,33 @@ def has_display() -> bool:
 
 
 def _x_display_answers(display: str) -> bool:
-    """Whether an X server listens for ``display`` (``:0``, ``unix:0``, ``host:10.0``): its socket file, or its TCP
+    """Whether an X server listens for ``display`` (``:0``, ``unix:0``, ``host:10.0``): its local socket, or its TCP
     port 6000 + number."""
     host, _, rest = display.rpartition(":")
     number = rest.split(".")[0]
     if not number.isascii() or not number.isdigit():
         return False
     if host in ("", "unix"):
-        return Path(f"/tmp/.X11-unix/X{number}").exists()
+        return _unix_socket_answers(f"/tmp/.X11-unix/X{number}")
     try:
         with socket.create_connection((host, 6000 + int(number)), timeout=1.0):
             return True
     except OSError:
         return False
+
+
+def _unix_socket_answers(path: str) -> bool:
+    """Whether an X server listens on ``path``, or on the abstract socket of that name (some containers and
+    sandboxes give only that one, without the file)."""
+    for address in (path, "\0" + path):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1.0)
+                probe.connect(address)
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -214,6 +214,11 @@ def test_a_display_counts_only_when_something_serves_it(monkeypatch: pytest.Monk
             assert has_display()
     if port > 6000:
         assert not has_display()  # closed now
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as x_server:  # only an abstract socket, as in sandboxes
+        x_server.bind("\0/tmp/.X11-unix/X986")
+        x_server.listen(1)
+        monkeypatch.setenv("DISPLAY", ":986")
+        assert has_display()
     monkeypatch.setenv("DISPLAY", "garbage")
     assert not has_display()
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # chosen explicitly: Qt needs no display
