@@ -318,14 +318,21 @@ def _checked_user(user: Any, where: str) -> _User:
     )
 
 
-def _checked_item(data: Any, where: str) -> _Item:
+def _keyed(data: Any, where: str, fields: set[str]) -> tuple[str, str, str]:
+    """An item's or an event's ``site`` and ``item``, checked, and ``where`` naming them, once ``data`` is known
+    to be an object of only ``fields``."""
     if not isinstance(data, dict):
         raise InputError(f"{where} must be an object, not {_kind(data)}")
     with _at(where):
         site = check_site(data.get("site"))
         item = check_text(data.get("item"), "item", MAX_NAME_CHARS, required=True)
     where = f"{where} (item {item[:80]!r} of {site})"
-    _known_fields(data, _ITEM_FIELDS, where)
+    _known_fields(data, fields, where)
+    return site, item, where
+
+
+def _checked_item(data: Any, where: str) -> _Item:
+    site, item, where = _keyed(data, where, _ITEM_FIELDS)
     if data.get("tags") is None:
         raise InputError(f"{where}: tags is required (a list of tags)")
     with _at(where):
@@ -342,13 +349,7 @@ def _checked_item(data: Any, where: str) -> _Item:
 
 
 def _checked_event(data: Any, where: str) -> _Event:
-    if not isinstance(data, dict):
-        raise InputError(f"{where} must be an object, not {_kind(data)}")
-    with _at(where):
-        site = check_site(data.get("site"))
-        item = check_text(data.get("item"), "item", MAX_NAME_CHARS, required=True)
-    where = f"{where} (item {item[:80]!r} of {site})"
-    _known_fields(data, _EVENT_FIELDS, where)
+    site, item, where = _keyed(data, where, _EVENT_FIELDS)
     with _at(where):
         lists = {key: check_tags(data.get(key, []), key) for key in ("shown", "accepted", "rejected")}
         return _Event(
