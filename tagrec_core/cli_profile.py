@@ -19,6 +19,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from tagrec_core.errors import InputError, TagrecError
+from tagrec_core.records import skip_rest_of_line
 
 # The longest line ``tagrec feedback`` reads: twice the bridge's 2 MB body limit, room for any event the
 # feedback rules allow (202,000 characters of text and 200 tags of 100) even written as JSON escapes; a longer
@@ -101,8 +102,7 @@ def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
         if len(line) <= MAX_EVENT_BYTES or line.endswith(b"\n"):
             yield line
             continue
-        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
-            pass
+        skip_rest_of_line(stream)
         yield None
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "read_tag_list",
     "read_text_input",
     "read_text_stream",
+    "skip_rest_of_line",
 ]
 
 # A line longer than this is corrupt (or not a JSON Lines file at all); reading it whole could exhaust
@@ -248,7 +249,7 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, str | DataError]]:
                     str(path),
                 )
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                _skip_rest_of_line(handle)
+                skip_rest_of_line(handle)
                 yield (
                     number,
                     DataError(
@@ -276,7 +277,7 @@ def _open_binary(path: Path) -> IO[bytes]:
         raise DataError(f"The file cannot be opened: {_reason(error)}.", str(path)) from None
 
 
-def _skip_rest_of_line(handle: IO[bytes]) -> None:
+def skip_rest_of_line(handle: IO[bytes]) -> None:
     """Consume the remainder of an over-long line in bounded chunks (never holding it in memory)."""
     while True:
         chunk = handle.readline(1024 * 1024)
