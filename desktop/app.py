@@ -3,6 +3,9 @@ browser bridge, and shows the window before any model is ready.
 
 Without a display it says so and points to ``tagrec serve`` (the bridge alone) and ``tagrec suggest``.
 
+One app runs per home (``--home``, else ``TAGREC_HOME``, else the user's data folder): a second start on the
+same home brings the running app's window to the front and ends with status 0 (``desktop.instance``).
+
 ``tagrec-desktop --minimized`` starts in the tray with the window hidden (how autostart runs it; where the
 desktop has no tray, the window starts minimized instead). ``--version`` prints the version. The hidden
 ``--smoke-test`` builds everything as usual, shows the window, then prints one JSON line (how the window was
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtCore import QCoreApplication
 
+    from desktop.instance import SingleInstance
     from desktop.window import MainWindow
     from extension_bridge.server import BridgeServer, PortInUse
     from tagrec_core.settings import Settings
@@ -249,6 +253,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--minimized", action="store_true", help="start in the tray, the window hidden (autostart runs this)"
     )
+    parser.add_argument(
+        "--home", help="the folder of the profile and settings (default: $TAGREC_HOME, else the user's data folder)"
+    )
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_known_args(argv)
 
@@ -325,18 +332,57 @@ def main(argv: list[str] | None = None) -> None:
     stopping = _quit_on_signals(app)
     from tagrec_core.settings import load_settings
 
-    loaded = load_settings()  # read once: the language now, the rest by the app
+    loaded = load_settings(args.home)  # read once: the language now, the rest by the app
     install(app, loaded[0].language or None)
     try:
-        desktop = Desktop(loaded=loaded)
+        instance = _first_on_home(args.home, minimized=args.minimized)
+        desktop = Desktop(args.home, loaded=loaded)
     except (TagrecError, OSError) as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
         # (OSError too: started from a menu, the app has no terminal where a traceback would be seen)
         print(f"error: {error}", file=sys.stderr)
         QMessageBox.critical(None, "tagrec", str(error))
         sys.exit(1)
+    instance.on_show = lambda: bring_to_front(desktop.window)
     how = show(desktop.window, minimized=args.minimized)
     if args.smoke_test:  # once the event loop has drawn the window
         QTimer.singleShot(0, lambda: app.exit(_smoke_report(desktop, how, started)))
     code = 0 if stopping.is_set() else app.exec()  # a signal during start-up: close at once
     desktop.close()
+    instance.release()  # last: a start meanwhile waits until the profile is closed
     sys.exit(code)
+
+
+def _first_on_home(home: str | None, *, minimized: bool) -> SingleInstance:
+    """The guard of ``home``, when this start is its first app. When another app already runs on it, that app
+    brings its window to the front (unless this start is ``minimized``: autostart), this start says so and
+    exits with status 0. ``NotAnswering`` when that app does not answer."""
+    from PySide6.QtCore import QCoreApplication
+
+    from desktop.instance import NotAnswering, SingleInstance
+    from tagrec_core.home import resolve_home
+
+    folder = resolve_home(home)
+    instance = SingleInstance(folder)
+    try:
+        if instance.claim_or_hand_over(show=not minimized):
+            return instance
+    except NotAnswering as error:
+        text = QCoreApplication.translate(
+            "Desktop",
+            "tagrec is already running for {home} (process {pid}), but it does not answer. Quit it, or end that"
+            " process, then start tagrec again.",
+        )
+        raise NotAnswering(error.home, error.pid, text.format(home=error.home, pid=error.pid or "?")) from None
+    text = QCoreApplication.translate("Desktop", "tagrec is already running for {home}; its window is now in front.")
+    if minimized:
+        text = QCoreApplication.translate("Desktop", "tagrec is already running for {home}.")
+    print(text.format(home=folder), flush=True)
+    sys.exit(0)
+
+
+def bring_to_front(window: MainWindow) -> None:
+    """Show ``window`` (from the tray, or minimized) and raise it above the others, as far as the window manager
+    lets an app that is not in front do so."""
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core_texts import model_states_text
 from extension_bridge.pairing import Pairing, PairingError, PairingRequest
 from extension_bridge.server import BridgeServer
 from tagrec_core.service import Service
@@ -175,7 +176,7 @@ class BridgePanel(QWidget):
             self.status.setText(self.tr("The browser bridge is off: {error}").format(error=self.error))
         else:
             self.status.setText(self.tr("Browsers reach tagrec at {url}").format(url=self.server.url))
-        states = ", ".join(f"{domain}: {state['state']}" for domain, state in self.service.status().items())
+        states = model_states_text(self.service.status())
         self.models.setText(self.tr("Models — {states}").format(states=states))
         self._show_browsers()
 

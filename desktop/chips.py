@@ -1,5 +1,5 @@
 """Suggestion chips: one button per suggested tag. Click accepts; right-click or Delete rejects; the tooltip
-says why (source, score, reason)."""
+says why (source, score, reason), in the app's language (``core_texts``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from desktop.core_texts import source_text, why_text
 from tagrec_core.suggestion import Suggestion
 
 
@@ -43,7 +44,7 @@ class ChipBar(QWidget):
             chip.setText(s.tag)  # plain text: QToolButton does not interpret markup
             chip.setProperty("tag", s.tag)
             chip.setToolTip(self.tr("{source} · {score:.0%} — {reason}").format(
-                source=s.source, score=s.score, reason=s.reason))  # fmt: skip
+                source=source_text(s.source), score=s.score, reason=why_text(s)))  # fmt: skip
             chip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             chip.clicked.connect(lambda _=False, tag=s.tag: self.accepted.emit(tag))
             chip.customContextMenuRequested.connect(lambda _pos, tag=s.tag: self.rejected.emit(tag))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from desktop.core_texts import file_problem_text
 from tagrec_core.folders import FileSummary
 
 Index = QModelIndex | QPersistentModelIndex
@@ -42,7 +43,7 @@ def file_row(summary: FileSummary, mine: list[str]) -> FileRow:
         title=summary.title,
         suggested=", ".join(summary.top),
         mine=tuple(mine),
-        tooltip=summary.problem or summary.path,
+        tooltip=file_problem_text(summary.problem) if summary.problem else summary.path,
     )
 
 

@@ -3,7 +3,9 @@ cancel), each with suggested tags; selecting a file shows its suggestions as chi
 rejects: feedback to the profile, site ``files``, item = the path). Watched folders pick up new, changed,
 moved and deleted files by themselves (``watcher``). A file renamed or moved (alone, or in a folder moved
 whole) keeps its tags, for every user of the profile, and its suggestions; moved out of the organized folders,
-it is forgotten as a deleted file is.
+it is forgotten as a deleted file is. Moved between two organized folders (a deletion in one and a new file in
+the other), or while tagrec was not running, it is known by its inode when it turns up (``FolderIndex.arrive``)
+and keeps them too. A file that cannot be indexed is said once a session, not at every rescan.
 
 The folder list above the table shows each folder; one that is missing (deleted, or on a drive that is not
 plugged in) is greyed and marked, its files stay indexed, and it is watched and scanned again once a rescan
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chips import ChipBar
+from desktop.core_texts import error_text, skip_text
 from desktop.file_table import FileTableModel, file_row
 from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
@@ -64,6 +67,7 @@ class FolderView(QWidget):
     _progress = Signal(int, int)
     _waiting = Signal()  # the job waits for the suggestion model to load
     _finished = Signal(object, object)  # result, error
+    _arrived = Signal(list)  # files an indexing job found moved, (old, new): their tags follow on the relay
 
     def __init__(
         self,
@@ -88,7 +92,8 @@ class FolderView(QWidget):
         self.write_xattr = False
         self.write_sidecar = False
         self.missing: set[str] = set()  # folders of the index that are not there now (shown so, files kept)
-        self._skipped: list[str] = []  # files the running job passed over, and why
+        self._skipped: list[tuple[tuple[str, str], str]] = []  # the running job's: ((path, why), what to show)
+        self._reported: set[tuple[str, str]] = set()  # (path, why) said already: once a session is enough
 
         add = QPushButton(self.tr("Add folder…"))
         self.remove_button = QPushButton(self.tr("Remove folder…"))
@@ -157,6 +162,7 @@ class FolderView(QWidget):
         self._progress.connect(self._show_progress)
         self._waiting.connect(self._show_waiting)
         self._finished.connect(self._job_done)
+        self._arrived.connect(lambda pairs: self._carry(lambda: pairs))
 
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self.index_paths)
@@ -179,7 +185,7 @@ class FolderView(QWidget):
         try:
             key = self.index.add_folder(folder)
         except TagrecError as error:
-            QMessageBox.warning(self, "tagrec", str(error))
+            QMessageBox.warning(self, "tagrec", error_text(error))
             return
         if self._check(key):
             self._scan(key)
@@ -244,7 +250,7 @@ class FolderView(QWidget):
                     self.tr("Removed {folder} from the organizer; its files were not touched").format(folder=folder)
                 )
             else:
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             self.refresh()
 
         self.relay.run(lambda: self.index.remove_folder(folder), removed)
@@ -264,7 +270,7 @@ class FolderView(QWidget):
     def _restore_folder(self, removed: RemovedFolder) -> None:
         def restored(_result: object, error: BaseException | None) -> None:
             if error is not None:
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             elif self._check(removed.path):
                 self._scan(removed.path)  # what changed while it was out of the organizer
             self.refresh()
@@ -294,7 +300,7 @@ class FolderView(QWidget):
 
         def forgotten(any_forgotten: object, error: BaseException | None) -> None:
             if error is not None:
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             if any_forgotten or error is not None:
                 self.refresh()
 
@@ -313,10 +319,15 @@ class FolderView(QWidget):
         the tags every user gave them follow them, and so do their sidecars when tagrec writes sidecars. On the
         relay's worker, which keeps the profile's writes in order. A file moved out of every organized folder
         is forgotten (its tags stay under its old path, as a deleted file's)."""
+        self._carry(lambda: self.index.move(moves))
+
+    def _carry(self, move_rows: Callable[[], list[tuple[str, str]]]) -> None:
+        """On the relay's worker: ``move_rows()`` (moves index rows and returns the files moved, ``(old, new)``),
+        then the tags every user gave those files, and their sidecars when tagrec writes sidecars."""
         sidecar = self.write_sidecar
 
         def move() -> list[str]:
-            pairs = self.index.move(moves)
+            pairs = move_rows()
             for run in _runs(pairs):
                 self.profile.move_items(SITE, run)
             problems = []
@@ -369,6 +380,11 @@ class FolderView(QWidget):
             files, gone = stale_files(self.index, folder)
             for raw in gone:
                 self.index.forget(raw)
+        arrived = self.index.arrive(files)  # moved from another folder, or while tagrec was not running
+        if arrived:
+            self._arrived.emit(arrived)
+            moved = {new for _, new in arrived}
+            files = [path for path in files if str(path) not in moved]
         return index_files(
             self.index, self.service, folder, files, user=self.user, progress=self._progress.emit,
             cancel=self._cancel, skipped=self._note_skipped, waiting=self._waiting.emit,
@@ -377,7 +393,7 @@ class FolderView(QWidget):
     def _note_skipped(self, path: Path, why: str) -> None:
         """On the indexing thread: a file passed over (``_job_done`` reads the list once the job is over)."""
         shown = os.fsencode(path).decode("utf-8", "replace")  # a name that is not UTF-8: its bad bytes as �
-        self._skipped.append(f"{shown}: {why}")
+        self._skipped.append(((str(path), why), f"{shown}: {skip_text(why)}"))
 
     def _show_waiting(self) -> None:
         self.progress.setRange(0, 0)  # busy: how long the model takes is not known
@@ -394,7 +410,7 @@ class FolderView(QWidget):
         self.cancel_button.setVisible(False)
         if isinstance(error, Cancelled):
             self._queued.clear()
-            self.status.setText(str(error))
+            self.status.setText(error_text(error))
         elif isinstance(error, ModelFileError):  # said once: the queued jobs would only fail the same way
             self._queued.clear()
             self.status.setText(
@@ -406,10 +422,14 @@ class FolderView(QWidget):
             self.status.setText(self.tr("Indexing failed: {error}").format(error=error))
         else:
             self.status.setText(self.tr("{count} files indexed").format(count=count))
-        if self._skipped:  # said once per job, the first in the line and up to 50 in the tooltip
-            skipped = self.tr("{count} skipped ({first})").format(count=len(self._skipped), first=self._skipped[0])
+        # Each file passed over is said once a session (for each reason): a rescan finds it again every time,
+        # and the same news each time would drown what is new. The first in the line, up to 50 in the tooltip.
+        fresh = [shown for key, shown in self._skipped if key not in self._reported]
+        self._reported.update(key for key, _ in self._skipped)
+        if fresh:
+            skipped = self.tr("{count} skipped ({first})").format(count=len(fresh), first=fresh[0])
             self.status.setText(f"{self.status.text()}; {skipped}")
-        self.status.setToolTip("\n".join(self._skipped[:50]))
+        self.status.setToolTip("\n".join(fresh[:50]))
         self.refresh()
         self.indexed.emit(int(count) if isinstance(count, int) else 0)
         self._next_job()
@@ -528,7 +548,7 @@ class FolderView(QWidget):
                 self._offer_undo(lambda: self._restore_tags(undo, saved))
                 self.status.setText(self.tr("Tagged {count} files").format(count=len(events)))
             else:
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             self._update_tags(paths, saved)
 
         self.relay.run(lambda: self._record(events), applied)
@@ -566,7 +586,7 @@ class FolderView(QWidget):
             # Nothing saved: copying was off at the apply; if it is on now, sync as for any change.
             self._update_tags(paths, copy=not saved)
             if error is not None:  # the profile keeps the applied tags: so do the copies
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             elif saved:
                 self.relay.run(restore, lambda problems, failure: self._copies_done(len(saved), problems, failure))
 
@@ -597,7 +617,7 @@ class FolderView(QWidget):
 
     def _shown(self, suggested: list[dict[str, Any]]) -> list[Suggestion]:
         """A file's stored suggestions that are scored high enough to be shown, best first."""
-        return at_least([Suggestion(**s) for s in suggested], self.min_score)
+        return at_least([Suggestion.from_dict(s) for s in suggested], self.min_score)
 
     def _feedback(self, **lists: list[str]) -> None:
         path = self.selected_path()
@@ -609,7 +629,7 @@ class FolderView(QWidget):
 
         def saved(_id: object, error: BaseException | None) -> None:
             if error is not None:
-                self.status.setText(str(error))
+                self.status.setText(error_text(error))
             self._update_tags([path])
             self._show_chips()
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core_texts import error_text
 from desktop.plots import ProfilePlots
 from desktop.relay import Relay
 from tagrec_core.errors import TagrecError
@@ -214,7 +215,7 @@ class ProfileView(QWidget):
 
         def ask(read_back: tuple[dict[str, Any], list[str]] | None, error: BaseException | None) -> None:
             if error is not None or read_back is None:
-                self._warn(str(error))
+                self._warn(error_text(error))
                 return
             document, names = read_back
             if not confirmed and not self._confirm(
@@ -252,7 +253,7 @@ class ProfileView(QWidget):
 
     def _after_change(self, undo: Undo | None, error: BaseException | None) -> None:
         if error is not None:
-            self._warn(str(error))
+            self._warn(error_text(error))
         else:
             self.last_undo = undo
             label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import")}
@@ -300,7 +301,7 @@ class ProfileView(QWidget):
 
         def done(_result: object, error: BaseException | None) -> None:
             if error is not None:
-                self._warn(str(error))
+                self._warn(error_text(error))
             self.refresh()
 
         self.relay.run(work, done)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core_texts import error_text
 from tagrec_core.errors import InputError
 from tagrec_core.settings import Settings
 from tagrec_core.suggestion import MIN_SCORES
@@ -118,7 +119,7 @@ class SettingsDialog(QDialog):
         try:
             self.chosen()
         except InputError as error:  # e.g. an empty user name: say so, stay open
-            self.problem.setText(str(error))
+            self.problem.setText(error_text(error))
             self.problem.setVisible(True)
             return
         super().accept()

@@ -187,7 +187,8 @@ def build_api() -> FastAPI:
         body: schemas.FeedbackBody, request: Request, x_tagrec_api: ApiHeader, _auth: Bearer
     ) -> schemas.FeedbackAnswer:
         """Learn from what the user did with the suggestions; answered once the event is durable (503 ``busy``:
-        not written, send it again)."""
+        not written, send it again). An event sent again with its ``key`` is answered with the stored event's id
+        and not written twice (a client whose answer was lost cannot tell whether it was written)."""
         bridge = _bridge(request)
         user = _token(request).user
         if body.user is not None and body.user != user:

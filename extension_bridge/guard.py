@@ -55,6 +55,9 @@ class Limits:
     burst: int = 200
     anonymous_rate: float = 20.0  # the shared bucket of requests without a valid token
     anonymous_burst: int = 40
+    # Open connections or requests under way beyond which a request is answered 503 ``busy`` (uvicorn's
+    # ``limit_concurrency``), so a flood costs an answer, not memory.
+    concurrency: int = 1000
 
 
 class Guard:

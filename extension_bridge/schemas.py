@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from tagrec_core.profile.feedback import (
+    KEY_PATTERN,
     MAX_BODY_CHARS,
     MAX_NAME_CHARS,
     MAX_TAG_CHARS,
@@ -20,6 +21,7 @@ from tagrec_core.profile.feedback import (
     SITE_PATTERN,
 )
 from tagrec_core.service import MAX_LIMIT
+from tagrec_core.suggestion import WHY_CODES
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
@@ -79,6 +81,12 @@ class FeedbackBody(_Request):
     rejected: Tags = Field(default_factory=list)
     final: Tags | None = Field(None, description="The item's tags as saved; default: earlier + accepted - rejected.")
     created: Annotated[str, StringConstraints(max_length=64)] | None = Field(None, description="ISO 8601 time.")
+    key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)] | None = Field(
+        None,
+        description="The event's unique key, chosen once by the client (a UUID): an event sent again with a key "
+        "the user's profile already holds is answered with the stored event's id and not stored again.",
+        examples=["0b7c5f1e-5a43-4e0b-9d3c-2f1a8e6b4c70"],
+    )
 
 
 class PairBody(_Request):
@@ -89,11 +97,26 @@ class PairBody(_Request):
     )
 
 
+class Why(BaseModel):
+    """Why a tag is suggested, as a code and its arguments, for a client to say in its own language."""
+
+    code: str = Field(
+        description="Stable: " + ", ".join(WHY_CODES) + ". A client shows `reason` for a code it does not know "
+        "(a newer tagrec may add codes).",
+        examples=["similar_posts"],
+    )
+    count: int | None = Field(
+        None, description="similar_posts, learned, used_on_similar, used: how many posts, items or uses."
+    )
+    tag: str | None = Field(None, description="used_with, implied_by: the other tag.")
+
+
 class Suggestion(BaseModel):
     tag: str
     score: float = Field(description="Calibrated probability in [0, 1].")
     source: str = Field(description="The method that found it: classifier, neighbours, text, related, user.")
-    reason: str = Field(description="Why, in a few words, for a tooltip.")
+    reason: str = Field(description="Why, in a few words of English, for a tooltip (the same as `why` says).")
+    why: Why | None = Field(None, description="The reason as a code and its arguments, for clients to translate.")
 
 
 class SuggestAnswer(BaseModel):

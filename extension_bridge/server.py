@@ -121,7 +121,7 @@ class BridgeServer:
             access_log=False,  # it would log query strings; the guard logs method, route, status, time
             log_level="warning",
             timeout_keep_alive=5,
-            limit_concurrency=1000,
+            limit_concurrency=self.bridge.limits.concurrency,  # answered 503 `busy` by BoundedHttpTools
             server_header=False,
         )
         self._server = uvicorn.Server(config)

@@ -274,7 +274,7 @@ def suggest(
             title=title, body=body, tags=tags or (), user=user, k=top_k, min_score=min_score
         )
     if as_json:
-        typer.echo(json.dumps({"suggestions": [s.to_dict() for s in suggestions]}, ensure_ascii=False))
+        typer.echo(json.dumps({"suggestions": [_public(s) for s in suggestions]}, ensure_ascii=False))
         return
     if not suggestions:
         typer.echo("(no suggestions)")

@@ -72,7 +72,8 @@ def feedback(home: HomeOpt = None, user: UserOpt = None) -> None:
     """Learn from feedback events read as JSON lines on stdin; one acknowledgement line per event on stdout.
 
     An event: {"user"?, "site", "item", "url"?, "title"?, "body"?, "shown"?, "accepted"?, "rejected"?,
-    "final"?, "created"?}. --user sets the user of events that name none.
+    "final"?, "created"?, "key"?}. --user sets the user of events that name none. An event whose "key" the
+    profile already holds for its user is acknowledged with the stored event's id and not stored again.
     """
     from tagrec_core.profile import DEFAULT_USER, parse_feedback
 

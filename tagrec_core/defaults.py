@@ -19,8 +19,8 @@ def model_path(domain: str) -> Path:
     path = RESOURCES / DOMAINS[domain]
     if not path.is_file():
         raise ModelFileError(
-            f"the default {domain} model is missing from this installation ({path}); "
-            "rebuild it with `python -m scripts.build_models` or pass --model"
+            f"the default {domain} model is missing from this installation ({path}): reinstall tagrec, "
+            f"or rebuild it from a source checkout with `.venv/bin/python scripts/build_models.py --domain {domain}`"
         )
     return path
 

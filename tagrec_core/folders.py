@@ -9,7 +9,10 @@ waits for it, cancellably; a model that cannot load ends the job with ``ModelFil
 lists what a scan must (re)index: new files, and files whose size or modification time changed (``changed``
 is the same test for given paths); a folder that is missing (an unplugged drive) is not scanned, so its files
 are not taken for gone. A file renamed or moved keeps its row under its new path (``FolderIndex.move``), so
-that its suggestions, and the tags the profile keeps under its path (``Profile.move_items``), follow it.
+that its suggestions, and the tags the profile keeps under its path (``Profile.move_items``), follow it. A file
+moved where no watcher sees it as a move (between two organized folders: a deletion in one, a new file in the
+other; or while tagrec was not running) is recognised by its device, inode, size and time when it turns up
+(``FolderIndex.arrive``): the index keeps the files forgotten in the last ``DEPARTED_SECONDS`` for that.
 Thread-safe: one connection behind a lock.
 """
 
@@ -19,6 +22,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
@@ -39,8 +43,8 @@ from tagrec_core.text import is_unicode
 from tagrec_core.transactions import immediate
 
 __all__ = [
-    "FOLDERS_FILE", "FileEntry", "FileSummary", "FolderIndex", "RemovedFolder", "changed", "index_files",
-    "is_there", "stale_files",
+    "FOLDERS_FILE", "NAME_NOT_UTF8", "FileEntry", "FileSummary", "FolderIndex", "IndexingStopped", "RemovedFolder",
+    "changed", "index_files", "is_there", "stale_files",
 ]  # fmt: skip
 
 FOLDERS_FILE = "folders.sqlite"
@@ -48,6 +52,13 @@ BATCH = 32
 SUGGESTIONS = 8
 MAX_BODY_CHARS = 4_000  # of a document, sent for suggestions
 MODEL_WAIT_STEP = 0.1  # seconds between looks at the cancel event while the model loads
+# Why a file whose name is not UTF-8 is skipped (``index_files``' ``skipped``); a constant so front-ends can
+# recognise it and say it in their language.
+NAME_NOT_UTF8 = "its name is not valid UTF-8: rename the file to index it"
+# How long a forgotten file can still turn up elsewhere as itself (``FolderIndex.arrive``): a move between two
+# organized folders is seen within seconds, but at start one folder's scan (which forgets the file) may run long
+# before the other's (which finds it).
+DEPARTED_SECONDS = 3600.0
 
 migrations = Migrations("tagrec-folders")
 
@@ -70,6 +81,45 @@ def m001_folders(db: Database) -> None:
         pk="path",
     )
     db["files"].create_index(["folder"])
+
+
+@migrations()
+def m002_identity(db: Database) -> None:
+    """Each file's device and inode (filled as files are indexed or scanned), and the files forgotten lately
+    (``departed``: the columns of ``files`` and when it went), so that a file that went away and turns up under
+    another path is known as itself."""
+    db["files"].add_column("device", int)
+    db["files"].add_column("inode", int)
+    db["files"].create_index(["inode"])
+    db["departed"].create(
+        {
+            "path": str,
+            "folder": str,
+            "size": int,
+            "mtime": float,
+            "title": str,
+            "kind": str,
+            "problem": str,
+            "suggested": str,
+            "indexed": str,
+            "device": int,
+            "inode": int,
+            "gone": float,
+        },
+        pk="path",
+    )
+    db["departed"].create_index(["inode"])
+    db["departed"].create_index(["gone"])
+
+
+class IndexingStopped(Cancelled):
+    """``index_files`` stopped because it was asked to, after ``done`` of ``total`` files (front-ends say the
+    numbers in their language)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"indexing stopped after {done} of {total} files")
+        self.done = done
+        self.total = total
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +154,8 @@ class RemovedFolder:
     files: tuple[tuple[Any, ...], ...]  # rows of the ``files`` table, columns in ``_FILE_COLUMNS`` order
 
 
-_FILE_COLUMNS = "path, folder, size, mtime, title, kind, problem, suggested, indexed"
+_FILE_COLUMNS = "path, folder, size, mtime, title, kind, problem, suggested, indexed, device, inode"
+_FILE_VALUES = ", ".join("?" * len(_FILE_COLUMNS.split(", ")))
 
 # A tag never holds a control character (the profile refuses them), so one can join a row's top tags in SQL.
 _JOIN = "\x1f"
@@ -164,8 +215,7 @@ class FolderIndex:
         them). The folder need not exist now: it is shown as missing until it is back."""
         with self._write() as conn:
             conn.execute("INSERT OR IGNORE INTO folders (path, added) VALUES (?, ?)", (removed.path, removed.added))
-            conn.executemany(f"INSERT OR IGNORE INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             removed.files)  # fmt: skip
+            conn.executemany(f"INSERT OR IGNORE INTO files ({_FILE_COLUMNS}) VALUES ({_FILE_VALUES})", removed.files)
 
     def folders(self) -> list[str]:
         with self._lock:
@@ -222,19 +272,73 @@ class FolderIndex:
         the index (the user removed it while a job was indexing it: its files must not come back)."""
         with self._write() as conn:
             return conn.execute(
-                f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) SELECT {_FILE_VALUES}"
                 " WHERE EXISTS (SELECT 1 FROM folders WHERE path = ?)",
                 (str(path), folder, stat.st_size, stat.st_mtime, title, kind, problem,
-                 json.dumps(suggested, ensure_ascii=False), _now(), folder),
+                 json.dumps(suggested, ensure_ascii=False), _now(), stat.st_dev, stat.st_ino, folder),
             ).rowcount > 0  # fmt: skip
 
     def forget(self, path: str) -> bool:
         """Drop a file that went away, or every file below a folder that went away (whole path components:
-        ``/a/b`` holds ``/a/b/c``, never ``/a/bc``); True when something was indexed."""
+        ``/a/b`` holds ``/a/b/c``, never ``/a/bc``); True when something was indexed. What is dropped stays
+        known for ``DEPARTED_SECONDS``, in case it turns up elsewhere (``arrive``)."""
         if not is_unicode(path):  # a name that is not UTF-8 was never indexed (and SQLite cannot take it)
             return False
         with self._write() as conn:
-            return conn.execute(f"DELETE FROM files WHERE {_AT_OR_BELOW}", _at_or_below(path)).rowcount > 0
+            return _depart(conn, _AT_OR_BELOW, _at_or_below(path)) > 0
+
+    def arrive(self, paths: Iterable[Path]) -> list[tuple[str, str]]:
+        """Recognise, among ``paths`` (files new at their path, or changed), files indexed under another path
+        that they left: moved between two organized folders (which watchers see as a deletion in one and a new
+        file in the other, in either order), or while tagrec was not running. Each such file's row moves to
+        its new path, as ``move`` does, from the index or from the files forgotten in the last
+        ``DEPARTED_SECONDS``; in one transaction. Returns the files moved, ``(old, new)`` in order, for
+        ``Profile.move_items``; the other paths are left to be indexed.
+
+        A file is the one that left ``old`` only when its device, inode, size and modification time are the
+        ones indexed and ``old`` no longer holds that inode. An inode number is reused only by a file created
+        later, whose time is its own; a hard link, whose old path still holds the inode, is another name,
+        not a move. A path the index already holds, or that lies in no organized folder, is not an arrival.
+        Moved across file systems (a copy and a deletion), a file has a new inode and is indexed as new."""
+        found = []
+        for path in paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if is_unicode(str(path)):
+                found.append((str(path), stat))
+        if not found:
+            return []
+        done: list[tuple[str, str]] = []
+        with self._write() as conn:
+            conn.execute("DELETE FROM departed WHERE gone < ?", (time.time() - DEPARTED_SECONDS,))
+            folders = [row[0] for row in conn.execute("SELECT path FROM folders ORDER BY path")]
+            for new, stat in found:
+                owner = _owner(folders, new)
+                if owner is None or conn.execute("SELECT 1 FROM files WHERE path = ?", (new,)).fetchone():
+                    continue
+                old = _arrived_from(conn, new, owner, stat)
+                if old is not None:
+                    done.append((old, new))
+        return done
+
+    def fill_identity(self, stats: Iterable[tuple[str, os.stat_result]]) -> None:
+        """Record the device and inode of indexed files whose size and time are as indexed (a scan's): rows
+        indexed before the index kept them, or a file put back (a restore) under a new inode."""
+        rows = [(stat.st_dev, stat.st_ino, path, stat.st_dev, stat.st_ino) for path, stat in stats]
+        if rows:
+            with self._write() as conn:
+                conn.executemany(
+                    "UPDATE files SET device = ?, inode = ? WHERE path = ?"
+                    " AND (device IS NOT ? OR inode IS NOT ?)", rows
+                )  # fmt: skip
+
+    def identities(self, folder: str) -> dict[str, tuple[int | None, int | None]]:
+        """Device and inode of each indexed file of ``folder`` (``None`` where not known yet)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT path, device, inode FROM files WHERE folder = ?", (folder,))
+            return {p: (d, i) for p, d, i in rows.fetchall()}
 
     def move(self, moves: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """Give indexed files the paths they were renamed or moved to, keeping their rows (suggestions, size and
@@ -256,8 +360,8 @@ class FolderIndex:
                 for path in [row[0] for row in rows.fetchall()]:
                     target = new + path[len(old) :]
                     owner = _owner(folders, target) if is_unicode(target) else None
-                    if owner is None:
-                        conn.execute("DELETE FROM files WHERE path = ?", (path,))
+                    if owner is None:  # out of the organizer: it may still turn up in another folder (``arrive``)
+                        _depart(conn, "path = ?", (path,))
                         continue
                     conn.execute("DELETE FROM files WHERE path = ?", (target,))
                     conn.execute("UPDATE files SET path = ?, folder = ? WHERE path = ?", (target, owner, path))
@@ -277,6 +381,44 @@ def _at_or_below(path: str) -> tuple[str, str, str]:
     """The arguments of ``_AT_OR_BELOW`` for ``path``."""
     top = path.rstrip(os.sep)
     return path, top + os.sep, top + chr(ord(os.sep) + 1)
+
+
+def _depart(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> int:
+    """Drop the rows of ``files`` ``where`` says, keeping them in ``departed`` (``arrive``); returns how many."""
+    conn.execute(
+        f"INSERT OR REPLACE INTO departed ({_FILE_COLUMNS}, gone) SELECT {_FILE_COLUMNS}, ? FROM files WHERE {where}",
+        (time.time(), *args),
+    )
+    return conn.execute(f"DELETE FROM files WHERE {where}", args).rowcount
+
+
+def _arrived_from(conn: sqlite3.Connection, new: str, owner: str, stat: os.stat_result) -> str | None:
+    """Move the row of the file that left its old path and is now at ``new`` (of folder ``owner``): from
+    ``files`` (its old path not forgotten yet) or from ``departed``. Returns the old path, or ``None``."""
+    same = "device = ? AND inode = ? AND size = ? AND mtime = ?"
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
+    for table in ("files", "departed"):
+        rows = conn.execute(f"SELECT path FROM {table} WHERE {same} ORDER BY path", identity).fetchall()
+        old = next((row[0] for row in rows if not _holds(row[0], stat)), None)
+        if old is None:
+            continue
+        columns = _FILE_COLUMNS.replace("path, folder, ", "")
+        conn.execute(
+            f"INSERT INTO files (path, folder, {columns}) SELECT ?, ?, {columns} FROM {table} WHERE path = ?",
+            (new, owner, old),
+        )
+        conn.execute(f"DELETE FROM {table} WHERE path = ?", (old,))
+        return old
+    return None
+
+
+def _holds(path: str, stat: os.stat_result) -> bool:
+    """Whether ``path`` is (still) the file of ``stat``: the same device and inode."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (stat.st_dev, stat.st_ino)
 
 
 def _owner(folders: list[str], path: str) -> str | None:
@@ -301,8 +443,10 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
     must not make every file it holds look gone (``os.walk`` says nothing when its folder disappears)."""
     _require_folder(index, folder)
     known = index.known(folder)
+    identities = index.identities(folder)
     todo: list[Path] = []
     seen: set[str] = set()
+    unknown: list[tuple[str, os.stat_result]] = []  # as indexed, but the device or inode not as recorded
     for path in walk(folder):
         seen.add(str(path))
         try:
@@ -311,7 +455,10 @@ def stale_files(index: FolderIndex, folder: str) -> tuple[list[Path], list[str]]
             continue
         if known.get(str(path)) != (stat.st_size, stat.st_mtime):
             todo.append(path)
+        elif identities.get(str(path)) != (stat.st_dev, stat.st_ino):
+            unknown.append((str(path), stat))
     _require_folder(index, folder)
+    index.fill_identity(unknown)
     return todo, [p for p in known if p not in seen]
 
 
@@ -381,8 +528,8 @@ def index_files(
     todo = list(paths)
     done = stored = 0
 
-    def stopped() -> Cancelled:
-        return Cancelled(f"indexing stopped after {done} of {len(todo)} files")
+    def stopped() -> IndexingStopped:
+        return IndexingStopped(done, len(todo))
 
     def wait_for_model(request: SuggestRequest) -> None:
         if waiting is not None:
@@ -449,7 +596,7 @@ def _await_model(service: Service, request: SuggestRequest, cancel: threading.Ev
 def _cannot_index(path: Path, stat: os.stat_result) -> str:
     """Why ``path`` cannot be indexed, or ``""``. Its content is never opened here: a named pipe would block."""
     if not is_unicode(str(path)):  # os.walk turns a name's non-UTF-8 bytes into lone surrogates
-        return "its name is not valid UTF-8: rename the file to index it"
+        return NAME_NOT_UTF8
     return not_regular(stat.st_mode)
 
 

@@ -25,7 +25,7 @@ from tagrec_core.linear import NO_MARGIN, LinearTags
 from tagrec_core.model import Model, TagVocab
 from tagrec_core.related import Related
 from tagrec_core.retrieval import NeighbourVotes, PostIndex, query_terms
-from tagrec_core.suggestion import SOURCES
+from tagrec_core.suggestion import SOURCES, Why
 from tagrec_core.tagmatch import Match, TagMatcher
 from tagrec_core.text import normalize
 
@@ -257,8 +257,8 @@ class Ranking:
 
     # --- explanations ---------------------------------------------------------------------------------------
 
-    def explain(self, candidates: Candidates, row: int) -> tuple[str, str]:
-        """The main source of candidate ``row`` and a short reason a person can read."""
+    def explain(self, candidates: Candidates, row: int) -> tuple[str, Why]:
+        """The main source of candidate ``row`` and why, as a ``Why`` (its ``text()`` is the English reason)."""
         f = candidates.features[row]
         tag = int(candidates.tags[row])
         whole = bool(f[_COLUMN["in_title"]] or f[_COLUMN["in_body"]] or f[_COLUMN["stem_only"]])
@@ -274,17 +274,16 @@ class Ranking:
         source = max(evidence, key=lambda s: evidence[s])
         if source == "text":
             if not whole:
-                return source, "part of it appears in the text"
+                return source, Why("part_in_text")
             if f[_COLUMN["stem_only"]]:
-                return source, "a form of it appears in the text"
-            return source, "appears in the title" if f[_COLUMN["in_title"]] else "appears in the text"
+                return source, Why("form_in_text")
+            return source, Why("in_title" if f[_COLUMN["in_title"]] else "in_text")
         if source == "neighbours":
             count = round(float(f[_COLUMN["neighbour_count"]]) * candidates.votes.neighbours)
-            return source, f"{count} similar post{'' if count == 1 else 's'}"
+            return source, Why("similar_posts", count=count)
         if source == "related" and candidates.related_to[row] >= 0:
-            return source, f"often used with {self.tags.tags[int(candidates.related_to[row])]}"
-        count = self.tags.counts[tag]
-        return "classifier", f"learned from {count} tagged post{'' if count == 1 else 's'}"
+            return source, Why("used_with", tag=self.tags.tags[int(candidates.related_to[row])])
+        return "classifier", Why("learned", count=int(self.tags.counts[tag]))
 
 
 def _reciprocal_ranks(tags: np.ndarray, ranked: np.ndarray) -> list[float]:

@@ -22,8 +22,8 @@ from tagrec_core.profile.store import Profile
 from tagrec_core.ranker import Ranking
 from tagrec_core.records import post_text
 from tagrec_core.retrieval import TERM_BUCKETS
-from tagrec_core.suggestion import Suggestion, at_least
-from tagrec_core.text import normalize, normalize_tag
+from tagrec_core.suggestion import Suggestion, Why, at_least
+from tagrec_core.text import has_words, normalize, normalize_tag
 
 # Source words (one per method, the same in every UI): see ``suggestion.SOURCES``.
 SOURCE_CLASSIFIER = "classifier"
@@ -48,7 +48,7 @@ class Recommender:
         min_score: float = 0.0,
     ) -> list[Suggestion]:
         """The ``k`` best tags for a post, best first, never one of the ``tags`` already chosen, none scored
-        below ``min_score`` (so there may be fewer).
+        below ``min_score`` (so there may be fewer); none for a post without a letter or a digit (``has_words``).
 
         With a profile, ``user`` (default: the local user) selects whose preferences re-rank the base model's
         suggestions; a user the profile does not know gets the base model's.
@@ -82,9 +82,12 @@ class Recommender:
                 owners[start : start + batch_size],
                 strict=True,
             ):
+                if not (has_words(title) or has_words(body)):
+                    results.append([])  # nothing to read: the ranking would be the models' prior
+                    continue
                 ranked = self._personal(user, base, title, body, already, k + 1)
                 filled = _with_numbers(ranked, title, body, already)[:k]
-                results.append([Suggestion(s.tag, s.score, s.source, s.reason) for s in filled])
+                results.append([Suggestion.explained(s.tag, s.score, s.source, s.why) for s in filled])
         return results
 
     def _personal(
@@ -141,7 +144,7 @@ class Recommender:
         tags = self.model.vocab.tags
         kept = [(round(v, 4), i) for v, i in zip(probs, indices, strict=True) if tags[i] not in exclude][:k]
         kept.sort(key=lambda pair: (-pair[0], tags[pair[1]]))
-        return [Scored(tags[i], value, SOURCE_CLASSIFIER, _reason(self.model, i)) for value, i in kept]
+        return [Scored(tags[i], value, SOURCE_CLASSIFIER, _learned(self.model, i)) for value, i in kept]
 
     def _rank_all(
         self, ranking: Ranking, probabilities: np.ndarray, title: str, body: str, exclude: set[str], k: int
@@ -154,8 +157,8 @@ class Recommender:
             tag = ranking.tags.tags[int(candidates.tags[row])]
             if tag in exclude:
                 continue
-            source, reason = ranking.explain(candidates, row)
-            out.append(Scored(tag, round(float(scores[row]), 4), source, reason))
+            source, why = ranking.explain(candidates, row)
+            out.append(Scored(tag, round(float(scores[row]), 4), source, why))
             if len(out) == k:
                 break
         return out
@@ -173,9 +176,9 @@ def _base_statistics(model: Model) -> tuple[np.ndarray, Callable[[str], float]]:
     return idf, lambda tag: counts.get(tag, 0) / posts
 
 
-def _reason(model: Model, index: int) -> str:
-    count = model.vocab.counts[index]
-    return f"learned from {count} tagged post{'' if count == 1 else 's'}"
+def _learned(model: Model, index: int) -> Why:
+    """Why the classifier of a classifier-only model suggests tag ``index``: its training posts."""
+    return Why("learned", count=int(model.vocab.counts[index]))
 
 
 def _with_numbers(ranked: list[Scored], title: str, body: str, chosen: list[str]) -> list[Scored]:
@@ -190,5 +193,5 @@ def _with_numbers(ranked: list[Scored], title: str, body: str, chosen: list[str]
         tag = fill_numbers(s.tag, text)
         if tag not in seen:
             seen.add(tag)
-            out.append(s if tag == s.tag else Scored(tag, s.score, s.source, s.reason))
+            out.append(s if tag == s.tag else Scored(tag, s.score, s.source, s.why))
     return out

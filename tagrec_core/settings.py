@@ -20,11 +20,20 @@ from tagrec_core.home import resolve_home
 from tagrec_core.profile.feedback import DEFAULT_USER
 from tagrec_core.suggestion import DEFAULT_MIN_SCORE
 
-__all__ = ["LANGUAGES", "SETTINGS_FILE", "Settings", "load_settings", "save_settings"]
+__all__ = ["LANGUAGES", "SETTINGS_FILE", "InvalidSetting", "Settings", "load_settings", "save_settings"]
 
 SETTINGS_FILE = "settings.json"
 LANGUAGES = ("", "en", "zh_CN")  # "": the system's language
 MAX_USER_CHARS = 64
+
+
+class InvalidSetting(InputError):
+    """A setting's value that cannot be used; ``name`` is the setting (a field of ``Settings``), so that a
+    front-end can say it in its own language."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +53,17 @@ class Settings:
         # Shown in the title bar and the Settings: no control or format characters (U+202E reverses the text
         # after it), and valid Unicode (a lone surrogate could be loaded, then not saved).
         if not user or len(user) > MAX_USER_CHARS or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in user):
-            raise InputError(f"the user name must be 1 to {MAX_USER_CHARS} printable characters, not {self.user!r}")
+            raise InvalidSetting(
+                "user", f"the user name must be 1 to {MAX_USER_CHARS} printable characters, not {self.user!r}"
+            )
         if self.port is not None and (isinstance(self.port, bool) or not 1 <= self.port <= 65535):
-            raise InputError(f"the port must be between 1 and 65535, not {self.port!r}")
+            raise InvalidSetting("port", f"the port must be between 1 and 65535, not {self.port!r}")
         if isinstance(self.min_score, bool) or not 0.0 <= self.min_score <= 1.0:  # NaN fails too
-            raise InputError(f"the lowest score shown must be between 0 and 1, not {self.min_score!r}")
+            raise InvalidSetting("min_score", f"the lowest score shown must be between 0 and 1, not {self.min_score!r}")
         if self.language not in LANGUAGES:
-            raise InputError(f"the language must be one of {', '.join(map(repr, LANGUAGES))}, not {self.language!r}")
+            raise InvalidSetting(
+                "language", f"the language must be one of {', '.join(map(repr, LANGUAGES))}, not {self.language!r}"
+            )
         object.__setattr__(self, "user", user)
 
     def to_dict(self) -> dict[str, Any]:

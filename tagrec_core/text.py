@@ -144,6 +144,7 @@ _PLACEHOLDER_RE = re.compile(rf"(?<![A-Z0-9_])((?:{_PLACEHOLDER_WORD_RE.pattern}
 # Han (with extensions and compatibility ideographs), kana and Hangul: scripts written without spaces.
 _CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f\u3005\u3007"
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
+_WORD_CHAR_RE = re.compile(r"[^\W_]")  # a letter or a digit, any script
 _LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
@@ -187,6 +188,12 @@ def is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def has_words(text: str) -> bool:
+    """True when ``text`` holds a letter or a digit of any script: something a model can read. A post of only
+    emoji, punctuation or symbols ("...", "😀😀") is not, and the models' answer to it is their prior, not advice."""
+    return _WORD_CHAR_RE.search(text) is not None
 
 
 def has_cjk(text: str) -> bool:

@@ -47,7 +47,9 @@ class BridgeProxy:
     - ``"forward"``: every request goes to the bridge, and its answer comes back;
     - ``"loading"``: like the app while its models load: suggestions get 503 ``model_loading`` with
       ``Retry-After: 1``, hello says each model is ``loading``;
-    - ``"foreign"``: another program that answers every request 200 with JSON of its own."""
+    - ``"foreign"``: another program that answers every request 200 with JSON of its own;
+    - ``"hang"``: like an app that hangs: it accepts every request and answers none while in this mode; once the
+      mode changes, the requests it holds go on as in the new mode (a hung app that recovers answers them)."""
 
     def __init__(self, target: str) -> None:
         import socket
@@ -101,8 +103,14 @@ class BridgeProxy:
                 self._answer(status, json.dumps(data).encode(), [("Content-Type", "application/json"), *headers])
 
             def _any(self) -> None:
+                import time
+
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                while proxy.mode == "hang":
+                    if proxy._server is None:
+                        return  # stopped: the connection closes unanswered
+                    time.sleep(0.05)
                 if proxy.mode == "foreign":
                     return self._json(200, {"status": "ok", "items": []})
                 if proxy.mode == "loading" and not self.path.startswith("/v1/hello"):

@@ -38,8 +38,10 @@ def test_suggest_returns_sorted_suggestions_with_fields(recommender: Recommender
     assert scores == sorted(scores, reverse=True)
     assert {s.tag for s in result[:2]} == {"python", "pandas"}
     assert len({s.tag for s in result}) == 5
-    assert result[0].to_dict() == {"tag": result[0].tag, "score": result[0].score, "source": "classifier",
-                                   "reason": result[0].reason}  # fmt: skip
+    first = result[0]
+    assert first.to_dict() == {"tag": first.tag, "score": first.score, "source": "classifier", "reason": first.reason,
+                               "why": {"code": "learned", "count": first.why.count}}  # fmt: skip
+    assert Suggestion.from_dict(result[0].to_dict()) == result[0]
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
@@ -117,3 +119,29 @@ def test_concurrent_calls_give_the_sequential_results(recommender: Recommender, 
     assert sorted(results) == list(range(8))
     for n in range(8):
         assert results[n] == expected, n
+
+
+def test_why_writes_the_english_reason_with_its_plural() -> None:
+    from tagrec_core.suggestion import WHY_CODES, Why
+
+    table = [
+        (Why("similar_posts", count=1), "1 similar post"),
+        (Why("similar_posts", count=3), "3 similar posts"),
+        (Why("learned", count=12), "learned from 12 tagged posts"),
+        (Why("used_on_similar", count=1), "you used it on 1 similar item"),
+        (Why("used", count=2), "you used it 2 times"),
+        (Why("used_with", tag="pandas"), "often used with pandas"),
+        (Why("implied_by", tag="pandas"), "implied by pandas"),
+        (Why("in_title"), "appears in the title"),
+        (Why("a_code_of_a_newer_tagrec", count=2), ""),  # unknown: no text (the UIs show the given reason)
+    ]
+    for why, text in table:
+        assert why.text() == text, why
+        assert Why.from_dict(why.to_dict()) == why
+    assert Why("in_title").to_dict() == {"code": "in_title"}  # no null arguments in the stored form
+    assert all(Why(code, count=2, tag="x").text() for code in WHY_CODES)
+
+
+def test_suggestions_stored_before_why_existed_still_load() -> None:
+    old = {"tag": "pandas", "score": 0.5, "source": "text", "reason": "appears in the title"}
+    assert Suggestion.from_dict(old) == Suggestion("pandas", 0.5, "text", "appears in the title", None)

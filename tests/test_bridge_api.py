@@ -30,9 +30,30 @@ def test_suggest_returns_ranked_tags_with_sources(raw: Any, token: str) -> None:
     suggestions = answer.json["suggestions"]
     assert 1 <= len(suggestions) <= 5
     assert suggestions[0]["tag"] == "python"
-    assert {"tag", "score", "source", "reason"} == set(suggestions[0])
+    assert {"tag", "score", "source", "reason", "why"} == set(suggestions[0])
     scores = [s["score"] for s in suggestions]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_each_suggestion_says_why_as_a_code_beside_the_english_reason(raw: Any, bridge: Any) -> None:
+    from tagrec_core.suggestion import Why
+
+    _, tok = bridge.tokens.create(EXTENSION, user="why-user")
+    headers = {"Origin": EXTENSION}
+    draft = {"site": "stackoverflow", "title": "How do I merge two dictionaries in Python?", "limit": 10}
+    for s in raw.post("/v1/suggest", draft, tok, headers=headers).json["suggestions"]:
+        assert set(s["why"]) == {"code", "count", "tag"}, s  # every argument, null where the code takes none
+        assert Why.from_dict(s["why"]).text() == s["reason"] != "", s
+    # the profile's reasons too: a tag the user gave to similar posts, and the tags it implies
+    mine = {"site": "stackoverflow", "title": "Filing my tax-2025 receipts with pandas", "body": "tax receipts"}
+    for n in range(3):
+        event = {**mine, "item": f"w{n}", "accepted": ["tax-2025", "pandas"]}
+        assert raw.post("/v1/feedback", event, tok, headers=headers).status == 200
+    bridge.profile.set_implied("tax-2025", "finance", "why-user")
+    found = {s["tag"]: s for s in raw.post("/v1/suggest", mine, tok, headers=headers).json["suggestions"]}
+    assert found["tax-2025"]["why"] == {"code": "used_on_similar", "count": 3, "tag": None}
+    assert found["tax-2025"]["reason"] == "you used it on 3 similar items"
+    assert found["finance"]["why"] == {"code": "implied_by", "count": None, "tag": "tax-2025"}
 
 
 def test_suggest_never_repeats_chosen_tags_and_honours_limit(raw: Any, token: str) -> None:
@@ -78,6 +99,40 @@ def test_feedback_is_learned_by_the_next_suggestion(raw: Any, bridge: Any) -> No
     after = [s["tag"] for s in raw.post("/v1/suggest", draft, tok, headers={"Origin": EXTENSION}).json["suggestions"]]
     assert "tax-2025" in after
     assert bridge.profile.user("feedback-user").clock == 3
+
+
+def test_feedback_sent_again_with_its_key_is_stored_once(raw: Any, bridge: Any) -> None:
+    """The extension sends an event again when its answer did not come in time, though the bridge may have
+    written it: with its key, copies sent one after another or at the same moment (the late original and the
+    resend, on the bridge's two writer threads) are one event, and every answer names it."""
+    import threading
+    import uuid
+
+    _, tok = bridge.tokens.create(EXTENSION, user="resending-user")
+    event = {"site": "stackoverflow", "item": "q1", "shown": ["python"], "accepted": ["python"]}
+
+    def send(body: dict[str, Any]) -> Any:
+        return raw.post("/v1/feedback", body, tok, headers={"Origin": EXTENSION})
+
+    def count() -> int:
+        return bridge.profile.stats("resending-user")["feedback_events"]
+
+    key = str(uuid.uuid4())
+    first, again = send({**event, "key": key}), send({**event, "key": key})
+    assert first.status == again.status == 200 and first.json == again.json and count() == 1
+    key = str(uuid.uuid4())
+    answers: list[Any] = []
+    senders = [threading.Thread(target=lambda: answers.append(send({**event, "key": key}))) for _ in range(6)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(30)
+    assert [a.status for a in answers] == [200] * 6 and len({a.json["id"] for a in answers}) == 1
+    assert count() == 2
+    assert bridge.profile.stats("resending-user")["accepted"] == 2  # learned once per key
+    assert send(event).status == 200 and count() == 3  # no key: stored as sent
+    bad = send({**event, "key": "not a key"})
+    assert (bad.status, bad.code) == (400, "bad_request") and count() == 3
 
 
 def test_feedback_for_another_user_is_refused(raw: Any, token: str) -> None:

@@ -1055,6 +1055,70 @@ def test_guessing_tokens_is_rate_limited(limited: Any) -> None:
     assert 429 in statuses, statuses
 
 
+# --- 10b. too many at once --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crowded(tmp_path: Path) -> Iterator[Any]:
+    """A third bridge that takes 4 connections at once (uvicorn's ``limit_concurrency``), with no rate limit to
+    speak of and a long body timeout, so held requests stay under way. Its model is a broken file: it fails at
+    once, and hello answers without one."""
+    from extension_bridge.guard import Limits
+    from extension_bridge.server import BridgeServer
+
+    broken = tmp_path / "broken.tagrec"
+    broken.write_bytes(b"not a model")
+    limits = Limits(
+        rate=10_000, burst=10_000, anonymous_rate=10_000, anonymous_burst=10_000, body_timeout=30.0, concurrency=4
+    )
+    server = BridgeServer(tmp_path, port=0, limits=limits, models={"so": broken})
+    try:
+        server.start()
+        yield server
+    finally:
+        server.service.wait(timeout=60)
+        server.stop()
+
+
+def test_requests_beyond_the_concurrency_limit_get_the_typed_503_busy(crowded: Any) -> None:
+    """uvicorn answered them ``text/plain`` "Service Unavailable": the extension took that for another program
+    on the port. Three real connections hold requests under way (their bodies never finish); with them the next
+    connection reaches the limit of 4 (uvicorn counts it too), and its requests are 503 ``busy`` in the bridge's
+    error shape with ``Retry-After``. Once the held ones are gone, requests are served again."""
+    token = crowded.tokens.create("cli", name="crowd")[1]
+    probe = Raw(crowded.port, timeout=5.0)
+    held: list[socket.socket] = []
+    try:
+        for n in range(crowded.bridge.limits.concurrency - 1):
+            sock = _connect(crowded.port, timeout=0.5)
+            extra = ["Content-Length: 100", "Content-Type: application/json", f"Authorization: Bearer {token}"]
+            sock.sendall(
+                _head(crowded.port, "POST", "/v1/feedback", extra) + b'{"site": "files", "item": "' + b"%d" % n
+            )
+            held.append(sock)
+        time.sleep(0.5)  # the server reads them (the probe's connection must come after them)
+        answers = [probe.get("/v1/hello"), probe.post("/v1/suggest", SO_DRAFT, token)]
+        for answer in answers:
+            _assert_error(answer, 503, "busy")
+            assert answer.headers["Content-Type"] == "application/json"
+            assert answer.headers["Retry-After"] == "1"
+            assert answer.headers["Cache-Control"] == "no-store"
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert answer.headers["Connection"] == "close"
+            _no_cors(answer)
+        for sock in held:  # still under way: not answered (busy or otherwise)
+            with pytest.raises(TimeoutError):
+                sock.recv(1)
+    finally:
+        for sock in held:
+            _close(sock)
+    deadline = time.monotonic() + 5
+    while (status := probe.get("/v1/hello").status) != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server notices the closed connections
+    assert status == 200
+    assert crowded.profile.stats()["feedback_events"] == 0  # the held requests never completed: nothing written
+
+
 # --- 11. logs ----------------------------------------------------------------------------------------------------
 
 

@@ -238,6 +238,7 @@ def test_train_builds_the_full_ranker_with_a_site_tag_list(files: dict[str, Path
     assert {"python", "pandas", "matplotlib"} <= {s["tag"] for s in suggestions}
     plotted = next(s for s in suggestions if s["tag"] == "matplotlib")
     assert plotted["source"] == "text" and plotted["reason"] == "appears in the title"
+    assert all(set(s) == {"tag", "score", "source", "reason"} for s in suggestions)  # the CLI's output as it was
     only = folder / "c.tagrec"
     ok(run(["train", "--data", str(files["train"]), "--out", str(only), "--classifier-only", "--epochs", "2", "-q"]))
     assert json.loads(ok(run(["info", str(only)])).stdout)["ranker"] is False

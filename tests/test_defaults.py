@@ -10,6 +10,7 @@ import pytest
 
 import tagrec_core
 from tagrec_core import defaults, modelfile
+from tagrec_core.errors import ModelFileError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -68,3 +69,28 @@ def test_suggest_picks_the_domain_by_language() -> None:
         expected = tagrec_core.load(domain).suggest(*text.strip().split("\n", 1), k=5)
         assert done.stdout.decode("utf-8").count('"tag"') == 5
         assert expected[0].tag in done.stdout.decode("utf-8")
+
+
+def test_a_missing_shipped_model_says_how_to_get_it_back_without_cli_only_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The desktop app and the bridge show this message too: it must not advise a command-line option they lack.
+    monkeypatch.setattr(defaults, "RESOURCES", tmp_path)
+    with pytest.raises(ModelFileError) as caught:
+        defaults.model_path("weibo")
+    message = str(caught.value)
+    assert "--model" not in message
+    assert "reinstall tagrec" in message
+    assert "scripts/build_models.py --domain weibo" in message
+    assert (Path(__file__).resolve().parent.parent / "scripts" / "build_models.py").is_file()
+
+
+@pytest.mark.parametrize("domain", sorted(defaults.DOMAINS))
+@pytest.mark.parametrize("text", ["...", "😀😀😀", "🎉🎉 #", "！？。", "__ -- **"])
+def test_a_post_with_nothing_to_read_gets_no_suggestions(domain: str, text: str) -> None:
+    # Before: "..." got entity-framework at 0.65 and "😀😀😀" ios at 0.40 - the models' prior, shown as advice.
+    assert tagrec_core.load(domain).suggest(text, "", k=5) == []
+
+
+def test_a_post_with_one_word_among_emoji_still_gets_suggestions() -> None:
+    assert tagrec_core.load("stackoverflow").suggest("😀 python 😀", k=3)

@@ -117,6 +117,39 @@ def test_copy_writes_the_sites_format_and_new_draft_saves_the_final_tags(desktop
     assert rows[1][2] == f'["{tag}"]'
 
 
+def test_the_chosen_tags_belong_to_the_draft_of_one_site(desktop: Desktop, qtbot: Any) -> None:
+    """Tags chosen for a Stack Overflow draft stayed chosen after switching to Weibo, were copied as Weibo topics
+    and saved as Weibo's final tags. Each site now has its own; the text stays; switching back finds them."""
+    drafting = desktop.drafting
+    qtbot.keyClicks(drafting.title, DRAFT)
+    qtbot.mouseClick(_suggested(desktop, qtbot, "python"), Qt.MouseButton.LeftButton)
+    drafting.site.setCurrentIndex(drafting.site.findData("weibo"))
+    assert drafting.chosen == [] and drafting.chosen_label.text() == "No tags chosen yet."
+    assert drafting.title.text() == DRAFT
+    drafting.copy_tags()
+    assert QGuiApplication.clipboard().text() == ""
+    drafting.body.setPlainText("今天中国女排三比零获胜，朱婷拿下二十五分")
+    topic = "中国女排十连胜"
+    qtbot.mouseClick(_suggested(desktop, qtbot, topic), Qt.MouseButton.LeftButton)
+    assert drafting.chosen == [topic]
+    drafting.site.setCurrentIndex(drafting.site.findData("stackoverflow"))
+    assert drafting.chosen == ["python"] and drafting.chosen_label.text() == "python"
+    drafting.new_draft()
+    assert drafting.chosen == [] and drafting.title.text() == ""
+    drafting.site.setCurrentIndex(drafting.site.findData("weibo"))
+    assert drafting.chosen == []
+    query = "SELECT site, item, accepted, final FROM events ORDER BY id"
+    qtbot.waitUntil(lambda: len(desktop.profile.reader().execute(query).fetchall()) >= 4, timeout=10_000)
+    rows = desktop.profile.reader().execute(query).fetchall()
+    by_site = {site: {(accepted, final) for s, _, accepted, final in rows if s == site} for site, *_ in rows}
+    assert by_site == {
+        "stackoverflow": {('["python"]', None), ("[]", '["python"]')},
+        "weibo": {(f'["{topic}"]', None), ("[]", f'["{topic}"]')},
+    }, rows
+    items = {site: {item for s, item, *_ in rows if s == site} for site, *_ in rows}
+    assert len(items["stackoverflow"]) == len(items["weibo"]) == 1 and items["stackoverflow"] != items["weibo"]
+
+
 def test_the_pairing_dialog_approves_a_real_request(desktop: Desktop, qtbot: Any) -> None:
     assert desktop.server is not None
     raw = Raw(desktop.server.port)
@@ -256,6 +289,102 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
     assert app.returncode == 0, err
     wal = tmp_path / "profile.sqlite-wal"
     assert not wal.exists() or wal.stat().st_size == 0, "the profile was not closed"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(home: Path, port: int, *args: str) -> subprocess.Popen[str]:
+    """A real app process on ``home``, its bridge on ``port``."""
+    env = {**os.environ, "TAGREC_PORT": str(port), "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("TAGREC_HOME", None)  # --home says it
+    return subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--home", str(home), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _second_start(home: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """A start on ``home`` that must end by itself (else ``TimeoutExpired``: it became a second app)."""
+    with _start(home, port, *args) as app:
+        try:
+            out, err = app.communicate(timeout=60)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.communicate()
+    return subprocess.CompletedProcess(app.args, app.returncode, out, err)
+
+
+@pytest.mark.timeout(300)
+def test_one_app_per_home_a_second_start_brings_it_to_front_and_ends(tmp_path: Path) -> None:
+    """A second start on the same home ran a second app: two writers of one profile, two watchers of the same
+    folders, and a bridge that could never get its port. Now it brings the first one's window to the front
+    and ends with status 0; another home runs beside it; a crashed app's lock does not block the next start."""
+    home, other = tmp_path / "home", tmp_path / "other"
+    port, other_port = _free_port(), _free_port()
+    apps = [_start(home, port, "--minimized")]
+    try:
+        Raw(port, timeout=5).wait_until_up()
+        second = _second_start(home, port)
+        assert second.returncode == 0, second.stderr
+        assert second.stdout.strip() == f"tagrec is already running for {home}; its window is now in front."
+        quiet = _second_start(home, port, "--minimized")  # autostart while it runs: it says so, nothing pops up
+        assert quiet.returncode == 0 and quiet.stdout.strip() == f"tagrec is already running for {home}."
+        assert apps[0].poll() is None
+
+        apps.append(_start(other, other_port))  # another home: a second app of its own, beside the first
+        Raw(other_port, timeout=5).wait_until_up()
+        assert apps[1].poll() is None
+
+        apps[0].kill()  # a crash: the lock file and the local socket stay behind
+        apps[0].wait(30)
+        assert (home / "desktop.lock").exists()
+        apps.append(_start(home, port))
+        Raw(port, timeout=5).wait_until_up()  # the stale lock did not stop it
+        assert apps[2].poll() is None
+        after_crash = _second_start(home, port)
+        assert after_crash.returncode == 0 and "its window is now in front" in after_crash.stdout
+    finally:
+        for app in apps:
+            if app.poll() is None:
+                app.terminate()
+        for app in apps:
+            app.communicate(timeout=60)
+
+
+@pytest.mark.timeout(120)
+def test_a_home_held_by_an_app_that_does_not_answer_is_said_and_not_shared(tmp_path: Path) -> None:
+    """A live holder of the home's lock that does not answer (hung): the start says so, with its process, and
+    ends instead of becoming a second app on the same profile."""
+    home = tmp_path / "home"
+    home.mkdir()
+    hold = (
+        "import sys, time\nfrom PySide6.QtCore import QLockFile\n"
+        "lock = QLockFile(sys.argv[1]); lock.setStaleLockTime(0); assert lock.tryLock(0)\n"
+        "print('held', flush=True); time.sleep(120)"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", hold, str(home / "desktop.lock")], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with _start(home, _free_port()) as start:
+            try:
+                assert start.stderr is not None
+                said = next(line for line in start.stderr if line.startswith("error: "))
+            finally:  # a message box says it too, and waits for a click: the process ends (1) once it is closed
+                start.kill()
+                holder.kill()
+    assert said.startswith(
+        f"error: tagrec is already running for {home} (process {holder.pid}), but it does not answer"
+    )
+    assert not (home / "profile.sqlite").exists()
 
 
 def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot: Any) -> None:

@@ -327,6 +327,81 @@ def test_a_renamed_files_sidecar_follows_it(desktop: Desktop, qtbot: Any, tmp_pa
     new.parent.mkdir()
     qtbot.wait(300)  # watchdog watches a new folder once told of it: a move into it before is unseen there
     old.rename(new)
+    # The sidecar moves on the relay's worker; the table follows once the worker's answer reaches the UI thread.
+    qtbot.waitUntil(lambda: sidecar_path(new).exists() and _yours(view) == {str(new): "kept"}, timeout=10_000)
+    assert sidecar_path(new).read_bytes() == content and not sidecar_path(old).exists()
+
+
+def test_a_file_moved_between_two_organized_folders_keeps_its_tags(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """The watcher sees such a move as a deletion in one folder and a new file in the other: the file was read
+    again as new, without its tags (they stayed in the profile under its old path) and without its sidecar."""
+    docs, other = tmp_path / "docs", tmp_path / "other"
+    other.mkdir()
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "merge1.md"])
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(other)
+    view.set_file_tags(xattr=False, sidecar=True)
+    with qtbot.waitSignal(view.copies_written, timeout=10_000):
+        view.write_all_file_tags()
+    old, new = docs / "merge0.md", other / "merge0.md"
+    content, suggested = sidecar_path(old).read_bytes(), view.index.entry(str(old)).suggested
+    stored: list[int] = []
+    view.indexed.connect(stored.append)
+    old.rename(new)
+    qtbot.waitUntil(lambda: _yours(view).get(str(new)) == "kept" and str(old) not in _yours(view), timeout=20_000)
+    _keeps_tags(desktop, old, new)
     qtbot.waitUntil(lambda: sidecar_path(new).exists(), timeout=10_000)
     assert sidecar_path(new).read_bytes() == content and not sidecar_path(old).exists()
-    assert _yours(view) == {str(new): "kept"}
+    assert view.index.entry(str(new)).suggested == suggested and set(stored) <= {0}  # known, not read again
+
+
+def test_files_moved_while_tagrec_was_not_watching_keep_their_tags(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """Moves that no watcher saw (tagrec was not running) are found by the next scan: a deletion and a new file,
+    which the file's inode ties together, within a folder and between two."""
+    docs, other = tmp_path / "docs", tmp_path / "other"
+    other.mkdir()
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "merge1.md", "sort.md"])
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(other)
+    for folder in (docs, other):
+        view.watcher.unwatch(str(folder))
+    (docs / "merge0.md").rename(other / "merge0.md")
+    (docs / "merge1.md").rename(docs / "renamed.md")
+    with qtbot.waitSignals([view.indexed, view.indexed], timeout=30_000):  # a scan of each folder
+        view.rescan()
+    expected = {str(p): "kept" for p in (other / "merge0.md", docs / "renamed.md", docs / "sort.md")}
+    qtbot.waitUntil(lambda: _yours(view) == expected, timeout=10_000)
+    _keeps_tags(desktop, docs / "merge0.md", other / "merge0.md")
+    _keeps_tags(desktop, docs / "merge1.md", docs / "renamed.md")
+
+
+def test_a_file_that_cannot_be_indexed_is_said_once_not_at_every_rescan(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """Every rescan (the button, the 15-minute one, the watcher's) said the same skipped file again."""
+    view = desktop.folders
+    docs = tmp_path / "odd"
+    docs.mkdir()
+    (docs / "merge.md").write_text(MERGE, encoding="utf-8")
+    os.close(os.open(os.path.join(os.fsencode(docs), b"caf\xe9.txt"), os.O_CREAT | os.O_WRONLY, 0o644))
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.add_folder(docs)
+    assert view.status.text().startswith("1 files indexed; 1 skipped (")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.rescan()
+    assert view.status.text() == "0 files indexed" and view.status.toolTip() == ""
+    os.close(os.open(os.path.join(os.fsencode(docs), b"na\xefve.txt"), os.O_CREAT | os.O_WRONLY, 0o644))
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.rescan()
+    assert view.status.text().startswith("0 files indexed; 1 skipped (") and "na\ufffdve.txt" in view.status.text()
+    assert view.status.toolTip() == f"{docs}/na\ufffdve.txt: its name is not valid UTF-8: rename the file to index it"

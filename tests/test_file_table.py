@@ -55,7 +55,7 @@ def test_rows_search_sort_and_update_in_place(index: FolderIndex, tmp_path: Path
     assert _shown(model) == [f"{folder}/a.txt", f"{folder}/b/merge.md", f"{folder}/photo.jpg", f"{folder}/话题.md"]
     assert model.data(model.index(1, 1)) == "pandas, python, dataframe"
     assert model.data(model.index(0, 2)) == "homework"
-    assert model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole) == "not text"
+    assert model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole) == "only its name was read: not text"
     assert model.data(model.index(1, 2), Qt.ItemDataRole.UserRole) == str(tmp_path / "b" / "merge.md")
 
     model.search("HOMEWORK")  # the user's own tags, case-insensitive

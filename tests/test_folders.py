@@ -364,3 +364,60 @@ def test_moving_index_rows_follows_whole_path_components(tmp_path: Path) -> None
         assert not index.forget(str(top / "b")) and index.forget(str(top / "bc")) and indexed() == {"bc.md": "w.md"}
     finally:
         index.close()
+
+
+def test_a_file_moved_between_two_organized_folders_is_known_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two organized folders a move is a deletion in one and a new file in the other: the file was
+    indexed as new and its row (and the tags the profile keeps under its path) stayed behind. It is known by its
+    device, inode, size and time now, whichever side comes first; never a file that merely reuses an inode."""
+    from tagrec_core import folders
+
+    index = FolderIndex(tmp_path / "folders.sqlite")
+    try:
+        a, b = tmp_path / "a", tmp_path / "b"
+        names = ["first.md", "later.md", "linked.md", "touched.md", "old.md", "stays.md"]
+        _files(a, 0)
+        _files(b, 0)
+        for name in names:
+            (a / name).write_text(f"pandas {name}", encoding="utf-8")
+        one, two = index.add_folder(a), index.add_folder(b)
+        for name in names:
+            index.store(one, a / name, (a / name).stat(), name, "text", "", [{"tag": name, "score": 0.5}])
+        index._conn.execute("UPDATE files SET device = NULL, inode = NULL")  # indexed before the index kept them
+        assert stale_files(index, one) == ([], [])  # a scan records them, without reading the files again
+
+        def arrive(name: str) -> list[tuple[str, str]]:
+            return index.arrive([b / name])
+
+        (a / "first.md").rename(b / "first.md")  # the deletion is seen first: the row has been forgotten
+        assert index.forget(str(a / "first.md"))
+        assert arrive("first.md") == [(str(a / "first.md"), str(b / "first.md"))]
+        entry = index.entry(str(b / "first.md"))
+        assert entry is not None and entry.folder == two and entry.suggested == [{"tag": "first.md", "score": 0.5}]
+        assert arrive("first.md") == []  # held now: a change at most, not an arrival
+
+        (a / "later.md").rename(b / "later.md")  # the new file is seen first: the row is still under the old path
+        assert arrive("later.md") == [(str(a / "later.md"), str(b / "later.md"))]
+        assert not index.forget(str(a / "later.md"))
+
+        os.link(a / "linked.md", b / "linked.md")  # a second name: the first still holds the inode
+        assert arrive("linked.md") == [] and index.entry(str(a / "linked.md")) is not None
+
+        (a / "touched.md").rename(b / "touched.md")
+        os.utime(b / "touched.md", (1_000_000_000, 1_000_000_000))  # another time: as an inode reused by a new file
+        assert arrive("touched.md") == []
+
+        (a / "stays.md").rename(tmp_path / "stays.md")  # out of the organizer: not an arrival
+        assert index.arrive([tmp_path / "stays.md"]) == []
+
+        (a / "old.md").rename(b / "old.md")
+        assert index.forget(str(a / "old.md"))
+        monkeypatch.setattr(folders, "DEPARTED_SECONDS", -1.0)  # forgotten too long ago
+        assert arrive("old.md") == []
+        assert {Path(s.path).name: s.folder for s in index.summaries()} == {
+            "first.md": two, "later.md": two, "linked.md": one, "touched.md": one, "stays.md": one
+        }  # fmt: skip
+    finally:
+        index.close()

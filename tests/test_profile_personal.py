@@ -14,6 +14,7 @@ from tagrec_core.profile import Profile, parse_feedback
 from tagrec_core.profile import personal as personal_ranking
 from tagrec_core.profile.personal import SOURCE
 from tagrec_core.recommender import Recommender, Suggestion
+from tagrec_core.suggestion import Why
 
 TAX_TEXTS = [
     ("Income tax return deduction form", "which receipts count for the deduction"),
@@ -79,6 +80,8 @@ def test_a_new_personal_tag_reaches_the_top_for_its_user_only(
     assert "tax-2025" in tags(mine), mine
     found = mine[rank(mine, "tax-2025")]
     assert found.source == SOURCE and found.reason.startswith("you used it on ")
+    assert found.why is not None and found.why.code == "used_on_similar" and found.reason == found.why.text()
+    assert found.reason == f"you used it on {found.why.count} similar items" and found.why.count > 1
     assert 0.0 <= found.score <= 1.0
     assert "tax-2025" not in tags(personal.suggest(*TAX_QUERY, user="carol"))  # known, but never used it
     assert personal.suggest(*TAX_QUERY, user="bob") == base.suggest(*TAX_QUERY)  # unknown: untouched
@@ -137,6 +140,7 @@ def test_implied_tags_follow_the_tag_that_implies_them(personal: Recommender, pr
     assert "pandas" in tags(mine)
     at = rank(mine, "pandas")
     assert mine[at + 1].tag == "data-analysis" and mine[at + 1].reason == "implied by pandas"
+    assert mine[at + 1].why == Why("implied_by", tag="pandas")
     assert mine[at + 1].score == mine[at].score
     chosen = personal.suggest(*PANDAS_POST, tags=["Pandas"], user="frank", k=6)
     assert chosen[0].tag == "data-analysis" and chosen[0].reason == "implied by pandas"

@@ -176,6 +176,10 @@ BAD_EVENTS: dict[str, tuple[Any, str]] = {
         {"site": "files", "item": "a", "accepted": ["x"], "created": 1700000000},
         "ISO 8601 time string",
     ),
+    "key-number": ({"site": "files", "item": "a", "accepted": ["x"], "key": 42}, "key must be a string"),
+    "key-empty": ({"site": "files", "item": "a", "accepted": ["x"], "key": ""}, "key is empty"),
+    "key-space": ({"site": "files", "item": "a", "accepted": ["x"], "key": "a b"}, "key must be 1 to 128"),
+    "key-long": ({"site": "files", "item": "a", "accepted": ["x"], "key": "k" * 129}, "key is too long"),
 }
 
 
@@ -410,6 +414,49 @@ def test_record_advances_clock_and_version(profile: Profile) -> None:
     assert second > first > 0
     events = query(profile.path, "SELECT id, item, clock FROM events ORDER BY id")
     assert events == [(first, "a", 1), (second, "b", 1), (second + 1, "a", 2)]
+
+
+def test_an_event_sent_again_with_its_key_is_stored_once_even_after_a_restart(tmp_path: Path) -> None:
+    """A sender that got no answer sends the event again (the extension's outbox after a timeout): with the same
+    ``key`` it is answered with the stored event's id, and nothing is written or learned twice, also once the
+    profile was closed and opened again (another run of the app)."""
+    path = tmp_path / "profile.sqlite"
+    sent = {"site": "files", "item": "a", "shown": ["x", "y"], "accepted": ["x"], "key": "0b7c5f1e-5a43-4e0b"}
+    with Profile.open(path, recover=False) as profile:
+        first = profile.record(parse_feedback(sent))
+        after_first = (contents(profile), vocab(profile), profile.user(DEFAULT_USER))
+        assert profile.record(parse_feedback(sent)) == first
+        assert profile.record_many([parse_feedback(sent), parse_feedback({**sent, "accepted": ["y"]})]) == [first] * 2
+        assert (contents(profile), vocab(profile), profile.user(DEFAULT_USER)) == after_first
+    with Profile.open(path, recover=False) as profile:
+        assert profile.record(parse_feedback(sent)) == first
+        assert (contents(profile), vocab(profile), profile.user(DEFAULT_USER)) == after_first
+        assert query(path, "SELECT id, key FROM events") == [(first, sent["key"])]
+        # Keys are per user, and optional: without one, every copy is an event of its own.
+        other = profile.record(parse_feedback({**sent, "user": "bob"}))
+        unkeyed = {k: v for k, v in sent.items() if k != "key"}
+        twice = [profile.record(parse_feedback(unkeyed)) for _ in range(2)]
+        assert len({first, other, *twice}) == 4
+        assert contents(profile)["feedback_events"] == 4
+
+
+def test_a_profile_of_an_older_tagrec_gets_event_keys_and_keeps_its_events(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from tagrec_core.profile.schema import migrations
+
+    path = tmp_path / "profile.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.apply(Database(conn), stop_before="m002_event_keys")  # the tables as the tagrec before keys made them
+    conn.execute("INSERT INTO users (name, clock, version, generation) VALUES ('local', 0, 0, 0)")
+    conn.execute("INSERT INTO events (user_id, site, item, accepted) VALUES (1, 'files', 'old', '[\"x\"]')")
+    conn.close()
+    with Profile.open(path, recover=False) as profile:
+        assert profile.recovered is None
+        sent = parse_feedback({"site": "files", "item": "new", "accepted": ["y"], "key": "k1"})
+        assert profile.record(sent) == profile.record(sent)
+        assert query(path, "SELECT item, key FROM events ORDER BY id") == [("old", None), ("new", "k1")]
+    assert [n for _, n in query(path, "SELECT migration_set, name FROM _sqlite_migrations")] == known_migrations()
 
 
 def test_final_wins_over_accepted_and_rejected(profile: Profile) -> None:

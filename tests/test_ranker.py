@@ -19,6 +19,7 @@ from tagrec_core.errors import ModelFileError
 from tagrec_core.linear import NO_MARGIN
 from tagrec_core.ranker import COMPONENTS, SOURCES, RankingConfig
 from tagrec_core.recommender import Recommender
+from tagrec_core.suggestion import Why
 from tests.conftest import SITE_ONLY_TAGS, format_two_index_state
 
 
@@ -63,6 +64,37 @@ def test_reasons_name_their_evidence(ranker: Recommender) -> None:
         assert reasons["neighbours"].endswith(("similar post", "similar posts"))
     if "classifier" in reasons:
         assert reasons["classifier"].startswith("learned from ")
+
+
+def test_every_reason_is_also_a_code_whose_english_is_the_reason(ranker: Recommender) -> None:
+    """The UIs render ``why`` in their language; the CLI keeps the English ``reason``: both must say the same."""
+    codes = {
+        "text": {"in_title", "in_text", "form_in_text", "part_in_text"},
+        "neighbours": {"similar_posts"},
+        "classifier": {"learned"},
+        "related": {"used_with"},
+    }
+    seen = set()
+    for title, chosen in [("pandas dataframe merge", ()), ("how do i fix this", ("docker",)),
+                          ("Plot a pandas dataframe with Matplotlib", ()), ("react component state", ())]:  # fmt: skip
+        for s in ranker.suggest(title=title, tags=chosen, k=10):
+            assert s.why is not None and s.why.code in codes[s.source], s
+            assert s.reason == s.why.text() and s.reason, s
+            # a count where the code counts, a tag where it names one, nothing else
+            assert (s.why.count is not None) == (s.why.code in ("similar_posts", "learned")), s
+            assert (s.why.tag is not None) == (s.why.code == "used_with"), s
+            seen.add(s.why.code)
+    assert {"in_title", "similar_posts", "learned", "used_with"} <= seen, seen
+    linux = next(s for s in ranker.suggest(title="how do i fix this", tags=["Docker"], k=10) if s.tag == "linux")
+    assert linux.why == Why("used_with", tag="docker")
+    plot = ranker.suggest(title="Plot a pandas dataframe with Matplotlib", k=5)
+    assert next(s for s in plot if s.tag == "matplotlib").why == Why("in_title")
+
+
+def test_a_classifier_only_model_says_why_as_a_code_too(tiny_model_path: Path) -> None:
+    (first, *_) = tagrec_core.load(tiny_model_path).suggest(title="How do I merge two pandas dataframe?", k=3)
+    assert first.source == "classifier" and first.why is not None and first.why.code == "learned"
+    assert first.reason == f"learned from {first.why.count} tagged posts" and first.why.count > 1
 
 
 def test_site_only_tag_found_in_text_is_suggested(ranker: Recommender) -> None:
@@ -330,7 +362,8 @@ def test_reason_of_another_form_of_the_tag(tiny_ranker: Any) -> None:
     row[0, FEATURES.index("stem_only")] = 1.0
     row[0, FEATURES.index("text_precision")] = 0.6
     candidates = Candidates(np.array([0]), row, NeighbourVotes.empty(), np.array([-1]))
-    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", "a form of it appears in the text")
+    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", Why("form_in_text"))
+    assert Why("form_in_text").text() == "a form of it appears in the text"
 
 
 def test_reason_of_a_partial_match(tiny_ranker: Any) -> None:
@@ -342,6 +375,7 @@ def test_reason_of_a_partial_match(tiny_ranker: Any) -> None:
     row = np.zeros((1, len(FEATURES)), np.float32)
     row[0, FEATURES.index("overlap")] = 0.5
     candidates = Candidates(np.array([0]), row, NeighbourVotes.empty(), np.array([-1]))
-    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", "part of it appears in the text")
+    assert tiny_ranker.ranking.explain(candidates, 0) == ("text", Why("part_in_text"))
+    assert Why("part_in_text").text() == "part of it appears in the text"
     row[0, FEATURES.index("classifier_p")] = 0.9  # stronger evidence wins
     assert tiny_ranker.ranking.explain(candidates, 0)[0] == "classifier"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tagrec_core.text import CODE_KEEP_CHARS, cjk_ratio, detect_lang, normalize
+from tagrec_core.text import CODE_KEEP_CHARS, cjk_ratio, detect_lang, has_words, normalize
 
 CASES = [
     # (name, input, expected output)
@@ -182,3 +182,12 @@ def test_cjk_ratio(text: str, ratio: float) -> None:
 )
 def test_detect_lang(text: str, lang: str) -> None:
     assert detect_lang(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("python", True), ("2025", True), ("论文", True), ("Ωmega", True), ("😀 a", True), ("...", False),
+     ("😀😀", False), ("__", False), ("", False), ("！？。 ", False)],
+)  # fmt: skip
+def test_has_words_is_a_letter_or_a_digit_of_any_script(text: str, expected: bool) -> None:
+    assert has_words(text) is expected

@@ -491,6 +491,89 @@ def test_chips_come_when_the_model_has_loaded_and_the_options_page_says_loading(
     assert page.errors == []
 
 
+_STATE = "[data-tagrec-root] .state"  # the bar's note (a status region in its shadow root)
+
+
+def _tags(page: Any) -> list[str]:
+    return page.locator(CHIP).evaluate_all("chips => chips.map(c => c.dataset.tag)")
+
+
+@needs_chromium
+def test_when_the_app_hangs_the_chips_of_an_older_text_give_way_to_a_note_and_come_back(
+    proxied: tuple[Browser, str, BridgeProxy], bridge: Any
+) -> None:
+    """The app accepts requests and answers none (hung). The chips stayed for the old text until the request's
+    10 s timeout, however much the user typed. Now: a chip used goes at once and the others stay while the text
+    is the same; once the text changes and its answer is late, the bar says it waits, then that tagrec does not
+    answer (at the timeout), and the chips come back by themselves when it answers again, the tag chosen and the
+    chip dismissed before still taken into account."""
+    from playwright.sync_api import expect
+
+    browser, user, proxy = proxied
+    page = browser.ask_page()
+    _type_draft(page)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    dismissed = _tags(page)[0]
+    page.locator(f'{CHIP}[data-tag="{dismissed}"] [data-dismiss]').click()
+    _gone(page, dismissed)
+    _events(bridge, page, user, 1, "rejected")  # stored before the app hangs
+    page.wait_for_timeout(500)  # the answer for the draft after the dismissal
+    proxy.mode = "hang"
+    accepted = _tags(page)[0]
+    page.locator(f'{CHIP}[data-tag="{accepted}"]').click()
+    page.locator(f'{CHIP}[data-tag="{accepted}"]').wait_for(state="detached", timeout=1_000)  # not the app's answer
+    page.wait_for_timeout(2_500)
+    assert _tags(page), "the other chips still fit the text, which has not changed"
+    page.click("#wmd-input")
+    page.keyboard.press("End")
+    page.keyboard.type(" The values of the second dict should win.", delay=5)
+    typed = time.perf_counter()
+    expect(page.locator(_STATE)).to_have_text("Waiting for tagrec…", timeout=5_000)
+    assert time.perf_counter() - typed < 3.0
+    assert _tags(page) == []
+    expect(page.locator(_STATE)).to_have_text(re.compile("^tagrec does not answer"), timeout=15_000)
+    proxy.mode = "forward"  # it answers again: no typing needed
+    page.wait_for_selector(CHIP, timeout=20_000)
+    assert dismissed not in _tags(page) and accepted not in _tags(page)
+    assert page.text_content(_STATE) == ""
+    assert page.locator(".js-tag-editor .s-tag").all_text_contents() == [accepted]
+    assert page.errors == []
+
+
+@needs_chromium
+def test_feedback_written_after_its_request_timed_out_is_not_stored_twice(
+    proxied: tuple[Browser, str, BridgeProxy], bridge: Any
+) -> None:
+    """The app hangs past the feedback's 20 s timeout, then recovers and writes the request it held; the
+    extension, which got no answer, sends the event again from its outbox. With the key the event got once, the
+    profile holds it once."""
+    browser, user, proxy = proxied
+    page = browser.ask_page()
+    _type_draft(page)
+    page.wait_for_selector(CHIP, timeout=10_000)
+    tag = _tags(page)[0]
+    proxy.mode = "hang"
+    page.locator(f'{CHIP}[data-tag="{tag}"]').click()
+    page.wait_for_function(f"document.getElementById('tagnames').value.split(' ').includes({tag!r})")
+    for _ in range(300):  # the feedback's request times out after 20 s: the event waits in the outbox
+        if browser.worker.evaluate(_OUTBOX) == 1:
+            break
+        page.wait_for_timeout(100)
+    assert browser.worker.evaluate(_OUTBOX) == 1
+    key = browser.worker.evaluate("() => chrome.storage.local.get('outbox').then(s => s.outbox[0].key)")
+    assert _count_events(bridge, user) == 0
+    proxy.mode = "forward"  # the held request reaches the app and is written; the outbox sends the event again
+    for _ in range(300):
+        if browser.worker.evaluate(_OUTBOX) == 0:
+            break
+        page.wait_for_timeout(100)
+    assert browser.worker.evaluate(_OUTBOX) == 0  # sent again, and answered
+    page.wait_for_timeout(500)
+    query = "SELECT accepted, key FROM events WHERE user_id = (SELECT id FROM users WHERE name = ?)"
+    assert bridge.profile.reader().execute(query, (user,)).fetchall() == [(f'["{tag}"]', key)]
+    assert page.errors == []
+
+
 @needs_chromium
 def test_another_program_answering_json_gets_no_chips_and_no_page_errors(
     proxied: tuple[Browser, str, BridgeProxy],

@@ -3,6 +3,10 @@
 The one shape every front-end sends (CLI ``tagrec feedback`` lines, the bridge's ``POST /v1/feedback``, the
 desktop app), checked here once: unknown fields, wrong types, empty or oversized tags and huge texts are
 rejected with a ``FeedbackError`` that names the field, before anything is written.
+
+An event may carry a ``key``, unique to it and chosen by its sender once (the extension: a random UUID kept with
+the event while it waits to be sent): the profile stores an event with a key it has seen for that user only once,
+so a sender that got no answer may send it again without counting it twice.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from tagrec_core.text import is_unicode, normalize_tag
 
 __all__ = [
     "DEFAULT_USER",
+    "KEY_PATTERN",
     "Feedback",
     "check_created",
     "check_site",
@@ -36,7 +41,10 @@ MAX_TAG_CHARS = 100
 MAX_TAGS = 200  # per list
 SITE_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 _SITE = re.compile(SITE_PATTERN)
-_FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created"}
+MAX_KEY_CHARS = 128
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_CHARS}}}$"  # printable ASCII characters, no spaces: a UUID, a ULID, "cli:42"...
+_KEY = re.compile(KEY_PATTERN)
+_FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created", "key"}
 _TAG_LISTS = ("shown", "accepted", "rejected", "final")
 _VISIBLE = "LNPS"  # Unicode category initials of the characters that show: a tag needs one of them
 # The range of an event's ``created`` time: the profile's plots and recency read it, so a time in year 1 or 9999
@@ -50,7 +58,8 @@ class Feedback:
     """One checked event. Tags are normalised (``normalize_tag``) and deduplicated, in their order.
 
     ``final`` is ``None`` when the client did not say; then the item's tags become its earlier tags plus
-    ``accepted`` minus ``rejected``. ``created`` is an ISO 8601 time (the event's own, or now).
+    ``accepted`` minus ``rejected``. ``created`` is an ISO 8601 time (the event's own, or now). ``key`` is the
+    sender's unique key of the event (``None``: it has none, and every copy sent is stored).
     """
 
     site: str
@@ -64,6 +73,7 @@ class Feedback:
     rejected: tuple[str, ...] = ()
     final: tuple[str, ...] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The event as JSON-ready data (``parse_feedback`` of it gives it back)."""
@@ -81,6 +91,8 @@ class Feedback:
         }
         if self.final is not None:
             out["final"] = list(self.final)
+        if self.key is not None:
+            out["key"] = self.key
         return out
 
 
@@ -89,7 +101,7 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
 
     Required: ``site`` (lowercase word such as ``stackoverflow``, ``weibo``, ``files``) and ``item`` (the
     item's id, URL or path in that site). At least one tag list must say something, or there is nothing to
-    learn. A tag may not be both accepted and rejected.
+    learn. A tag may not be both accepted and rejected. ``key``, when given, matches ``KEY_PATTERN``.
     """
     if not isinstance(data, Mapping):
         raise FeedbackError(f"a feedback event must be a JSON object, not {_kind(data)}")
@@ -117,6 +129,7 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
         rejected=lists["rejected"] or (),
         final=lists["final"],
         created=_created(data.get("created")),
+        key=_key(data.get("key")),
     )
 
 
@@ -127,6 +140,17 @@ def _string(data: Mapping[str, Any], name: str, limit: int, *, required: bool = 
 def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
     value = data.get(name)
     return None if value is None else check_tags(value, name)
+
+
+def _key(value: Any) -> str | None:
+    if value is None:
+        return None
+    key = check_text(value, "key", MAX_KEY_CHARS, required=True)
+    if not _KEY.fullmatch(key):
+        raise FeedbackError(
+            f"key must be 1 to {MAX_KEY_CHARS} printable ASCII characters without spaces, such as a UUID"
+        )
+    return key
 
 
 def _created(value: Any) -> str:

@@ -82,9 +82,14 @@ def aliases_of(conn: sqlite3.Connection, uid: int) -> dict[str, str]:
 
 
 def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
-    """Store ``event`` for its user and learn from it; returns the event id."""
+    """Store ``event`` for its user and learn from it; returns the event id. An event whose ``key`` the user's
+    events already hold was stored before (its sender sent it again): nothing changes, and its id is returned."""
     uid = user_id(conn, event.user, create=True)
     assert uid is not None
+    if event.key is not None:
+        stored = conn.execute("SELECT id FROM events WHERE user_id = ? AND key = ?", (uid, event.key)).fetchone()
+        if stored is not None:
+            return int(stored[0])
     alias = aliases_of(conn, uid)
 
     def canon(tags: Iterable[str]) -> list[str]:
@@ -106,8 +111,8 @@ def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
     version, clock = _bump(conn, uid, clock=changed and bool(set(new) - set(old)))
 
     cursor = conn.execute(
-        "INSERT INTO events (user_id, site, item, url, shown, accepted, rejected, final, clock, created, received)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events (user_id, site, item, url, shown, accepted, rejected, final, clock, created, received,"
+        " key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             uid,
             event.site,
@@ -120,6 +125,7 @@ def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
             clock,
             event.created,
             received,
+            event.key,
         ),
     )
     if changed or (text_changed and (new or row is not None)):

@@ -33,7 +33,7 @@ from tagrec_core.fusion import Fusion
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT
 from tagrec_core.profile.user_model import UserModel, VocabEntry
 from tagrec_core.retrieval import query_terms
-from tagrec_core.suggestion import SOURCES
+from tagrec_core.suggestion import SOURCES, Why
 from tagrec_core.text import normalize
 
 __all__ = [
@@ -88,12 +88,12 @@ _FLOOR = 1e-4
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """A ranked tag: probability, source word and reason (what ``Suggestion`` is made from)."""
+    """A ranked tag: probability, source word and why (what ``Suggestion`` is made from)."""
 
     tag: str
     score: float
     source: str
-    reason: str
+    why: Why
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def candidates(
     for s in base:  # an alias and its tag merge into the tag, keeping the stronger evidence
         tag = user.aliases.get(s.tag, s.tag)
         if tag not in merged or s.score > merged[tag].score:
-            merged[tag] = Scored(tag, s.score, s.source, s.reason)
+            merged[tag] = Scored(tag, s.score, s.source, s.why)
     neighbours = user.neighbours(user.vector(query_terms(normalize(title), normalize(body))), NEIGHBOURS)
     top_similarity = neighbours[0][0] if neighbours else 0.0
     # The user's habits bring new candidates only for a post like the user's items: a Chinese post must not
@@ -288,14 +288,14 @@ def _explained(user: UserModel, tag: str, score: float, base: Scored | None, per
     """Credit the profile when it brought the tag or moved it up (``personal``: its logit beyond the base
     score) by at least 1."""
     if base is not None and personal < 1.0:
-        return Scored(tag, round(score, 4), base.source, base.reason)
+        return Scored(tag, round(score, 4), base.source, base.why)
     if carriers:
-        reason = f"you used it on {carriers} similar item{'' if carriers == 1 else 's'}"
+        why = Why("used_on_similar", count=carriers)
     else:
         entry = user.vocab.get(tag)
-        count = entry.items if entry else 0
-        reason = f"you used it {count} time{'' if count == 1 else 's'}" if count else "your profile"
-    return Scored(tag, round(score, 4), SOURCE, reason)
+        count = int(entry.items) if entry else 0
+        why = Why("used", count=count) if count else Why("profile")
+    return Scored(tag, round(score, 4), SOURCE, why)
 
 
 def _with_implied(ranked: list[Scored], user: UserModel, chosen: set[str], k: int) -> list[Scored]:
@@ -306,7 +306,7 @@ def _with_implied(ranked: list[Scored], user: UserModel, chosen: set[str], k: in
         for implied in user.implied.get(tag, []):
             if implied not in seen:
                 seen.add(implied)
-                out.append(Scored(implied, 1.0, SOURCE, f"implied by {tag}"))
+                out.append(Scored(implied, 1.0, SOURCE, Why("implied_by", tag=tag)))
     for s in ranked:
         if s.tag in seen:
             continue
@@ -315,5 +315,5 @@ def _with_implied(ranked: list[Scored], user: UserModel, chosen: set[str], k: in
         for implied in user.implied.get(s.tag, []):
             if implied not in seen:
                 seen.add(implied)
-                out.append(Scored(implied, s.score, SOURCE, f"implied by {s.tag}"))
+                out.append(Scored(implied, s.score, SOURCE, Why("implied_by", tag=s.tag)))
     return out[:k]

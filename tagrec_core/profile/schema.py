@@ -9,7 +9,8 @@ Tables (every per-user row carries ``user_id``):
 * ``users``    name, ``clock`` (items tagged so far: the time unit of decay), ``version`` (bumped by every
                write that concerns the user, so caches in other processes see change), ``generation``
                (bumped when rows are deleted: caches rebuild).
-* ``events``   every feedback event as received: site, item, url, shown/accepted/rejected/final (JSON), time.
+* ``events``   every feedback event as received: site, item, url, shown/accepted/rejected/final (JSON), time;
+               the sender's ``key`` of the event, unique per user when given (``m002_event_keys``).
 * ``items``    the user's tagged items: text, its retrieval terms (int32, ``ranker.query_terms``) and current
                tags; the user's own retrieval neighbours.
 * ``vocab``    per tag: items carrying it, decayed weights at two half-lives, shown/accepted/rejected counts
@@ -127,6 +128,14 @@ def m001_initial(db: Database) -> None:
         pk=("user_id", "key"),
         foreign_keys=[("user_id", "users", "id")],
     )
+
+
+@migrations()
+def m002_event_keys(db: Database) -> None:
+    """Each event may carry its sender's unique key, so an event sent again (its answer was lost) is stored once.
+    Events without a key (older ones, clients that send none) are not constrained."""
+    db["events"].add_column("key", str)
+    db.execute("CREATE UNIQUE INDEX events_user_key ON events (user_id, key) WHERE key IS NOT NULL")
 
 
 def known_migrations() -> list[str]:

@@ -179,11 +179,12 @@ class Profile:
     # --- feedback ----------------------------------------------------------------------------------------------
 
     def record(self, feedback: Feedback) -> int:
-        """Store one event and learn from it; returns its id once it is durable."""
+        """Store one event and learn from it; returns its id once it is durable. An event whose ``key`` the user
+        already has is not stored again: the id is the stored event's (``learning.apply``)."""
         return self.record_many([feedback])[0]
 
     def record_many(self, events: Sequence[Feedback]) -> list[int]:
-        """Store events in order, in one transaction (all or none); their ids once durable."""
+        """Store events in order, in one transaction (all or none); their ids once durable (keys as ``record``)."""
         received = _now()
         with self.writing() as conn:
             return [learning.apply(conn, event, received) for event in events]

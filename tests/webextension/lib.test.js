@@ -15,7 +15,7 @@ import {
   statusOf,
 } from "../../extension_bridge/webextension/lib/bridge.js";
 import { createOutbox, enqueue, OUTBOX_LIMIT, worthRetrying } from "../../extension_bridge/webextension/lib/outbox.js";
-import { debounce, latestOnly } from "../../extension_bridge/webextension/lib/debounce.js";
+import { debounce } from "../../extension_bridge/webextension/lib/debounce.js";
 import {
   stackOverflowChoices,
   stackOverflowTag,
@@ -63,15 +63,6 @@ test("debounce runs once after the pause, with the last arguments", async () => 
   assert.equal(d.pending, true);
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(calls, [3]);
-});
-
-test("only the newest answer is delivered", async () => {
-  const slow = latestOnly(async (ms) => {
-    await new Promise((r) => setTimeout(r, ms));
-    return ms;
-  }, "stale");
-  const [a, b] = await Promise.all([slow(40), slow(5)]);
-  assert.deepEqual([a, b], ["stale", 5]);
 });
 
 function fakeFetch(answers) {
@@ -267,6 +258,47 @@ test("a busy app keeps the feedback for later; what the app took is not sent twi
   assert.deepEqual(seen, [1, 1, 1, 2]);
   assert.equal(await outbox.flush(), 0);
   assert.deepEqual(seen, [1, 1, 1, 2]);
+});
+
+test("an event sent again carries the key it got before it was first sent, also after a restart", async () => {
+  const store = memoryStore();
+  const sent = [];
+  let answering = false;
+  const send = async (event) => {
+    sent.push(event);
+    // No answer in time: the app may have written it all the same.
+    if (!answering) throw Object.assign(new Error("no answer"), { httpStatus: 0, code: "" });
+  };
+  let n = 0;
+  const newKey = () => `key-${++n}`;
+  const outbox = createOutbox({ ...store, send, newKey });
+  assert.equal((await outbox.deliver({ n: 1 })).queued, true);
+  assert.equal((await outbox.deliver({ n: 2, key: "given" })).queued, true); // a key given is kept
+  assert.deepEqual(store.saved.map((e) => e.key), ["key-1", "given"]);
+  const again = createOutbox({ ...store, send, newKey }); // the worker was stopped and started again
+  assert.equal(await again.flush(), 2);
+  answering = true;
+  assert.deepEqual(await again.deliver({ n: 3 }), { delivered: true });
+  assert.deepEqual(sent.map((e) => [e.n, e.key]),
+    [[1, "key-1"], [1, "key-1"], [1, "key-1"], [1, "key-1"], [2, "given"], [3, "key-2"]]);
+  assert.equal(await again.size(), 0);
+});
+
+test("events an older version queued without a key get one, kept before they are sent", async () => {
+  const store = memoryStore();
+  store.saved = [{ n: 1 }];
+  const sent = [];
+  const send = async (event) => {
+    sent.push(event.key);
+    throw Object.assign(new Error("no answer"), { httpStatus: 0, code: "" });
+  };
+  const outbox = createOutbox({ ...store, send, newKey: () => crypto.randomUUID() });
+  await outbox.flush();
+  await outbox.flush();
+  assert.equal(sent.length, 2);
+  assert.match(sent[0], /^[0-9a-f-]{36}$/);
+  assert.equal(sent[1], sent[0]);
+  assert.deepEqual(store.saved, [{ n: 1, key: sent[0] }]);
 });
 
 test("a bridge address is http://127.0.0.1 or localhost with a port and nothing after it", () => {

@@ -16,6 +16,34 @@ const STYLE = `
 `;
 
 /**
+ * Why a suggestion is suggested, in the extension's language. The bridge gives each suggestion a `why`: a
+ * stable code and its arguments (`{code: "similar_posts", count: 3, tag: null}`, docs/bridge.md). Its text is
+ * the locale's message `why_<code>`; a code that counts has one message per plural category of the messages'
+ * own language (`why_similar_posts_one`, `why_similar_posts_other`: Intl.PluralRules of `messagesLocale`), and
+ * gets the count as `$1`; a code that names another tag gets the tag as `$1`. A code or a shape this extension
+ * does not know (a newer tagrec), or no `why` (an older one), shows the English `reason` the bridge sends too.
+ * `i18n` is the browser's `chrome.i18n` (a parameter for tests).
+ */
+export function whyText(s, i18n = globalThis.chrome?.i18n) {
+  const reason = typeof s?.reason === "string" ? s.reason : "";
+  const why = s?.why;
+  if (!i18n || !why || typeof why.code !== "string" || !/^[a-z][a-z_]{0,40}$/.test(why.code)) return reason;
+  let name = `why_${why.code}`;
+  const args = [];
+  if (why.count !== null && why.count !== undefined) {
+    if (!Number.isInteger(why.count)) return reason;
+    const rules = new Intl.PluralRules(i18n.getMessage("messagesLocale") || "en");
+    name += `_${rules.select(why.count)}`;
+    args.push(String(why.count));
+  }
+  if (why.tag !== null && why.tag !== undefined) {
+    if (typeof why.tag !== "string") return reason;
+    args.push(why.tag);
+  }
+  return i18n.getMessage(name, args) || reason;
+}
+
+/**
  * A chip bar placed after `anchor`. Each chip is two buttons side by side: the tag (click, Enter or Space
  * accepts it: `onAccept(tag)`) and its × (dismisses it: `onDismiss(tag)`), so each has its own name for a
  * screen reader and its own keys. When the chips are drawn again while one had the focus (the user accepted
@@ -52,7 +80,7 @@ export function createChipBar(document, anchor, { label, dismissLabel, onAccept,
     const accept = document.createElement("button");
     accept.className = "accept";
     accept.type = "button";
-    accept.title = s.reason || "";
+    accept.title = whyText(s);
     accept.textContent = s.tag;
     const dismiss = document.createElement("button");
     dismiss.className = "dismiss";

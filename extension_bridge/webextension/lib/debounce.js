@@ -1,4 +1,4 @@
-// Debouncing and stale-answer dropping for suggestions while the user types.
+// Debouncing for suggestions while the user types.
 
 /** `fn` runs `ms` after the last call; `flush` runs it now, `cancel` forgets the pending call. */
 export function debounce(fn, ms) {
@@ -27,15 +27,5 @@ export function debounce(fn, ms) {
     get pending() {
       return timer !== null;
     },
-  };
-}
-
-/** Wraps an async function so only the answer to the newest call is delivered; older ones resolve to `stale`. */
-export function latestOnly(fn, stale = undefined) {
-  let newest = 0;
-  return async (...args) => {
-    const mine = ++newest;
-    const result = await fn(...args);
-    return mine === newest ? result : stale;
   };
 }
