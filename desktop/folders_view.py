@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from desktop.chips import ChipBar
 from desktop.core_texts import error_text, skip_text
-from desktop.file_table import FileTableModel, file_row
+from desktop.file_table import FileRow, FileTableModel, file_row
 from desktop.relay import Relay
 from desktop.watcher import FolderWatcher
 from tagrec_core.errors import Cancelled, ModelFileError, TagrecError
@@ -57,6 +58,16 @@ SITE = "files"
 # start, but a network drive's polling can miss renames and inotify drops events when its queue overflows.
 RESCAN_MS = 15 * 60 * 1000
 FOLDER_ROWS = 4  # the folder list shows this many folders before it scrolls: the files' table gets the room
+
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """What an indexing job did, for the table: ``count`` files stored, the rows of the files it touched that are
+    indexed now, and every path it touched (those without a row are no longer indexed)."""
+
+    count: int
+    rows: list[FileRow]
+    touched: list[str]
 
 
 class FolderView(QWidget):
@@ -94,6 +105,9 @@ class FolderView(QWidget):
         self.missing: set[str] = set()  # folders of the index that are not there now (shown so, files kept)
         self._skipped: list[tuple[tuple[str, str], str]] = []  # the running job's: ((path, why), what to show)
         self._reported: set[tuple[str, str]] = set()  # (path, why) said already: once a session is enough
+        self._reload_request = 0  # the latest full reload asked for (``_reload``); answers to older ones are dropped
+        self._reload_shown = 0  # the latest one shown
+        self._closed = False  # ``close_jobs`` ran: answers still on their way find the index closed
 
         add = QPushButton(self.tr("Add folder…"))
         self.remove_button = QPushButton(self.tr("Remove folder…"))
@@ -168,7 +182,7 @@ class FolderView(QWidget):
         self.watcher.changed.connect(self.index_paths)
         self.watcher.removed.connect(self.forget_paths)
         self.watcher.moved.connect(self.move_paths)
-        self.refresh()
+        self._reload()
         self.rescan()  # watches each folder that is there; one that is not is shown missing, and the app starts
         self._rescan_timer = QTimer(self)
         self._rescan_timer.timeout.connect(self._rescan_if_idle)
@@ -251,7 +265,7 @@ class FolderView(QWidget):
                 )
             else:
                 self.status.setText(error_text(error))
-            self.refresh()
+            self._reload()
 
         self.relay.run(lambda: self.index.remove_folder(folder), removed)
 
@@ -273,7 +287,7 @@ class FolderView(QWidget):
                 self.status.setText(error_text(error))
             elif self._check(removed.path):
                 self._scan(removed.path)  # what changed while it was out of the organizer
-            self.refresh()
+            self._reload()
 
         self.relay.run(lambda: self.index.restore_folder(removed), restored)
 
@@ -302,7 +316,7 @@ class FolderView(QWidget):
             if error is not None:
                 self.status.setText(error_text(error))
             if any_forgotten or error is not None:
-                self.refresh()
+                self._reload()
 
         folders = self.index.folders()
         kept = []
@@ -346,7 +360,7 @@ class FolderView(QWidget):
                         count=len(failed), first=failed[0]
                     )
                 )
-            self.refresh()
+            self._reload()
 
         self.relay.run(move, moved)
 
@@ -374,8 +388,10 @@ class FolderView(QWidget):
         future = self._jobs.submit(self._index_job, folder, files)
         future.add_done_callback(lambda done: self._finished.emit(*_outcome(done)))
 
-    def _index_job(self, folder: str, files: list[Path] | None) -> int:
-        """On the indexing thread: scan (walking a big folder takes a while) and index."""
+    def _index_job(self, folder: str, files: list[Path] | None) -> Indexed:
+        """On the indexing thread: scan (walking a big folder takes a while), index, and read the rows of the
+        files touched (here, not on the UI thread, which only puts them in the table)."""
+        gone: list[str] = []
         if files is None:
             files, gone = stale_files(self.index, folder)
             for raw in gone:
@@ -385,10 +401,12 @@ class FolderView(QWidget):
             self._arrived.emit(arrived)
             moved = {new for _, new in arrived}
             files = [path for path in files if str(path) not in moved]
-        return index_files(
+        count = index_files(
             self.index, self.service, folder, files, user=self.user, progress=self._progress.emit,
             cancel=self._cancel, skipped=self._note_skipped, waiting=self._waiting.emit,
         )  # fmt: skip
+        touched = [str(path) for path in files] + gone
+        return Indexed(count, self._read_rows(touched) if touched else [], touched)
 
     def _note_skipped(self, path: Path, why: str) -> None:
         """On the indexing thread: a file passed over (``_job_done`` reads the list once the job is over)."""
@@ -404,7 +422,10 @@ class FolderView(QWidget):
         self.progress.setValue(done)
         self.status.setText(self.tr("Indexing: {done} of {total} files").format(done=done, total=total))
 
-    def _job_done(self, count: object, error: object) -> None:
+    def _job_done(self, done: object, error: object) -> None:
+        """On the UI thread, after an indexing job: the rows of the files it touched change in the table (a full
+        reload only after a failed or cancelled job, which may have stored some of its files), then the next."""
+        count = done.count if isinstance(done, Indexed) else 0
         self._running = False
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
@@ -430,25 +451,72 @@ class FolderView(QWidget):
             skipped = self.tr("{count} skipped ({first})").format(count=len(fresh), first=fresh[0])
             self.status.setText(f"{self.status.text()}; {skipped}")
         self.status.setToolTip("\n".join(fresh[:50]))
-        self.refresh()
-        self.indexed.emit(int(count) if isinstance(count, int) else 0)
+        if isinstance(done, Indexed):
+            self._update_rows(done)
+        else:
+            self._reload()
+        self.indexed.emit(count)
         self._next_job()
 
     # --- the table ---------------------------------------------------------------------------------------------
 
     def set_min_score(self, min_score: float) -> None:
-        """Show (and apply in bulk) only suggestions scored ``min_score`` or more, from now on."""
+        """Show (and apply in bulk) only suggestions scored ``min_score`` or more, from now on (a deliberate
+        change in the settings: the table shows it at once, with a full ``refresh``)."""
         self.min_score = min_score
         self.refresh()
         self._show_chips()
 
     def refresh(self) -> None:
-        """Reload every indexed file and the user's tags (the search and the sort stay), keeping the selection."""
-        summaries = self.index.summaries(min_score=self.min_score)
+        """Reload every indexed file and the user's tags (the search and the sort stay), keeping the selection,
+        now and on the UI thread (most of a second at 50,000 files: the view itself uses ``_reload``)."""
+        self._reload_request += 1
+        self._reload_shown = self._reload_request  # any reload still on its way is older than this
+        self._show_rows(self._read_rows(None))
+
+    def _reload(self) -> None:
+        """``refresh`` with the reading on the relay's worker, after the profile writes queued before it, and
+        only the swap of the rows (a sort in Python) on the UI thread. The table shows what it had until then;
+        an answer older than the latest reload asked for (or an explicit ``refresh``) is dropped."""
+        self._reload_request += 1
+        request = self._reload_request
+
+        def read() -> list[FileRow]:
+            return self._read_rows(None)
+
+        def loaded(rows: list[FileRow] | None, error: BaseException | None) -> None:
+            if request <= self._reload_shown or self._closed:
+                return
+            self._reload_shown = request
+            if error is not None or rows is None:
+                self.status.setText(error_text(error))
+            else:
+                self._show_rows(rows)
+
+        self.relay.run(read, loaded)
+
+    def _read_rows(self, paths: list[str] | None) -> list[FileRow]:
+        """The rows of the indexed files among ``paths`` (``None``: all), with the user's tags; on any thread."""
+        summaries = self.index.summaries(min_score=self.min_score, paths=paths)
         mine = self.profile.item_tags(self.user, SITE, [s.path for s in summaries])
+        return [file_row(summary, mine.get(summary.path, [])) for summary in summaries]
+
+    def _show_rows(self, rows: list[FileRow]) -> None:
+        """Show ``rows`` as every indexed file, keeping the selection."""
         selected = self.selected_paths()
-        self.model.load([file_row(summary, mine.get(summary.path, [])) for summary in summaries])
+        self.model.load(rows)
         self._reselect(selected)
+        self._show_folders()
+
+    def _update_rows(self, indexed: Indexed) -> None:
+        """Put an indexing job's rows in the table, keeping the selection. A full reload still on its way read
+        the index before, perhaps before the job stored its files: it is asked again, to show them too."""
+        selected = self.selected_paths()
+        self.model.update(indexed.rows, indexed.touched)
+        if self.selected_paths() != selected:  # many rows: the model was reset
+            self._reselect(selected)
+        if self._reload_shown < self._reload_request:
+            self._reload()
         self._show_folders()
 
     def _update_tags(self, paths: list[str], saved: list[SavedCopies] | None = None, *, copy: bool = True) -> None:
@@ -637,6 +705,7 @@ class FolderView(QWidget):
 
     def close_jobs(self) -> None:
         """Stop watching and indexing (the app is quitting)."""
+        self._closed = True
         self._cancel.set()
         self._rescan_timer.stop()
         self.watcher.stop()

@@ -1,7 +1,10 @@
 """The profile view: what tagrec learned from the user — counts and accept rate, the vocabulary (filterable),
-aliases and implied tags (editable), plots of their tags and accept rate over time — and export, import and
-reset. Reset and import ask first, write a backup, and can be undone from the same view; the undo restores only
-the users that reset or import changed.
+aliases and implied tags (editable), plots of their tags and accept rate over time — and export, import,
+reset, and forgetting one tag (the vocabulary's context menu). Reset, import and forget ask first, write a
+backup, and can be undone from the same view; the undo restores only the users they changed.
+
+Export, import, reset, forget and undo run on the relay's worker (with a heavy profile they take seconds);
+meanwhile a busy bar shows and those actions are disabled, and the UI stays responsive.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -43,7 +48,7 @@ class Undo:
     changed, and each one's clock right after it (``None``: no such user), which tells whether they changed
     again since."""
 
-    action: Literal["reset", "import"]
+    action: Literal["reset", "import", "forget"]
     backup: Path
     after: dict[str, int | None]
 
@@ -79,10 +84,23 @@ class ProfileView(QWidget):
         remove = QPushButton(self.tr("Remove selected rule"))
         export = QPushButton(self.tr("Export…"))
         import_ = QPushButton(self.tr("Import…"))
+        export.setObjectName("export")
+        import_.setObjectName("import")
         self.reset_button = QPushButton(self.tr("Reset…"))
         self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.setEnabled(False)
-        self.undo_button.setToolTip(self.tr("Take back the last reset or import, from the backup written before it"))
+        self.undo_button.setToolTip(
+            self.tr("Take back the last reset, import or forgotten tag, from the backup written before it")
+        )
+        self.busy = QProgressBar()  # while export, import, reset, forget or undo runs (a range of 0: busy)
+        self.busy.setRange(0, 0)
+        self.busy.setVisible(False)
+        self.busy_text = QLabel()
+        self._actions = [export, import_, self.reset_button]  # disabled while one runs (and Undo with them)
+        self._undo_ready = False  # whether Undo has something to take back (enabled once not busy)
+        self._working = False  # export, import, reset, forget or undo is running
+        self.vocabulary.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.vocabulary.customContextMenuRequested.connect(self._vocabulary_menu)
         for button, name in ((add_alias, "add_alias"), (add_implied, "add_implied"), (remove, "remove_rule")):
             button.setObjectName(name)
 
@@ -99,6 +117,8 @@ class ProfileView(QWidget):
         actions = QHBoxLayout()
         for button in (export, import_, self.reset_button, self.undo_button):
             actions.addWidget(button)
+        actions.addWidget(self.busy_text)
+        actions.addWidget(self.busy, 1)
         actions.addStretch(1)
         tags_page = QWidget()
         tags_layout = QVBoxLayout(tags_page)
@@ -194,8 +214,21 @@ class ProfileView(QWidget):
             self, self.tr("Export the profile"), "tagrec-profile.json", "JSON (*.json)"
         )
         if path:
+            self.export_file(Path(path))
+
+    def export_file(self, path: Path) -> None:
+        """Write the whole profile to ``path``, all on the relay's worker (seconds with a long history)."""
+
+        def work() -> None:
             document = export_profile(self.profile)
-            self._write(lambda: write_text_atomically(Path(path), json.dumps(document, ensure_ascii=False, indent=1)))
+            # ``indent`` makes json use its Python encoder, which lets the UI thread run between objects
+            write_text_atomically(path, json.dumps(document, ensure_ascii=False, indent=1))
+
+        def done(_result: object, error: BaseException | None) -> None:
+            if error is not None:
+                self._warn(error_text(error))
+
+        self._busy_run(self.tr("Exporting…"), work, done)
 
     def import_(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a profile"), "", "JSON (*.json)")
@@ -231,9 +264,9 @@ class ProfileView(QWidget):
                 backup = backup_profile(self.profile, self.home)
                 return Undo("import", backup, self._clocks(import_profile(self.profile, document)))
 
-            self.relay.run(work, self._after_change)
+            self._busy_run(self.tr("Importing…"), work, self._after_change)
 
-        self.relay.run(read, ask)
+        self._busy_run(self.tr("Reading {file}…").format(file=path.name), read, ask)
 
     def reset(self, *, confirmed: bool = False) -> None:
         """Delete what the profile learned about this user, after asking; a backup makes it undoable."""
@@ -249,16 +282,46 @@ class ProfileView(QWidget):
             self.profile.reset(user)
             return Undo("reset", backup, {user: None})
 
-        self.relay.run(work, self._after_change)
+        self._busy_run(self.tr("Resetting…"), work, self._after_change)
+
+    def forget_tag(self, tag: str, *, confirmed: bool = False) -> None:
+        """Remove ``tag`` from this user's items, events, aliases and implied tags, after asking; a backup makes
+        it undoable (as ``tagrec profile forget --tag``, for this user only)."""
+        if not confirmed and not self._confirm(
+            self.tr("Forget a tag"),
+            self.tr(
+                "Forget the tag {tag}? It is removed from every item and event of yours, and from your aliases"
+                " and implied tags. You can undo it here."
+            ).format(tag=tag),
+        ):
+            return
+        user = self.user
+
+        def work() -> Undo:
+            backup = backup_profile(self.profile, self.home)
+            self.profile.forget_tag(tag, user)
+            return Undo("forget", backup, self._clocks([user]))
+
+        self._busy_run(self.tr("Forgetting {tag}…").format(tag=tag), work, self._after_change)
+
+    def _vocabulary_menu(self, at: QPoint) -> None:
+        item = self.vocabulary.itemAt(at)
+        if item is None or self._working:
+            return
+        tag = self.vocabulary.item(item.row(), 0).text()
+        menu = QMenu(self)
+        forget = menu.addAction(self.tr("Forget this tag…"))
+        forget.triggered.connect(lambda: self.forget_tag(tag))
+        menu.popup(self.vocabulary.viewport().mapToGlobal(at))
 
     def _after_change(self, undo: Undo | None, error: BaseException | None) -> None:
         if error is not None:
             self._warn(error_text(error))
         else:
             self.last_undo = undo
-            label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import")}
+            label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import"), "forget": self.tr("Undo forget")}
             self.undo_button.setText(label[undo.action] if undo is not None else self.tr("Undo"))
-            self.undo_button.setEnabled(undo is not None)
+            self._set_undo_ready(undo is not None)
         self.refresh()
 
     def undo(self, *, confirmed: bool = False) -> None:
@@ -285,8 +348,37 @@ class ProfileView(QWidget):
 
         self.last_undo = None
         self.undo_button.setText(self.tr("Undo"))
-        self.undo_button.setEnabled(False)
-        self._write(work)
+        self._set_undo_ready(False)
+
+        def done(_result: object, error: BaseException | None) -> None:
+            if error is not None:
+                self._warn(error_text(error))
+            self.refresh()
+
+        self._busy_run(self.tr("Undoing…"), work, done)
+
+    def _busy_run(self, text: str, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
+        """Run ``work`` on the relay's worker with the busy bar and ``text`` shown and the profile's actions
+        disabled (one at a time: each may replace the whole profile), then ``done(result, error)``."""
+        self._set_busy(text)
+
+        def finished(result: Any, error: BaseException | None) -> None:
+            self._set_busy(None)
+            done(result, error)
+
+        self.relay.run(work, finished)
+
+    def _set_busy(self, text: str | None) -> None:
+        self._working = text is not None
+        self.busy.setVisible(self._working)
+        self.busy_text.setText(text or "")
+        for button in self._actions:
+            button.setEnabled(text is None)
+        self.undo_button.setEnabled(text is None and self._undo_ready)
+
+    def _set_undo_ready(self, ready: bool) -> None:
+        self._undo_ready = ready
+        self.undo_button.setEnabled(ready and not self._working)
 
     def _clocks(self, names: list[str]) -> dict[str, int | None]:
         """Each user's clock now (``None``: not in the profile)."""

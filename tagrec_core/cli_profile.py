@@ -4,7 +4,8 @@ Contract (docs/cli.md): ``feedback`` reads events as JSON lines on stdin and pri
 line per event on stdout, each only after its event is durable (``{"line", "ok": true, "id"}``) or rejected
 (``{"line", "ok": false, "error": {"code", "message"}}``; exit code 1 at the end). Every command takes
 ``--home DIR`` (else ``$TAGREC_HOME``, else the platform's user data folder). Destructive commands
-(``forget``, ``reset``) first write an export to ``<home>/backups/`` and print how to undo.
+(``forget``, ``reset``) that find something to delete first write an export of the users they change to
+``<home>/backups/`` (the newest ``BACKUPS_KEPT`` are kept) and print how to undo.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def stats(home: HomeOpt = None, user: UserOpt = None, as_json: JsonOpt = False) 
         if key == "top_tags":
             value = ", ".join(f"{t['tag']} ({t['items']})" for t in value) or "-"
         elif key == "users":
-            value = ", ".join(value) or "-"
+            value = _names(value, "--json lists them all")
         typer.echo(f"{key:>16}: {value}")
 
 
@@ -226,7 +227,7 @@ def import_cmd(
         raise InputError(f"{source} is not a profile export (its JSON is nested too deeply)") from None
     with open_profile(home) as profile:
         names = import_profile(profile, document)
-    typer.echo(f"imported {len(names)} user{'' if len(names) == 1 else 's'}: {', '.join(names) or '-'}")
+    typer.echo(f"imported {len(names)} user{'' if len(names) == 1 else 's'}: {_names(names)}")
 
 
 @profile_app.command()
@@ -237,24 +238,30 @@ def forget(
     site: Annotated[str, typer.Option("--site", help="The item's site.")] = "files",
     tag: Annotated[str | None, typer.Option("--tag", help="Forget this tag everywhere.")] = None,
 ) -> None:
-    """Forget an item (--item) or a tag everywhere (--tag); a backup export is written first."""
+    """Forget an item (--item) or a tag everywhere (--tag); a backup of the users it changes is written first."""
     from tagrec_core.profile import DEFAULT_USER
     from tagrec_core.profile.transfer import backup_profile
 
     if (item is None) == (tag is None):
         raise InputError("give exactly one of --item or --tag")
     with open_profile(home) as profile:
-        backup = backup_profile(profile, home)
         if item is not None:
-            gone = profile.forget_item(site, item, user or DEFAULT_USER)
             what = f"item {item!r}"
+            owner = user or DEFAULT_USER
+            changed = [owner] if profile.holds_item(site, item, owner) else []
         else:
-            gone = profile.forget_tag(tag or "", user)
             what = f"tag {tag!r}"
-    if not gone:
-        typer.echo(f"nothing to forget: the profile has no {what}")
-        return
+            changed = profile.users_with_tag(tag or "", user)
+        if not changed:  # no backup of a profile that stays as it is
+            typer.echo(f"nothing to forget: the profile has no {what}")
+            return
+        backup = backup_profile(profile, home, changed)
+        if item is not None:
+            profile.forget_item(site, item, changed[0])
+        else:
+            profile.forget_tag(tag or "", user)
     typer.echo(f"forgot {what}; undo with: {_undo_command(backup, home)}")
+    typer.echo(_backup_note(backup, forgotten=True))
 
 
 @profile_app.command()
@@ -263,7 +270,7 @@ def reset(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user (default: everyone).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete everything the profile learned (of one user or of all); a backup export is written first."""
+    """Delete everything the profile learned (of one user or of all); a backup of them is written first."""
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("reset deletes the profile: confirm with --yes")
@@ -271,9 +278,14 @@ def reset(
     from tagrec_core.profile.transfer import backup_profile
 
     with open_profile(home) as profile:
-        backup = backup_profile(profile, home)
+        changed = profile.users() if user is None else [user] if profile.user(user) else []
+        if not changed:  # no backup of a profile that stays as it is
+            typer.echo(f"nothing to reset: the profile has no user {user!r}" if user else "nothing to reset")
+            return
+        backup = backup_profile(profile, home, changed)
         removed = profile.reset(user)
     typer.echo(f"reset {removed} user{'' if removed == 1 else 's'}; undo with: {_undo_command(backup, home)}")
+    typer.echo(_backup_note(backup, forgotten=False))
 
 
 @profile_app.command()
@@ -316,6 +328,26 @@ def imply(
             return
         profile.set_implied(tag, implies, user or DEFAULT_USER)
     typer.echo(f"{tag} => {implies}")
+
+
+# How many names a line lists (a profile of so-users has 2,256: a 12 KB line).
+NAMES_SHOWN = 20
+
+
+def _names(names: list[str], where_all: str = "") -> str:
+    """``names`` joined by commas, the first ``NAMES_SHOWN`` of them and how many more (and where they all are)."""
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names) or "-"
+    more = f"and {len(names) - NAMES_SHOWN:,} more" + (f" ({where_all})" if where_all else "")
+    return f"{', '.join(names[:NAMES_SHOWN])}, {more}"
+
+
+def _backup_note(backup: Path, *, forgotten: bool) -> str:
+    """Where the backup is, how long it is kept, and (after a forget) that it still holds what was forgotten."""
+    from tagrec_core.profile.transfer import BACKUPS_KEPT
+
+    kept = f"the backup is kept until {BACKUPS_KEPT} newer ones are in {backup.parent}"
+    return f"{kept}; it still holds what was forgotten: delete it to forget for good" if forgotten else kept
 
 
 def _undo_command(backup: Path, home: Path | None) -> str:

@@ -223,17 +223,22 @@ class FolderIndex:
 
     # --- files -----------------------------------------------------------------------------------------------
 
-    def summaries(self, top: int = 3, min_score: float = 0.0) -> list[FileSummary]:
-        """Every indexed file, by path, with its ``top`` suggested tags of score ``min_score`` or more (cut in SQL,
-        not decoded in Python: cheap enough for lists of tens of thousands of files)."""
+    def summaries(self, top: int = 3, min_score: float = 0.0, paths: Iterable[str] | None = None) -> list[FileSummary]:
+        """Every indexed file (or those of ``paths`` that are indexed), by path, with its ``top`` suggested tags of
+        score ``min_score`` or more (cut in SQL, not decoded in Python: cheap enough for lists of tens of
+        thousands of files; a few ``paths`` cost a few index look-ups, not a pass over every file)."""
+        only = "" if paths is None else " WHERE path IN (SELECT value FROM json_each(?))"
         query = (
             "SELECT path, folder, title, problem, (SELECT group_concat(t, char(31)) FROM"
             " (SELECT json_extract(value, '$.tag') AS t FROM json_each(files.suggested)"
             "  WHERE json_extract(value, '$.score') >= ? ORDER BY key LIMIT ?))"
-            " FROM files ORDER BY path"
+            f" FROM files{only} ORDER BY path"
         )
+        args: tuple[object, ...] = (min_score, top)
+        if paths is not None:
+            args += (json.dumps([p for p in paths if is_unicode(p)], ensure_ascii=False),)
         with self._lock:
-            rows = self._conn.execute(query, (min_score, top)).fetchall()
+            rows = self._conn.execute(query, args).fetchall()
         return [FileSummary(p, f, t, pr or "", tuple(tags.split(_JOIN)) if tags else ()) for p, f, t, pr, tags in rows]
 
     def entry(self, path: str) -> FileEntry | None:

@@ -776,3 +776,61 @@ def test_a_named_pipe_and_a_name_that_is_not_utf8_are_skipped_and_said_so(
         f"{docs}/caf\ufffd.txt: its name is not valid UTF-8: rename the file to index it",  # its bad byte as �
         f"{fifo}: not a regular file (a named pipe)",
     ]
+
+
+def test_forgetting_a_tag_from_the_vocabulary_asks_and_can_be_undone(
+    desktop: Desktop, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    view, service = desktop.profile_view, desktop.service
+    service.feedback({"site": "files", "item": "a", "final": ["python", "pandas"]})
+    service.feedback({"site": "files", "item": "b", "final": ["pandas"]})
+    service.feedback({"user": "bob", "site": "files", "item": "c", "final": ["pandas"]})
+    view.refresh()
+    row = next(r for r in range(view.vocabulary.rowCount()) if view.vocabulary.item(r, 0).text() == "pandas")
+    asked = _answer(monkeypatch, [True])
+    view.vocabulary.customContextMenuRequested.emit(
+        view.vocabulary.visualItemRect(view.vocabulary.item(row, 0)).center()
+    )
+    menu = view.findChildren(QMenu)[-1]
+    assert [a.text() for a in menu.actions()] == ["Forget this tag…"]
+    menu.actions()[0].trigger()
+    assert len(asked) == 1 and "pandas" in asked[0]
+    qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 1, timeout=5_000)
+    assert view.vocabulary.item(0, 0).text() == "python"
+    assert desktop.profile.item_tags("local", "files", ["a", "b"]) == {"a": ["python"], "b": []}
+    assert desktop.profile.item_tags("bob", "files", ["c"]) == {"c": ["pandas"]}  # bob's own tags stay
+    assert view.undo_button.isEnabled() and view.undo_button.text() == "Undo forget"
+    view.undo()
+    qtbot.waitUntil(lambda: view.vocabulary.rowCount() == 2, timeout=5_000)
+    assert desktop.profile.item_tags("local", "files", ["a", "b"]) == {"a": ["python", "pandas"], "b": ["pandas"]}
+
+
+def test_export_runs_off_the_ui_thread_with_a_busy_bar(
+    desktop: Desktop, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a long history, building the export takes seconds: Export… returns at once, the busy bar shows and
+    the profile's actions wait meanwhile (it built the export on the UI thread, frozen)."""
+    import json
+    import time
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from tagrec_core.profile import parse_feedback
+
+    view = desktop.profile_view
+    events = [{"site": "so", "item": f"q{i}", "title": f"question {i} about merging frames",
+               "shown": ["python", "pandas", "numpy"], "accepted": ["pandas"], "rejected": ["numpy"]}
+              for i in range(20_000)]  # fmt: skip
+    desktop.profile.record_many([parse_feedback(e, default_user="local") for e in events])
+    target = tmp_path / "exported.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_args, **_kw: (str(target), ""))
+    start = time.perf_counter()
+    view.export()
+    returned = time.perf_counter() - start
+    assert view.busy.isVisibleTo(view) and not view.reset_button.isEnabled() and not view.undo_button.isEnabled()
+    qtbot.waitUntil(lambda: not view.busy.isVisibleTo(view), timeout=60_000)
+    assert returned < 0.1, f"Export… held the UI thread {returned * 1e3:.0f} ms"
+    assert view.reset_button.isEnabled()
+    assert len(json.loads(target.read_text(encoding="utf-8"))["users"][0]["events"]) == 20_000

@@ -18,6 +18,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt
 
 from desktop.app import Desktop
+from desktop.file_table import FileTableModel
 from desktop.folders_view import FolderView
 from desktop.relay import Relay
 from tagrec_core import defaults
@@ -405,3 +406,77 @@ def test_a_file_that_cannot_be_indexed_is_said_once_not_at_every_rescan(
         view.rescan()
     assert view.status.text().startswith("0 files indexed; 1 skipped (") and "na\ufffdve.txt" in view.status.text()
     assert view.status.toolTip() == f"{docs}/na\ufffdve.txt: its name is not valid UTF-8: rename the file to index it"
+
+
+# --- a big folder: an indexing job updates its rows, the UI thread is not blocked ------------------------------
+
+
+class _StallMeter:
+    """A 10 ms QTimer on the UI thread; ``longest()`` is the longest gap between its ticks so far, in seconds:
+    how long the event loop was blocked at most."""
+
+    def __init__(self) -> None:
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._clock = time.perf_counter
+        self._gaps = [0.0]
+        self._last = self._clock()
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._tick)
+        self._timer.start(10)
+
+    def _tick(self) -> None:
+        now = self._clock()
+        self._gaps.append(now - self._last)
+        self._last = now
+
+    def longest(self) -> float:
+        return max(self._gaps)
+
+
+BIG = 40_000  # files: a full reload of the table takes ~0.5 s here on the UI thread, the job's update ~10 ms
+
+
+@pytest.mark.slow
+def test_a_job_on_a_big_folder_updates_its_rows_without_blocking_the_ui(
+    folder_view: Callable[..., FolderView], qtbot: Any, tmp_path: Path
+) -> None:
+    """A note edited in a folder of 40,000 indexed files: the job's rows change in the table, the event loop is
+    never blocked long (it was for a whole reload after every job), and the table then shows what a full
+    reload shows."""
+    import time
+
+    notes = tmp_path / "big"
+    suggested = [{"tag": f"tag{j}", "score": 0.5, "source": "classifier", "why": ""} for j in range(8)]
+    index = FolderIndex(tmp_path / "folders.sqlite")  # the fixture's file: its view opens it again
+    key = index.add_folder(notes.mkdir() or notes)
+    for i in range(BIG):  # as indexed, so that the view's first rescan finds nothing stale
+        path = notes / f"d{i // 1000:02d}" / f"n{i:05d}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"note {i}\n", encoding="utf-8")
+        index.store(key, path, path.stat(), f"note {i}", "text", "", suggested)
+    index.close()
+    view = folder_view({"stackoverflow": "stackoverflow"}, [])
+    with qtbot.waitSignal(view.indexed, timeout=120_000):  # the first rescan: nothing stale
+        pass
+    qtbot.waitUntil(lambda: view.model.rowCount() == BIG, timeout=60_000)
+    edited = notes / "d39" / "n39999.md"
+    edited.write_text(MERGE, encoding="utf-8")
+    view.select(str(edited))
+    qtbot.wait(50)
+    meter = _StallMeter()
+    start = time.perf_counter()
+    with qtbot.waitSignal(view.indexed, timeout=120_000):
+        view.index_paths([str(edited)])
+    qtbot.wait(100)  # what the job's answer leads to on the UI thread
+    assert meter.longest() < 0.25, f"the UI thread was blocked {meter.longest() * 1e3:.0f} ms"
+    assert time.perf_counter() - start < 60
+    row = view.model.row_of(str(edited))
+    assert row is not None and view.selected_paths() == [str(edited)]
+    assert "pandas" in view.model.data(view.model.index(row, 1))  # its new suggestions
+    full = FileTableModel(["File", "Suggested", "Your tags"])
+    full.load(view._read_rows(None))
+    shown = [view.model.data(view.model.index(r, c)) for r in range(view.model.rowCount()) for c in range(3)]
+    assert shown == [full.data(full.index(r, c)) for r in range(full.rowCount()) for c in range(3)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import Qt
 
-from desktop.file_table import FileTableModel, file_row
+from desktop.file_table import FileRow, FileTableModel, file_row
 from tagrec_core.folders import FolderIndex
 
 
@@ -77,3 +78,47 @@ def test_rows_search_sort_and_update_in_place(index: FolderIndex, tmp_path: Path
     model.search("holiday")  # the update reached the full list too, not only the rows shown
     assert _shown(model) == [f"{folder}/photo.jpg"]
     assert model.row_of(str(tmp_path / "a.txt")) is None
+
+
+def _row(path: str, suggested: str = "", mine: tuple[str, ...] = ()) -> FileRow:
+    return FileRow(path=path, name=path.lstrip("/"), title="", suggested=suggested, mine=mine, tooltip=path)
+
+
+def _state(model: FileTableModel) -> list[FileRow]:
+    return [model._rows[r] for r in range(model.rowCount())]
+
+
+@pytest.mark.parametrize("needle", ["", "b"])
+@pytest.mark.parametrize(("column", "order"), [(0, Qt.SortOrder.AscendingOrder), (1, Qt.SortOrder.DescendingOrder)])
+@pytest.mark.parametrize("many", [False, True])
+def test_an_update_shows_the_same_rows_as_a_full_reload(
+    needle: str, column: int, order: Qt.SortOrder, many: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows added, replaced (in place, or moving under the sort) and gone, a few at a time (row by row) or many
+    (one reset): the table then shows what ``load`` of the whole new list shows, signals and all."""
+    start = [_row(f"/n/{i:03d}.md", suggested=f"s{i % 7}", mine=("b",) if i % 3 == 0 else ()) for i in range(60)]
+    changes = [_row(f"/n/{i:03d}.md", suggested=f"s{(i * 5) % 9}") for i in range(0, 60, 4)]  # replaced
+    changes += [_row(f"/n/{i:03d}b.md", suggested="s3") for i in range(0, 60, 10)]  # new
+    gone = [f"/n/{i:03d}.md" for i in range(1, 60, 6)] + ["/n/never.md"]
+    model, reference = FileTableModel(["f", "s", "t"]), FileTableModel(["f", "s", "t"])
+    for m in (model, reference):
+        m.search(needle)
+        m.sort(column, order)
+    model.load(start)
+    shown_rows: list[int] = []  # the view's idea of the row count, kept by the signals
+    model.modelReset.connect(lambda: shown_rows.append(model.rowCount()))
+    model.rowsInserted.connect(lambda *_: shown_rows.append((shown_rows or [len(_state(model)) - 1])[-1] + 1))
+    model.rowsRemoved.connect(lambda *_: shown_rows.append((shown_rows or [len(_state(model)) + 1])[-1] - 1))
+
+    monkeypatch.setattr("desktop.file_table.RESHOW_ABOVE", 1 if many else 1000)
+    model.update(changes, gone)
+
+    kept = {row.path: row for row in start if row.path not in gone}
+    kept.update({row.path: replace(row, mine=kept[row.path].mine) if row.path in kept else row for row in changes})
+    reference.load(list(kept.values()))
+    assert _state(model) == _state(reference)
+    assert not shown_rows or shown_rows[-1] == model.rowCount()
+    for row in changes:  # the user's tags shown stay (``set_tags`` keeps them; the job may have read older ones)
+        if row.path in {r.path for r in start}:
+            assert model.tags(row.path) == next(r.mine for r in start if r.path == row.path)
+    assert all(model.row_of(r.path) == i for i, r in enumerate(_state(model)))

@@ -146,10 +146,16 @@ def suggest_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
 def forget_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
     home = folder / "home"
     original = seed(home)
+    # A forget that finds nothing writes no backup (it used to export the whole profile first).
+    nothing = [
+        cli(["profile", "forget", "--home", str(home), "--tag", "never-used"]),
+        cli(["profile", "forget", "--home", str(home), "--item", "alice-0", "--user", "bob"]),
+    ]
+    backups_after_nothing = sorted(p.name for p in (home / "backups").glob("*")) if (home / "backups").exists() else []
     forget = cli(["profile", "forget", "--home", str(home), "--tag", "Secret"])
     with open_home(home) as profile:
         forgotten = export_profile(profile)
-    undo_command = forget.stdout.split("undo with: ", 1)[-1].strip()
+    undo_command = forget.stdout.splitlines()[0].split("undo with: ", 1)[-1].strip()
     words = shlex.split(undo_command)
     undo = cli([*words[1:]]) if words[:1] == ["tagrec"] else None  # no TAGREC_HOME: the command must say where
     with open_home(home) as profile:
@@ -157,6 +163,8 @@ def forget_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
     return {
         "home": home,
         "original": original,
+        "nothing": nothing,
+        "backups_after_nothing": backups_after_nothing,
         "forget": forget,
         "forgotten": forgotten,
         "undo_command": undo_command,
@@ -172,6 +180,8 @@ def reset_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
     with open_home(home) as profile:
         after_refusal = export_profile(profile)
     backups_after_refusal = (home / "backups").exists()
+    reset_nobody = cli(["profile", "reset", "--home", str(home), "--user", "nobody", "--yes"])
+    backups_after_nobody = (home / "backups").exists()
     reset_bob = cli(["profile", "reset", "--home", str(home), "--user", "bob", "--yes"])
     with open_home(home) as profile:
         after_reset = export_profile(profile)
@@ -181,6 +191,8 @@ def reset_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
         "refused": refused,
         "after_refusal": after_refusal,
         "backups_after_refusal": backups_after_refusal,
+        "reset_nobody": reset_nobody,
+        "backups_after_nobody": backups_after_nobody,
         "reset_bob": reset_bob,
         "after_reset": after_reset,
     }
@@ -338,7 +350,25 @@ def rules_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
     return {"runs": runs, "stored": stored, "folder": folder_run, "blocked": blocked}
 
 
+def many_users_scenario(cli: Cli, folder: Path, model: Path) -> dict[str, Any]:
+    """A profile of 25 users: ``stats`` and ``import`` name the first 20 and count the rest (2,256 names made
+    one 12 KB line)."""
+    home = folder / "home"
+    names = [f"user-{n:02d}" for n in range(25)]
+    with open_home(home) as profile:
+        profile.record_many(
+            [parse_feedback({"user": n, "site": "files", "item": "a", "accepted": ["x"]}) for n in names]
+        )
+        document = export_profile(profile)
+    exported = folder / "export.json"
+    exported.write_text(json.dumps(document), encoding="utf-8")
+    stats = cli(["profile", "stats", "--home", str(home)])
+    imported = cli(["profile", "import", str(exported), "--home", str(home)])
+    return {"names": names, "stats": stats, "imported": imported}
+
+
 SCENARIOS: dict[str, Callable[[Cli, Path, Path], dict[str, Any]]] = {
+    "many_users": many_users_scenario,
     "kill": kill_scenario,
     "suggest": suggest_scenario,
     "feedback": feedback_scenario,
@@ -528,8 +558,15 @@ def test_predict_with_user_field_is_personal_per_record(outcomes: Outcomes) -> N
 
 def test_profile_forget_tag_prints_an_undo_command_that_works(outcomes: Outcomes) -> None:
     result = outcomes["forget"]
+    for nothing in result["nothing"]:
+        assert ok(nothing).stdout.startswith("nothing to forget: the profile has no ")
+    assert result["backups_after_nothing"] == []
     r = ok(result["forget"])
     assert r.stdout.startswith("forgot tag 'Secret'; undo with: tagrec profile import ")
+    assert r.stdout.splitlines()[1] == (
+        f"the backup is kept until 5 newer ones are in {result['home'] / 'backups'}; it still holds what was"
+        " forgotten: delete it to forget for good"
+    )
     forgotten = json.dumps(result["forgotten"])
     assert '"secret"' not in forgotten and '"sec"' not in forgotten and '"private"' not in forgotten
     assert '"topic-0"' in forgotten
@@ -553,12 +590,24 @@ def test_profile_reset_without_yes_and_without_a_terminal_deletes_nothing(outcom
 
 def test_profile_reset_with_yes_backs_up_first_and_resets_only_that_user(outcomes: Outcomes) -> None:
     result = outcomes["reset"]
+    assert ok(result["reset_nobody"]).stdout == "nothing to reset: the profile has no user 'nobody'\n"
+    assert result["backups_after_nobody"] is False
     r = ok(result["reset_bob"])
     assert r.stdout.startswith("reset 1 user; undo with: tagrec profile import ")
     assert [u["name"] for u in result["after_reset"]["users"]] == ["alice"]
     assert result["after_reset"]["users"][0] == result["original"]["users"][0]
     backups = list((result["home"] / "backups").glob("profile-*.json"))
-    assert len(backups) == 1 and json.loads(backups[0].read_text(encoding="utf-8")) == result["original"]
+    # Only the user it deleted: the undo gives bob back and leaves alice's later changes alone.
+    bob_only = {**result["original"], "users": result["original"]["users"][1:]}
+    assert len(backups) == 1 and json.loads(backups[0].read_text(encoding="utf-8")) == bob_only
+
+
+def test_long_lists_of_users_are_cut_to_the_first_few(outcomes: Outcomes) -> None:
+    result = outcomes["many_users"]
+    first = ", ".join(result["names"][:20])
+    users_line = next(line for line in ok(result["stats"]).stdout.splitlines() if line.strip().startswith("users:"))
+    assert users_line.split(": ", 1)[1] == f"{first}, and 5 more (--json lists them all)"
+    assert ok(result["imported"]).stdout == f"imported 25 users: {first}, and 5 more\n"
 
 
 # --- malformed input: refused with a clear message, nothing written -------------------------------------------------

@@ -418,92 +418,92 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="98"/>
+        <location filename="../folders_view.py" line="111"/>
         <source>Add folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="99"/>
+        <location filename="../folders_view.py" line="112"/>
         <source>Remove folder…</source>
         <translation>移除文件夹…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="100"/>
+        <location filename="../folders_view.py" line="113"/>
         <source>Stop organizing the selected folder (its files are not deleted)</source>
         <translation>不再整理所选文件夹（其中的文件不会被删除）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="102"/>
+        <location filename="../folders_view.py" line="115"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="103"/>
+        <location filename="../folders_view.py" line="116"/>
         <source>Look again at every folder, and watch again those that are back</source>
         <translation>重新查看每个文件夹，并重新监视已恢复的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="104"/>
+        <location filename="../folders_view.py" line="117"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="105"/>
+        <location filename="../folders_view.py" line="118"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="111"/>
+        <location filename="../folders_view.py" line="124"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="114"/>
+        <location filename="../folders_view.py" line="127"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="117"/>
+        <location filename="../folders_view.py" line="130"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="117"/>
+        <location filename="../folders_view.py" line="130"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="117"/>
+        <location filename="../folders_view.py" line="130"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="181"/>
+        <location filename="../folders_view.py" line="194"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="225"/>
+        <location filename="../folders_view.py" line="238"/>
         <source>{folder} — missing: reconnect the drive, or remove it</source>
         <translation>{folder} — 找不到：请重新连接驱动器，或将其移除</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="228"/>
+        <location filename="../folders_view.py" line="241"/>
         <source>Its files stay listed with their tags. Rescan once the drive is back, or remove it.</source>
         <translation>其中的文件及其标签仍保留在列表中。驱动器恢复后请点击“重新扫描”，或将其移除。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="250"/>
+        <location filename="../folders_view.py" line="263"/>
         <source>Removed {folder} from the organizer; its files were not touched</source>
         <translation>已将 {folder} 移出整理；其中的文件未被改动</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="261"/>
+        <location filename="../folders_view.py" line="274"/>
         <source>Remove folder</source>
         <translation>移除文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="263"/>
+        <location filename="../folders_view.py" line="276"/>
         <source>Stop organizing {folder}?
 
 tagrec forgets the tags it suggested for the files in it. The files are not deleted or changed, and the tags you gave them stay (in your profile, and in the files&apos; attributes or sidecars if tagrec wrote them there). Undo brings the folder back.</source>
@@ -512,52 +512,52 @@ tagrec forgets the tags it suggested for the files in it. The files are not dele
 tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="345"/>
+        <location filename="../folders_view.py" line="358"/>
         <source>Could not move the tags of {count} files: {first}</source>
         <translation>有 {count} 个文件的标签无法随文件移动：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="400"/>
+        <location filename="../folders_view.py" line="417"/>
         <source>Indexing: waiting for the suggestion model to load…</source>
         <translation>索引：正在等待建议模型加载…</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="405"/>
+        <location filename="../folders_view.py" line="422"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="417"/>
+        <location filename="../folders_view.py" line="437"/>
         <source>Files cannot be indexed: the suggestion model could not be loaded ({error})</source>
         <translation>无法索引文件：建议模型无法加载（{error}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="422"/>
+        <location filename="../folders_view.py" line="442"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="424"/>
+        <location filename="../folders_view.py" line="444"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="430"/>
+        <location filename="../folders_view.py" line="450"/>
         <source>{count} skipped ({first})</source>
         <translation>跳过 {count} 个（{first}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="504"/>
+        <location filename="../folders_view.py" line="571"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="507"/>
+        <location filename="../folders_view.py" line="574"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="549"/>
+        <location filename="../folders_view.py" line="616"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
@@ -709,153 +709,203 @@ tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修�
 <context>
     <name>ProfileView</name>
     <message>
-        <location filename="../profile_view.py" line="69"/>
+        <location filename="../profile_view.py" line="74"/>
         <source>Filter tags</source>
         <translation>筛选标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="70"/>
-        <location filename="../profile_view.py" line="71"/>
-        <location filename="../profile_view.py" line="72"/>
+        <location filename="../profile_view.py" line="75"/>
+        <location filename="../profile_view.py" line="76"/>
+        <location filename="../profile_view.py" line="77"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="70"/>
+        <location filename="../profile_view.py" line="75"/>
         <source>Items</source>
         <translation>条目</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="70"/>
+        <location filename="../profile_view.py" line="75"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="71"/>
+        <location filename="../profile_view.py" line="76"/>
         <source>Alias</source>
         <translation>别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="72"/>
+        <location filename="../profile_view.py" line="77"/>
         <source>Implies</source>
         <translation>隐含</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="75"/>
+        <location filename="../profile_view.py" line="80"/>
         <source>js / pandas</source>
         <translation>js / pandas</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="76"/>
+        <location filename="../profile_view.py" line="81"/>
         <source>javascript / python</source>
         <translation>javascript / python</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="77"/>
+        <location filename="../profile_view.py" line="82"/>
         <source>Add alias</source>
         <translation>添加别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="78"/>
+        <location filename="../profile_view.py" line="83"/>
         <source>Add implied tag</source>
         <translation>添加隐含标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="79"/>
+        <location filename="../profile_view.py" line="84"/>
         <source>Remove selected rule</source>
         <translation>删除所选规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="80"/>
+        <location filename="../profile_view.py" line="85"/>
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="81"/>
+        <location filename="../profile_view.py" line="86"/>
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="82"/>
+        <location filename="../profile_view.py" line="89"/>
         <source>Reset…</source>
         <translation>重置…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="83"/>
-        <location filename="../profile_view.py" line="260"/>
-        <location filename="../profile_view.py" line="274"/>
-        <location filename="../profile_view.py" line="287"/>
+        <location filename="../profile_view.py" line="90"/>
+        <location filename="../profile_view.py" line="323"/>
+        <location filename="../profile_view.py" line="337"/>
+        <location filename="../profile_view.py" line="350"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="85"/>
-        <source>Take back the last reset or import, from the backup written before it</source>
-        <translation>用之前写下的备份撤销上一次重置或导入</translation>
+        <location filename="../profile_view.py" line="358"/>
+        <source>Undoing…</source>
+        <translation>正在撤销…</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="224"/>
+        <location filename="../profile_view.py" line="257"/>
         <source>Replace what tagrec learned for {users} with the contents of {file}? A backup is written first; you can undo it here.</source>
         <translation>用 {file} 的内容替换 tagrec 为 {users} 学到的内容？会先写一份备份；之后可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="259"/>
+        <location filename="../profile_view.py" line="285"/>
+        <source>Resetting…</source>
+        <translation>正在重置…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="291"/>
+        <source>Forget a tag</source>
+        <translation>忘记标签</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="293"/>
+        <source>Forget the tag {tag}? It is removed from every item and event of yours, and from your aliases and implied tags. You can undo it here.</source>
+        <translation>忘记标签 {tag}？它将从你的所有条目和记录中移除，也会从你的别名和隐含标签中移除。你可以在这里撤销。</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="305"/>
+        <source>Forgetting {tag}…</source>
+        <translation>正在忘记 {tag}…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="313"/>
+        <source>Forget this tag…</source>
+        <translation>忘记此标签…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="322"/>
         <source>Undo reset</source>
         <translation>撤销重置</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="259"/>
+        <location filename="../profile_view.py" line="322"/>
         <source>Undo import</source>
         <translation>撤销导入</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="273"/>
+        <location filename="../profile_view.py" line="322"/>
+        <source>Undo forget</source>
+        <translation>撤销忘记</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="336"/>
         <source>{users} changed since then; undoing loses those changes. Undo anyway?</source>
         <translation>{users} 在那之后有了新的变化；撤销会丢失这些变化。仍要撤销吗？</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="134"/>
+        <location filename="../profile_view.py" line="154"/>
         <source>{events} feedback events, {items} items, {tags} tags; accepted {rate} of the suggestions shown</source>
         <translation>{events} 条反馈，{items} 个条目，{tags} 个标签；采纳了 {rate} 的建议</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="175"/>
+        <location filename="../profile_view.py" line="93"/>
+        <source>Take back the last reset, import or forgotten tag, from the backup written before it</source>
+        <translation>用操作前写入的备份，撤销上一次重置、导入或忘记标签</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="195"/>
         <source>Give both tags.</source>
         <translation>请填写两个标签。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="194"/>
+        <location filename="../profile_view.py" line="214"/>
         <source>Export the profile</source>
         <translation>导出个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="201"/>
-        <location filename="../profile_view.py" line="222"/>
+        <location filename="../profile_view.py" line="231"/>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="234"/>
+        <location filename="../profile_view.py" line="255"/>
         <source>Import a profile</source>
         <translation>导入个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="241"/>
+        <location filename="../profile_view.py" line="267"/>
+        <source>Importing…</source>
+        <translation>正在导入…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="269"/>
+        <source>Reading {file}…</source>
+        <translation>正在读取 {file}…</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="274"/>
         <source>Reset the profile</source>
         <translation>重置个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="242"/>
+        <location filename="../profile_view.py" line="275"/>
         <source>Delete everything tagrec learned from your feedback? You can undo it here.</source>
         <translation>删除 tagrec 从你的反馈中学到的一切？你可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="110"/>
+        <location filename="../profile_view.py" line="130"/>
         <source>Tags and rules</source>
         <translation>标签与规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="111"/>
+        <location filename="../profile_view.py" line="131"/>
         <source>Over time</source>
         <translation>随时间变化</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="161"/>
+        <location filename="../profile_view.py" line="181"/>
         <source>The history could not be read: {error}</source>
         <translation>无法读取历史：{error}</translation>
     </message>

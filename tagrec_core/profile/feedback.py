@@ -26,6 +26,7 @@ __all__ = [
     "KEY_PATTERN",
     "Feedback",
     "check_created",
+    "check_key",
     "check_site",
     "check_tag",
     "check_tags",
@@ -129,7 +130,7 @@ def parse_feedback(data: Any, *, default_user: str = DEFAULT_USER) -> Feedback:
         rejected=lists["rejected"] or (),
         final=lists["final"],
         created=_created(data.get("created")),
-        key=_key(data.get("key")),
+        key=check_key(data.get("key")),
     )
 
 
@@ -142,7 +143,8 @@ def _tags(data: Mapping[str, Any], name: str) -> tuple[str, ...] | None:
     return None if value is None else check_tags(value, name)
 
 
-def _key(value: Any) -> str | None:
+def check_key(value: Any) -> str | None:
+    """An event's ``key``: ``None`` or a string matching ``KEY_PATTERN`` (else ``FeedbackError``)."""
     if value is None:
         return None
     key = check_text(value, "key", MAX_KEY_CHARS, required=True)

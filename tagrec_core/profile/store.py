@@ -2,9 +2,18 @@
 
 Durability: WAL journal with ``synchronous=FULL``, so a write method returns only after its transaction is
 on disk; a process killed at any moment leaves every acknowledged event and a database that passes
-``PRAGMA integrity_check``. Copying the WAL back into the database (a checkpoint) happens in a background
-thread, never inside a write: SQLite's automatic checkpoint ran in the commit that filled the WAL, and in a
+``PRAGMA integrity_check``. Copying the WAL back into the database (a checkpoint) happens mostly in a background
+thread, not inside a write: SQLite's automatic checkpoint ran in the commit that filled the WAL, and in a
 25 MB profile that made one event in ~70 take 5-7 ms instead of under 1 ms.
+
+Disk use: the WAL stays near ``WAL_LIMIT_BYTES``. SQLite only rewinds the WAL to its start when a checkpoint has
+copied all of it, and a background checkpoint beside a writer that commits without pause never gets there (the
+WAL grew to 240 MB in a burst of 5,000 events, and filled a small disk). So the writer, while it still holds the
+write lock after a commit that left the WAL past the limit, runs one PASSIVE checkpoint itself: with no write of
+this process in between it reaches the end (the background thread has already copied most of it), and the next
+write starts the WAL again from its beginning; ``journal_size_limit`` then cuts the file back to the limit.
+PASSIVE, not RESTART or TRUNCATE: those wait for readers (a long export) while the writer holds its lock. A
+reader still on an older snapshot only delays the rewind to a later write.
 
 Concurrency: in a process, writes go through one connection behind a lock; reads use one connection per
 thread and never wait for the writer (WAL readers see the last commit). Across processes, writers take the
@@ -46,6 +55,14 @@ from tagrec_core.text import normalize_tag
 __all__ = ["Profile", "UserRow"]
 
 BUSY_TIMEOUT_MS = 30_000
+# The WAL's size at which the writer completes a checkpoint itself, and the size SQLite cuts the file back to
+# after it rewinds (``journal_size_limit``): SQLite's own default checkpoint point (1,000 pages of 4 KiB).
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
+# After a deletion, the file is rewritten without its free pages (VACUUM) when they are at least this share of it
+# and of this many pages: a reset of everyone left an 80 MB file 99.9% free. VACUUM copies only the live pages, so
+# it is quick exactly when most of the file is free; scattered free pages are reused by later writes anyway.
+COMPACT_FREE_SHARE = 0.5
+COMPACT_MIN_PAGES = 256
 
 
 class UserRow(NamedTuple):
@@ -174,6 +191,7 @@ class Profile:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise ProfileError(f"the profile could not be written: {_trouble(error, self.path)}") from None
+            _bound_wal(conn, self.path)
         self._checkpointer.wrote()
 
     # --- feedback ----------------------------------------------------------------------------------------------
@@ -215,7 +233,9 @@ class Profile:
         """Delete an item and its events everywhere; returns how many rows went (0: nothing known)."""
         with self.writing() as conn:
             uid = learning.user_id(conn, user)
-            return 0 if uid is None else learning.forget_item(conn, uid, site, item)
+            gone = 0 if uid is None else learning.forget_item(conn, uid, site, item)
+        self._compact_if_sparse()
+        return gone
 
     def move_items(self, site: str, moves: Mapping[str, str]) -> int:
         """Rename items of every user (``old`` key -> ``new`` key, in the mapping's order: files renamed or moved,
@@ -232,7 +252,9 @@ class Profile:
         """Remove a tag from every item, event, alias and implication (of ``user``, or of everyone)."""
         with self.writing() as conn:
             uids = [learning.user_id(conn, user)] if user is not None else learning.user_ids(conn)
-            return sum(learning.forget_tag(conn, uid, tag) for uid in uids if uid is not None)
+            touched = sum(learning.forget_tag(conn, uid, tag) for uid in uids if uid is not None)
+        self._compact_if_sparse()
+        return touched
 
     def reset(self, user: str | None = None) -> int:
         """Delete everything of ``user`` (or of every user); returns the number of users removed."""
@@ -241,7 +263,22 @@ class Profile:
             removed = [uid for uid in uids if uid is not None]
             for uid in removed:
                 learning.delete_user(conn, uid)
-            return len(removed)
+        self._compact_if_sparse()
+        return len(removed)
+
+    def _compact_if_sparse(self) -> None:
+        """Give the disk back the free pages of a file that is mostly free (``COMPACT_FREE_SHARE``) by rewriting it
+        (VACUUM), under the write lock. Best effort: when it cannot run (a busy profile, a full disk) the free
+        pages stay for later writes to reuse, and nothing is lost."""
+        with self._write_lock, contextlib.suppress(sqlite3.Error):
+            conn = self._writer
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+            free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            if pages < COMPACT_MIN_PAGES or free < pages * COMPACT_FREE_SHARE:
+                return
+            conn.execute("VACUUM")  # into the WAL; the file shrinks when the checkpoint reaches its end
+            _bound_wal(conn, self.path)
+        self._checkpointer.wrote()
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -295,6 +332,38 @@ class Profile:
             "accept_rate": None if (rate := accept_rate(hits, shown)) is None else round(rate, 4),
             "top_tags": [{"tag": t, "items": int(n)} for t, n in top],
         }
+
+    def holds_item(self, site: str, item: str, user: str) -> bool:
+        """Whether ``forget_item`` would find anything: the user's item or events of it."""
+        row = (
+            self.reader()
+            .execute(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE user_id = u.id AND site = ?1 AND item = ?2)"
+                " OR EXISTS (SELECT 1 FROM events WHERE user_id = u.id AND site = ?1 AND item = ?2)"
+                " FROM users u WHERE u.name = ?3",
+                (site, item, user),
+            )
+            .fetchone()
+        )
+        return bool(row and row[0])
+
+    def users_with_tag(self, tag: str, user: str | None = None) -> list[str]:
+        """The users (``user``, or everyone) for whom ``forget_tag`` would change something: the tag is in their
+        vocabulary (their items' tags, and every tag shown, accepted or rejected), an alias or implication, or
+        an event's ``final`` list. Sorted by name."""
+        tag = normalize_tag(tag)
+        where, args = ("WHERE u.name = ?2", (tag, user)) if user is not None else ("", (tag,))
+        rows = self.reader().execute(
+            "SELECT u.name FROM users u"
+            f" {where} {'AND' if where else 'WHERE'} ("
+            " EXISTS (SELECT 1 FROM vocab WHERE user_id = u.id AND tag = ?1)"
+            " OR EXISTS (SELECT 1 FROM aliases WHERE user_id = u.id AND (alias = ?1 OR tag = ?1))"
+            " OR EXISTS (SELECT 1 FROM implied WHERE user_id = u.id AND (tag = ?1 OR implies = ?1))"
+            " OR EXISTS (SELECT 1 FROM events e, json_each(e.final) j WHERE e.user_id = u.id AND j.value = ?1))"
+            " ORDER BY u.name",
+            args,
+        )
+        return [name for (name,) in rows.fetchall()]
 
     def vocabulary(self, user: str, prefix: str = "", limit: int = 20) -> list[VocabEntry]:
         """The user's own tags that start with ``prefix`` (normalised), most used recently first; an alias that
@@ -374,7 +443,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = FULL")
+    # Deleted text (a forgotten item or tag, a reset) is overwritten in the file, not left in free space: many
+    # SQLite builds have this on by default, but not all.
+    conn.execute("PRAGMA secure_delete = ON")
     return conn
+
+
+def _bound_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Keep the WAL near ``WAL_LIMIT_BYTES`` (see the module's docstring): once it has passed the limit, checkpoint
+    it to its end from the writer connection, outside any transaction and under the caller's write lock, so the
+    next write rewinds it. Never fails: the write it follows is already durable, and a checkpoint that cannot run
+    now (a full disk, another process's checkpoint) is tried again after the next write."""
+    try:
+        if _sidecar(path, "-wal").stat().st_size <= WAL_LIMIT_BYTES:
+            return
+    except OSError:
+        return
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 class _Checkpointer:
@@ -472,6 +558,7 @@ def _prepare(conn: sqlite3.Connection, existed: bool) -> None:
         _check_ours(db)
     _use_wal(conn)
     conn.execute("PRAGMA wal_autocheckpoint = 0")  # the _Checkpointer does it, outside the writes
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")  # the writer rewinds the WAL: cut it back then
     if not db["_sqlite_migrations"].exists() or migrations.pending(db):
         conn.execute("BEGIN IMMEDIATE")
         try:

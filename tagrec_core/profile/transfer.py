@@ -2,7 +2,8 @@
 
 The export document holds, per user, what cannot be recomputed — items (text and tags), events, aliases,
 implied tags and learned state; importing it replaces those users' data and rebuilds the rest. Exports are
-the undo of destructive commands: ``tagrec profile forget`` and ``reset`` write one before deleting.
+the undo of destructive commands: ``tagrec profile forget`` and ``reset`` write one of the users they change
+before deleting (``backup_profile``: the newest ``BACKUPS_KEPT`` are kept).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tagrec_core.profile.feedback import (
     MAX_TITLE_CHARS,
     Feedback,
     check_created,
+    check_key,
     check_site,
     check_tag,
     check_tags,
@@ -37,11 +39,14 @@ from tagrec_core.profile.store import Profile
 from tagrec_core.records import Record
 
 __all__ = [
+    "BACKUPS_KEPT",
     "EXPORT_FORMAT",
     "backup_profile",
+    "backups_folder",
     "export_profile",
     "import_profile",
     "learn_records",
+    "prune_backups",
     "record_feedback",
     "write_text_atomically",
 ]
@@ -127,8 +132,8 @@ def export_profile(profile: Profile, users: Iterable[str] | None = None) -> dict
             )
         ]
         events = []
-        for site, item, url, shown, accepted, rejected, final, clock, created, received in conn.execute(
-            "SELECT site, item, url, shown, accepted, rejected, final, clock, created, received FROM events"
+        for site, item, url, shown, accepted, rejected, final, clock, created, received, key in conn.execute(
+            "SELECT site, item, url, shown, accepted, rejected, final, clock, created, received, key FROM events"
             " WHERE user_id = ? ORDER BY id",
             (uid,),
         ):
@@ -137,6 +142,8 @@ def export_profile(profile: Profile, users: Iterable[str] | None = None) -> dict
                 "accepted": json.loads(accepted or "[]"), "rejected": json.loads(rejected or "[]"),
                 "final": None if final is None else json.loads(final), "clock": clock, "created": created,
                 "received": received,
+                # The sender's key keeps an event sent again after a restore from being stored twice.
+                **({} if key is None else {"key": key}),
             })  # fmt: skip
         out.append({
             "name": name,
@@ -187,9 +194,9 @@ def _write_user(conn: sqlite3.Connection, user: _User) -> None:
     )  # fmt: skip
     conn.executemany(
         "INSERT INTO events (user_id, site, item, url, shown, accepted, rejected, final, clock, created,"
-        " received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " received, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(uid, e.site, e.item, e.url, _json(e.shown), _json(e.accepted), _json(e.rejected),
-          None if e.final is None else _json(e.final), e.clock, e.created, e.received)
+          None if e.final is None else _json(e.final), e.clock, e.created, e.received, e.key)
          for e in user.events],
     )  # fmt: skip
     for alias, tag in user.aliases.items():
@@ -215,7 +222,10 @@ MAX_COUNT = 2**53
 _DOCUMENT_FIELDS = {"format", "version", "users"}
 _USER_FIELDS = {"name", "clock", "items", "events", "aliases", "implied", "state"}
 _ITEM_FIELDS = {"site", "item", "title", "body", "tags", "clock", "updated"}
-_EVENT_FIELDS = {"site", "item", "url", "shown", "accepted", "rejected", "final", "clock", "created", "received"}
+# ``key`` is optional: exports written before events had keys (``m002_event_keys``) import as events without one.
+_EVENT_FIELDS = {
+    "site", "item", "url", "shown", "accepted", "rejected", "final", "clock", "created", "received", "key"
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +251,7 @@ class _Event:
     clock: int
     created: str
     received: str | None
+    key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +318,13 @@ def _checked_user(user: Any, where: str) -> _User:
         places[key] = m
         items.append(item)
     events = [_checked_event(data, f"{where}: events[{m}]") for m, data in enumerate(user["events"])]
+    keys: dict[str, int] = {}  # an event's key -> its place: the profile holds each key once per user
+    for m, e in enumerate(events):
+        if e.key is not None and e.key in keys:
+            at = f"{where}: events[{m}] (item {e.item[:80]!r} of {e.site})"
+            raise InputError(f"{at}: key {e.key!r} is listed twice (also events[{keys[e.key]}])")
+        if e.key is not None:
+            keys[e.key] = m
     return _User(
         name=name,
         clock=_count(user.get("clock", 0), where, "clock"),
@@ -360,6 +378,7 @@ def _checked_event(data: Any, where: str) -> _Event:
             clock=_count(data.get("clock", 0), where, "clock"),
             created=check_created(data.get("created"), "created"),
             received=None if data.get("received") is None else check_created(data["received"], "received"),
+            key=check_key(data.get("key")),
             **lists,
         )
 
@@ -435,10 +454,37 @@ def _kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def backup_profile(profile: Profile, home: str | Path | None = None) -> Path:
-    """Export the whole profile to ``<home>/backups/profile-<time>.json`` (the undo of a destructive change:
-    ``import_profile`` of it restores those users); returns the file."""
+# How many backups ``backup_profile`` keeps in ``<home>/backups``: enough to undo the last few destructive changes
+# (the desktop's undo reads the newest), few enough that forgotten data does not stay on disk indefinitely.
+BACKUPS_KEPT = 5
+
+
+def backup_profile(profile: Profile, home: str | Path | None = None, users: Iterable[str] | None = None) -> Path:
+    """Export these ``users`` (default: everyone) to ``<home>/backups/profile-<time>.json`` (the undo of a
+    destructive change: ``import_profile`` of it restores those users), then delete all but the newest
+    ``BACKUPS_KEPT`` backups; returns the file."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = resolve_home(home) / "backups" / f"profile-{stamp}.json"
-    write_text_atomically(path, json.dumps(export_profile(profile), ensure_ascii=False) + "\n")
+    folder = backups_folder(home)
+    path = folder / f"profile-{stamp}.json"
+    write_text_atomically(path, json.dumps(export_profile(profile, users), ensure_ascii=False) + "\n")
+    prune_backups(folder)
     return path
+
+
+def backups_folder(home: str | Path | None = None) -> Path:
+    """Where ``backup_profile`` writes: ``<home>/backups``."""
+    return resolve_home(home) / "backups"
+
+
+def prune_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
+    """Delete the backups in ``folder`` (``profile-<time>.json``) but the newest ``keep``; returns those deleted.
+    The time in the name orders them (it sorts as text). Other files are left alone; a file that cannot be
+    deleted is left too (the next backup tries again)."""
+    backups = sorted(folder.glob("profile-*.json"), key=lambda p: p.name)
+    doomed = backups[: max(0, len(backups) - keep)]
+    deleted = []
+    for path in doomed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            deleted.append(path)
+    return deleted

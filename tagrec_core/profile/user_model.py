@@ -4,8 +4,10 @@ It holds what the personal ranking reads: the vocabulary with decayed weights, t
 TF-IDF vectors (their own retrieval neighbours; a tag's items also act as its centroid), co-occurrence,
 aliases and implied tags. ``refresh`` loads only rows whose ``version`` is newer than the last load, so a
 feedback event written by any process is visible to the very next suggestion at the cost of one small query;
-a new ``generation`` (something was deleted) reloads everything. A new item is appended to the flat term
-arrays the neighbour search reads; only a changed item rebuilds them. Likewise each vocabulary entry's numbers
+a new ``generation`` (something was deleted) reloads everything, computing all items' vectors in one pass of
+array operations. The items live in an ``ItemIndex`` (an inverted index from term to item), so the neighbour
+search reads only the items that share a term with the post, not the whole history; a new
+or edited item is an amortised append, never a copy of every item. Likewise each vocabulary entry's numbers
 sit in one row of an array, updated with the entry, so the decayed totals and the heaviest tags, which change
 with the clock at every event, are array operations rather than a pass of Python over the whole vocabulary
 (0.2-0.4 ms for a user of a few hundred tags, at the first suggestion after each event).
@@ -20,10 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tagrec_core.profile.item_index import ItemIndex, tfidf
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT, decay
 from tagrec_core.profile.store import UserRow
 
 __all__ = ["UserModel", "VocabEntry"]
+
+LOAD_CHUNK = 4096  # items whose vectors are worked out together when loading
 
 
 @dataclass(slots=True)
@@ -50,14 +55,8 @@ class UserModel:
         self.cooc: dict[str, dict[str, int]] = {}
         self.aliases: dict[str, str] = {}
         self.implied: dict[str, list[str]] = {}
-        self._slots: dict[tuple[str, str], int] = {}
-        self._vectors: list[tuple[np.ndarray, np.ndarray]] = []
-        self._item_tags: list[list[str]] = []
-        # Every item's (term, weight) pairs end to end, and each pair's item: what ``neighbours`` scans.
-        self._terms = np.zeros(0, np.int64)
-        self._weights = np.zeros(0, np.float32)
-        self._row_of = np.zeros(0, np.int64)
-        self._flat_items = 0  # items in the flat arrays; -1 when they must be rebuilt
+        self.item_index = ItemIndex()
+        self._tag_names: dict[str, str] = {}  # one str object per tag name, shared by every item carrying it
         self._top: dict[int, list[str]] = {}  # per n: the n heaviest tags (long half-life), for ``version``
         # Per vocabulary entry (row ``_row[tag]``, tags in ``_row_tags``): short, long, clock, items.
         self._row: dict[str, int] = {}
@@ -123,19 +122,34 @@ class UserModel:
             self.cooc.setdefault(tag, {})[other] = int(items)
 
     def _load_items(self, conn: sqlite3.Connection, since: int) -> None:
-        for site, item, terms, tags in conn.execute(
+        keys: list[tuple[str, str]] = []
+        terms: list[bytes] = []
+        tags: list[str] = []
+        for site, item, item_terms, item_tags in conn.execute(
             "SELECT site, item, terms, tags FROM items WHERE user_id = ? AND version > ?", (self.uid, since)
         ):
-            vector = self.vector(np.frombuffer(terms or b"", dtype=np.int32))
-            slot = self._slots.get((site, item))
-            if slot is None:
-                slot = self._slots[(site, item)] = len(self._vectors)
-                self._vectors.append(vector)
-                self._item_tags.append(json.loads(tags))
-            else:
-                self._vectors[slot] = vector
-                self._item_tags[slot] = json.loads(tags)
-                self._flat_items = -1
+            keys.append((site, item))
+            terms.append(item_terms or b"")
+            tags.append(item_tags)
+        if not keys:
+            return
+        # Vectors a few thousand items at a time: the temporaries of a whole long history would be ~100 MB.
+        vectors = [
+            tfidf(
+                np.frombuffer(b"".join(terms[at : at + LOAD_CHUNK]), dtype=np.int32),
+                np.fromiter((len(t) // 4 for t in terms[at : at + LOAD_CHUNK]), np.int64),
+                self.idf,
+            )
+            for at in range(0, len(terms), LOAD_CHUNK)
+        ]
+        ids, weights, counts = (np.concatenate(parts) for parts in zip(*vectors, strict=True))
+        del vectors, terms  # a long history's raw rows are tens of MB: not kept through the index's merge
+        # One JSON document for all the tag lists parses several times faster than one per item; one str object
+        # per tag name, shared by its items, keeps a long history's tags small.
+        names = self._tag_names
+        parsed = [[names.setdefault(t, t) for t in item] for item in json.loads(f"[{','.join(tags)}]")]
+        del tags
+        self.item_index.put(keys, ids, weights, counts, parsed)
 
     def _totals(self) -> None:
         self._short_total = float(self._weights_now(HALF_LIFE_SHORT).sum())
@@ -155,12 +169,9 @@ class UserModel:
 
     def vector(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct term ids and L2-normalised TF-IDF weights (the base model's idf)."""
-        if not len(terms):
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        ids, tf = np.unique(np.asarray(terms, dtype=np.int64), return_counts=True)
-        weights = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
-        norm = float(np.sqrt(np.dot(weights, weights)))
-        return ids, (weights / norm if norm > 0 else weights).astype(np.float32)
+        array = np.asarray(terms, dtype=np.int64)
+        ids, weights, _ = tfidf(array, np.array([len(array)]), self.idf)
+        return ids.astype(np.int64), weights
 
     def weight(self, entry: VocabEntry, half_life: float) -> float:
         """The tag's decayed weight at the user's current clock."""
@@ -179,17 +190,7 @@ class UserModel:
     def neighbours(self, query: tuple[np.ndarray, np.ndarray], k: int) -> list[tuple[float, list[str]]]:
         """The user's ``k`` items most similar to the query: (cosine, tags), most similar first; only items with
         tags and some similarity."""
-        ids, weights = query
-        if not len(ids) or not self._vectors:
-            return []
-        self._flatten()
-        # For a few hundred items, matching every stored term against the sorted query beats sparse slicing
-        # (scipy's column indexing costs ~10x more here).
-        position = np.minimum(np.searchsorted(ids, self._terms), len(ids) - 1)
-        contribution = np.where(ids[position] == self._terms, self._weights * weights[position], 0.0)
-        sims = np.bincount(self._row_of, weights=contribution, minlength=len(self._vectors))
-        order = np.argsort(-sims, kind="stable")[:k]
-        return [(float(sims[i]), self._item_tags[i]) for i in order.tolist() if sims[i] > 0 and self._item_tags[i]]
+        return self.item_index.neighbours(query, k)
 
     def top_tags(self, n: int) -> list[str]:
         """The user's ``n`` heaviest tags (long half-life) that they used, heaviest first, equal weights in tag
@@ -203,22 +204,3 @@ class UserModel:
             ranked = sorted((-float(weights[i]), self._row_tags[i]) for i in live.tolist())
             top = self._top[n] = [tag for _, tag in ranked[: max(0, n)]]
         return list(top)  # a copy: the cached list serves the next call of this version
-
-    def _flatten(self) -> None:
-        """Bring the flat term arrays up to ``_vectors``: append new items, or rebuild after a change."""
-        start = max(0, self._flat_items)
-        if self._flat_items < 0:
-            self._terms, self._weights, self._row_of = (
-                np.zeros(0, np.int64),
-                np.zeros(0, np.float32),
-                np.zeros(0, np.int64),
-            )
-        new = self._vectors[start:]
-        if not new:
-            self._flat_items = len(self._vectors)
-            return
-        lengths = [len(ids) for ids, _ in new]
-        self._terms = np.concatenate([self._terms, *(ids for ids, _ in new)])
-        self._weights = np.concatenate([self._weights, *(w for _, w in new)])
-        self._row_of = np.concatenate([self._row_of, np.repeat(np.arange(start, len(self._vectors)), lengths)])
-        self._flat_items = len(self._vectors)
