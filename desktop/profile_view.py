@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 from desktop.core_texts import error_text
 from desktop.plots import ProfilePlots
 from desktop.relay import Relay
+from tagrec_core.atomic import open_atomically
 from tagrec_core.errors import TagrecError
 from tagrec_core.profile import Profile, Timeline
-from tagrec_core.profile.transfer import backup_profile, export_profile, import_profile, write_text_atomically
+from tagrec_core.profile.transfer import backup_profile, import_profile, write_export
 
 VOCABULARY_ROWS = 1000
 
@@ -220,9 +221,10 @@ class ProfileView(QWidget):
         """Write the whole profile to ``path``, all on the relay's worker (seconds with a long history)."""
 
         def work() -> None:
-            document = export_profile(self.profile)
-            # ``indent`` makes json use its Python encoder, which lets the UI thread run between objects
-            write_text_atomically(path, json.dumps(document, ensure_ascii=False, indent=1))
+            # Row by row: memory of one row, and the UI thread runs between them (one ``json.dumps`` of the
+            # whole document holds the interpreter for its whole length)
+            with open_atomically(path) as out:
+                write_export(self.profile, out)
 
         def done(_result: object, error: BaseException | None) -> None:
             if error is not None:

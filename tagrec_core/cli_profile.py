@@ -191,18 +191,16 @@ def export_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: stdout).")] = None,
 ) -> None:
     """Write the profile as one JSON document (items, events, aliases, implied tags, learned state)."""
-    from tagrec_core.profile.transfer import export_profile
+    from tagrec_core.atomic import open_atomically
+    from tagrec_core.profile.transfer import write_export
 
     with open_profile(home) as profile:
-        document = export_profile(profile, [user] if user else None)
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        from tagrec_core.atomic import write_text_atomically
-
-        write_text_atomically(out, text)
-        typer.echo(f"wrote {out}", err=True)
+        if out is None:
+            write_export(profile, sys.stdout, [user] if user else None)
+            return
+        with open_atomically(out) as stream:
+            write_export(profile, stream, [user] if user else None)
+    typer.echo(f"wrote {out}", err=True)
 
 
 @profile_app.command("import")

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from tagrec_core.atomic import write_text_atomically
+from tagrec_core.atomic import open_atomically
 from tagrec_core.errors import FeedbackError, InputError
 from tagrec_core.home import resolve_home
 from tagrec_core.profile import learning
@@ -48,7 +48,7 @@ __all__ = [
     "learn_records",
     "prune_backups",
     "record_feedback",
-    "write_text_atomically",
+    "write_export",
 ]
 
 EXPORT_FORMAT = "tagrec-profile"
@@ -115,48 +115,94 @@ def learn_records(
 
 
 def export_profile(profile: Profile, users: Iterable[str] | None = None) -> dict[str, Any]:
-    """The profile (or these users of it) as one JSON-ready document."""
+    """The profile (or these users of it) as one JSON-ready document, read from one snapshot of it."""
+    with _snapshot(profile) as conn:
+        return {
+            **_document_head(),
+            "users": [
+                {**head, "items": list(items), "events": list(events)}
+                for head, items, events in _exported_users(profile, conn, users)
+            ],
+        }
+
+
+def write_export(profile: Profile, out: TextIO, users: Iterable[str] | None = None) -> None:
+    """Write ``export_profile``'s document to ``out`` as it is read, one item or event a line: memory stays
+    that of one row, whatever the history (a 200k-event profile built whole took 1.1 GB for a 99 MB file)."""
+    with _snapshot(profile) as conn:
+        out.write(json.dumps(_document_head())[:-1] + ', "users": [')
+        for n, (head, items, events) in enumerate(_exported_users(profile, conn, users)):
+            out.write(",\n" if n else "\n")
+            out.write(json.dumps(head, ensure_ascii=False)[:-1])  # its closing brace comes after the lists
+            for name, rows in (("items", items), ("events", events)):
+                out.write(f', "{name}": [')
+                for i, row in enumerate(rows):
+                    out.write(",\n  " if i else "\n  ")
+                    out.write(json.dumps(row, ensure_ascii=False))
+                out.write("]")
+            out.write("}")
+        out.write("\n]}\n")
+
+
+def _document_head() -> dict[str, Any]:
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION}
+
+
+@contextlib.contextmanager
+def _snapshot(profile: Profile) -> Iterator[sqlite3.Connection]:
+    """This thread's reader inside one read transaction: an export is of one moment, not of a profile that a
+    writer changes between its users, or between a user's items and events."""
     conn = profile.reader()
-    names = list(users) if users is not None else profile.users()
-    out = []
-    for name in names:
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def _exported_users(
+    profile: Profile, conn: sqlite3.Connection, users: Iterable[str] | None
+) -> Iterator[tuple[dict[str, Any], Iterator[dict[str, Any]], Iterator[dict[str, Any]]]]:
+    """Per user of ``users`` (default: everyone) that the profile knows: the user's small fields, then their
+    items and their events as rows read lazily (consume them in that order, before the next user)."""
+    for name in list(users) if users is not None else profile.users():
         row = profile.user(name)
         if row is None:
             continue
         uid = row.id
-        items = [
-            {"site": s, "item": i, "title": t, "body": b, "tags": json.loads(tags), "clock": c, "updated": u}
-            for s, i, t, b, tags, c, u in conn.execute(
-                "SELECT site, item, title, body, tags, clock, updated FROM items WHERE user_id = ? ORDER BY clock",
-                (uid,),
-            )
-        ]
-        events = []
-        for site, item, url, shown, accepted, rejected, final, clock, created, received, key in conn.execute(
-            "SELECT site, item, url, shown, accepted, rejected, final, clock, created, received, key FROM events"
-            " WHERE user_id = ? ORDER BY id",
-            (uid,),
-        ):
-            events.append({
-                "site": site, "item": item, "url": url or "", "shown": json.loads(shown or "[]"),
-                "accepted": json.loads(accepted or "[]"), "rejected": json.loads(rejected or "[]"),
-                "final": None if final is None else json.loads(final), "clock": clock, "created": created,
-                "received": received,
-                # The sender's key keeps an event sent again after a restore from being stored twice.
-                **({} if key is None else {"key": key}),
-            })  # fmt: skip
-        out.append({
+        head = {
             "name": name,
             "clock": row.clock,
-            "items": items,
-            "events": events,
             "aliases": dict(conn.execute("SELECT alias, tag FROM aliases WHERE user_id = ?", (uid,)).fetchall()),
             "implied": [list(r) for r in conn.execute("SELECT tag, implies FROM implied WHERE user_id = ?", (uid,))],
             "state": {
                 k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM state WHERE user_id = ?", (uid,))
             },
-        })  # fmt: skip
-    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "users": out}
+        }
+        yield head, _exported_items(conn, uid), _exported_events(conn, uid)
+
+
+def _exported_items(conn: sqlite3.Connection, uid: int) -> Iterator[dict[str, Any]]:
+    for s, i, t, b, tags, c, u in conn.execute(
+        "SELECT site, item, title, body, tags, clock, updated FROM items WHERE user_id = ? ORDER BY clock", (uid,)
+    ):
+        yield {"site": s, "item": i, "title": t, "body": b, "tags": json.loads(tags), "clock": c, "updated": u}
+
+
+def _exported_events(conn: sqlite3.Connection, uid: int) -> Iterator[dict[str, Any]]:
+    for site, item, url, shown, accepted, rejected, final, clock, created, received, key in conn.execute(
+        "SELECT site, item, url, shown, accepted, rejected, final, clock, created, received, key FROM events"
+        " WHERE user_id = ? ORDER BY id",
+        (uid,),
+    ):
+        yield {
+            "site": site, "item": item, "url": url or "", "shown": json.loads(shown or "[]"),
+            "accepted": json.loads(accepted or "[]"), "rejected": json.loads(rejected or "[]"),
+            "final": None if final is None else json.loads(final), "clock": clock, "created": created,
+            "received": received,
+            # The sender's key keeps an event sent again after a restore from being stored twice.
+            **({} if key is None else {"key": key}),
+        }  # fmt: skip
 
 
 def import_profile(profile: Profile, document: Any) -> list[str]:
@@ -466,7 +512,8 @@ def backup_profile(profile: Profile, home: str | Path | None = None, users: Iter
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = backups_folder(home)
     path = folder / f"profile-{stamp}.json"
-    write_text_atomically(path, json.dumps(export_profile(profile, users), ensure_ascii=False) + "\n")
+    with open_atomically(path) as out:
+        write_export(profile, out, users)
     prune_backups(folder)
     return path
 
