@@ -170,6 +170,7 @@ class Desktop:
         if self.server is not None:
             self.server.stop()
         self.relay.close()
+        self.profile_view.release_undo()  # after the relay: no undo reads its backup any more
         self.folder_index.close()
         self.service.close()
         self.profile.close()

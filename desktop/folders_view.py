@@ -4,8 +4,9 @@ rejects: feedback to the profile, site ``files``, item = the path). Watched fold
 moved and deleted files by themselves (``watcher``). A file renamed or moved (alone, or in a folder moved
 whole) keeps its tags, for every user of the profile, and its suggestions; moved out of the organized folders,
 it is forgotten as a deleted file is. Moved between two organized folders (a deletion in one and a new file in
-the other), or while tagrec was not running, it is known by its inode when it turns up (``FolderIndex.arrive``)
-and keeps them too. A file that cannot be indexed is said once a session, not at every rescan.
+the other), or while tagrec was not running, it is known by its name, inode and content when it turns up
+(``FolderIndex.arrive``) and keeps them too. A file that cannot be indexed is said once a session, not at every
+rescan.
 
 The folder list above the table shows each folder; one that is missing (deleted, or on a drive that is not
 plugged in) is greyed and marked, its files stay indexed, and it is watched and scanned again once a rescan

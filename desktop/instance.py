@@ -6,6 +6,9 @@ listens on a local socket named after the home (``QLocalServer``); a later start
 connects, asks the first to bring its window to the front, waits for its answer and ends. Homes are separate:
 two different homes run side by side.
 
+The socket lives in a folder only this user can write to (see ``socket_name``): in the shared temporary folder,
+another local user could take the name first and stop the app from starting, or answer in its place.
+
 A crash leaves the lock file and the socket behind. ``QLockFile`` takes a lock whose process is gone (its pid is
 not running, or runs another program, or the machine has rebooted) as stale and removes it; the stale lock
 time is 0 because the app holds its lock for as long as it runs, which must never make the lock look stale.
@@ -20,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from tagrec_core.errors import TagrecError
@@ -32,6 +35,8 @@ DONE = b"done\n"  # the answer
 ANSWER_MS = 20_000  # the first app answers from its event loop, which starts once its window is built
 CONNECT_MS = 1_000
 HAND_OVER_S = 10.0  # how long a later start keeps trying while the first one is starting or quitting
+# A Unix socket's path must fit ``sun_path``: 108 bytes on Linux, 104 on macOS, with the closing NUL.
+MAX_SOCKET_PATH_BYTES = 100
 
 
 class NotAnswering(TagrecError):
@@ -49,10 +54,26 @@ class NotAnswering(TagrecError):
 
 def socket_name(home: Path) -> str:
     """The local socket's name for ``home``: the same for every start on that home (its resolved path) by this
-    user, and short (a Unix socket path is limited to about 100 bytes; it lives in the temporary folder)."""
+    user. On Unix a full path in a folder no other user can write to, so none can take the name first: the
+    user's runtime folder (``XDG_RUNTIME_DIR``, else Qt's ``<tmp>/runtime-<user>``; Qt creates it 0700 and
+    gives none when it is another user's or open to others), else ``home`` itself; the first of them where
+    the path fits ``MAX_SOCKET_PATH_BYTES``. ``TagrecError`` when none does. On Windows a pipe name (Qt
+    restricts the pipe to this user: ``UserAccessOption``)."""
     user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "")
     digest = hashlib.sha256(f"{user}\0{home.resolve()}".encode("utf-8", "surrogateescape")).hexdigest()
-    return f"tagrec-desktop-{digest[:24]}"
+    name = f"tagrec-desktop-{digest[:24]}"
+    if os.name == "nt":
+        return name
+    runtime = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.RuntimeLocation)
+    places = [Path(runtime) / name] if runtime else []
+    places.append(home.resolve() / "desktop.socket")  # two homes, two folders: they stay side by side
+    for path in places:
+        if len(os.fsencode(path)) <= MAX_SOCKET_PATH_BYTES:
+            return str(path)
+    raise TagrecError(
+        f"tagrec needs a private folder with a short path for its local socket: {home} is too long and there is"
+        " no runtime folder; set XDG_RUNTIME_DIR to one (e.g. /run/user/<uid>)"
+    )
 
 
 class SingleInstance(QObject):
@@ -77,18 +98,23 @@ class SingleInstance(QObject):
         more, lock not yet freed) is waited for. ``NotAnswering`` when the app holding the home does not
         answer; ``TagrecError`` when the lock cannot be written (a home that is not writable)."""
         deadline = time.monotonic() + HAND_OVER_S
+        holder = 0  # the holder's pid, read while it holds the lock: once it is gone the lock file is too
         while True:
             if self._claim():
                 return True
-            answer = self._ask(SHOW if show else STAY)
-            if answer is not None:
-                if answer == DONE:
-                    return False
-                break
+            holder = self._lock.getLockInfo()[0] or holder  # (pid, host, program); pid 0: unreadable
             if time.monotonic() > deadline:
                 break
+            answer = self._ask(SHOW if show else STAY)
+            if answer == DONE:
+                return False
+            if answer not in (None, b""):
+                break  # something that is not a tagrec app of this version answers: do not wait for it
+            # None: nothing listens (starting, or quitting); b"": no answer (quitting: the connection closed
+            # when it released the home; or hung, and the answer's time has run out): try again, so a home
+            # freed meanwhile, even past the deadline, is claimed
             time.sleep(0.1)
-        raise NotAnswering(self.home, self._lock.getLockInfo()[0])  # (pid, host, program); pid 0: unreadable
+        raise NotAnswering(self.home, holder)
 
     def _claim(self) -> bool:
         if not self._lock.tryLock(0):

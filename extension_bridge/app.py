@@ -181,14 +181,18 @@ def build_api() -> FastAPI:
         return schemas.SuggestAnswer(suggestions=[schemas.Suggestion(**s.to_dict()) for s in found])
 
     @app.post(
-        "/v1/feedback", response_model=schemas.FeedbackAnswer, responses=_errors(408, 413, 415, 503), tags=["tags"]
+        "/v1/feedback",
+        response_model=schemas.FeedbackAnswer,
+        responses=_errors(408, 409, 413, 415, 503),
+        tags=["tags"],
     )
     async def feedback(
         body: schemas.FeedbackBody, request: Request, x_tagrec_api: ApiHeader, _auth: Bearer
     ) -> schemas.FeedbackAnswer:
         """Learn from what the user did with the suggestions; answered once the event is durable (503 ``busy``:
         not written, send it again). An event sent again with its ``key`` is answered with the stored event's id
-        and not written twice (a client whose answer was lost cannot tell whether it was written)."""
+        and not written twice (a client whose answer was lost cannot tell whether it was written); a different
+        event under a key the user already has is 409 ``key_conflict``, not written."""
         bridge = _bridge(request)
         user = _token(request).user
         if body.user is not None and body.user != user:

@@ -23,6 +23,7 @@ _STATUS: dict[str, int] = {
     "pairing_closed": 403,
     "too_many_requests": 429,
     "not_found": 404,
+    "key_conflict": 409,  # the event's key names another stored event: sending it again cannot help
 }
 _RETRY_AFTER: dict[str, str] = {"model_loading": "1", "too_many_requests": "5"}
 

@@ -84,7 +84,8 @@ class FeedbackBody(_Request):
     key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)] | None = Field(
         None,
         description="The event's unique key, chosen once by the client (a UUID): an event sent again with a key "
-        "the user's profile already holds is answered with the stored event's id and not stored again.",
+        "the user's profile already holds is answered with the stored event's id and not stored again; a "
+        "different event under that key is 409 key_conflict.",
         examples=["0b7c5f1e-5a43-4e0b-9d3c-2f1a8e6b4c70"],
     )
 

@@ -74,7 +74,8 @@ def feedback(home: HomeOpt = None, user: UserOpt = None) -> None:
 
     An event: {"user"?, "site", "item", "url"?, "title"?, "body"?, "shown"?, "accepted"?, "rejected"?,
     "final"?, "created"?, "key"?}. --user sets the user of events that name none. An event whose "key" the
-    profile already holds for its user is acknowledged with the stored event's id and not stored again.
+    profile already holds for its user is acknowledged with the stored event's id and not stored again; a
+    different event under that key is rejected (key_conflict): keys must be unique per event, such as UUIDs.
     """
     from tagrec_core.profile import DEFAULT_USER, parse_feedback
 

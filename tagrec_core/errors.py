@@ -58,6 +58,13 @@ class FeedbackError(InputError):
     code = "bad_feedback"
 
 
+class KeyConflict(FeedbackError):
+    """A feedback event whose ``key`` the user's profile already holds for a different event (keys must be
+    unique per event, such as a UUID); nothing was written."""
+
+    code = "key_conflict"
+
+
 class ProfileError(TagrecError):
     """A profile database that cannot be used: corrupted, written by a newer tagrec, or not writable."""
 

@@ -11,16 +11,19 @@ is the same test for given paths); a folder that is missing (an unplugged drive)
 are not taken for gone. A file renamed or moved keeps its row under its new path (``FolderIndex.move``), so
 that its suggestions, and the tags the profile keeps under its path (``Profile.move_items``), follow it. A file
 moved where no watcher sees it as a move (between two organized folders: a deletion in one, a new file in the
-other; or while tagrec was not running) is recognised by its device, inode, size and time when it turns up
-(``FolderIndex.arrive``): the index keeps the files forgotten in the last ``DEPARTED_SECONDS`` for that.
+other; or while tagrec was not running) is recognised when it turns up (``FolderIndex.arrive``) by its name,
+device, inode, size, time and content digest, its old path being gone: the index keeps the files forgotten in
+the last ``DEPARTED_SECONDS`` for that.
 Thread-safe: one connection behind a lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
+import stat as stat_mode
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +62,9 @@ NAME_NOT_UTF8 = "its name is not valid UTF-8: rename the file to index it"
 # organized folders is seen within seconds, but at start one folder's scan (which forgets the file) may run long
 # before the other's (which finds it).
 DEPARTED_SECONDS = 3600.0
+# How much of a file's head and of its tail its digest covers (``_digest``): all of a note, a bounded read of a
+# big PDF. Enough to tell apart two files that merely share a name, size, time and a reused inode.
+DIGEST_SPAN = 65_536
 
 migrations = Migrations("tagrec-folders")
 
@@ -112,6 +118,14 @@ def m002_identity(db: Database) -> None:
     db["departed"].create_index(["gone"])
 
 
+@migrations()
+def m003_digest(db: Database) -> None:
+    """Each file's content digest when it was indexed (``_digest``; ``NULL`` for rows indexed before), so that an
+    unrelated file that reuses a departed file's inode, name, size and time is not taken for it."""
+    db["files"].add_column("digest", str)
+    db["departed"].add_column("digest", str)
+
+
 class IndexingStopped(Cancelled):
     """``index_files`` stopped because it was asked to, after ``done`` of ``total`` files (front-ends say the
     numbers in their language)."""
@@ -154,7 +168,7 @@ class RemovedFolder:
     files: tuple[tuple[Any, ...], ...]  # rows of the ``files`` table, columns in ``_FILE_COLUMNS`` order
 
 
-_FILE_COLUMNS = "path, folder, size, mtime, title, kind, problem, suggested, indexed, device, inode"
+_FILE_COLUMNS = "path, folder, size, mtime, title, kind, problem, suggested, indexed, device, inode, digest"
 _FILE_VALUES = ", ".join("?" * len(_FILE_COLUMNS.split(", ")))
 
 # A tag never holds a control character (the profile refuses them), so one can join a row's top tags in SQL.
@@ -273,14 +287,16 @@ class FolderIndex:
 
     def store(self, folder: str, path: Path, stat: os.stat_result, title: str, kind: str, problem: str,
               suggested: list[dict[str, Any]]) -> bool:  # fmt: skip
-        """Store one indexed file of ``folder``; True when stored. Nothing is stored when ``folder`` is no longer in
-        the index (the user removed it while a job was indexing it: its files must not come back)."""
+        """Store one indexed file of ``folder``, with the digest of its content (read here, outside the lock); True
+        when stored. Nothing is stored when ``folder`` is no longer in the index (the user removed it while a job
+        was indexing it: its files must not come back)."""
+        digest = _digest(path, stat)
         with self._write() as conn:
             return conn.execute(
                 f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) SELECT {_FILE_VALUES}"
                 " WHERE EXISTS (SELECT 1 FROM folders WHERE path = ?)",
                 (str(path), folder, stat.st_size, stat.st_mtime, title, kind, problem,
-                 json.dumps(suggested, ensure_ascii=False), _now(), stat.st_dev, stat.st_ino, folder),
+                 json.dumps(suggested, ensure_ascii=False), _now(), stat.st_dev, stat.st_ino, digest, folder),
             ).rowcount > 0  # fmt: skip
 
     def forget(self, path: str) -> bool:
@@ -300,11 +316,16 @@ class FolderIndex:
         ``DEPARTED_SECONDS``; in one transaction. Returns the files moved, ``(old, new)`` in order, for
         ``Profile.move_items``; the other paths are left to be indexed.
 
-        A file is the one that left ``old`` only when its device, inode, size and modification time are the
-        ones indexed and ``old`` no longer holds that inode. An inode number is reused only by a file created
-        later, whose time is its own; a hard link, whose old path still holds the inode, is another name,
-        not a move. A path the index already holds, or that lies in no organized folder, is not an arrival.
-        Moved across file systems (a copy and a deletion), a file has a new inode and is indexed as new."""
+        Giving one file's tags to another is worse than losing them, so a file is the one that left ``old``
+        only when all of this holds: nothing is at ``old`` any more (a hard link whose original was then saved
+        by an editor, as a new file under the old name, is another file); the file name is the same (a move by
+        a file manager or ``mv`` keeps it; a rename to another name where no watcher saw it is indexed as new);
+        its device, inode, size and modification time are the ones indexed; and so is its content digest,
+        where the row has one (rows indexed before the index kept digests have none). An inode number is
+        reused by unrelated files, and ``cp -p``, ``rsync -a``, ``tar`` or ``unzip`` give them the size and
+        time of another. A path the index already holds, or that lies in no organized folder, is not an
+        arrival. Moved across file systems (a copy and a deletion), a file has a new inode and is indexed as
+        new."""
         found = []
         for path in paths:
             try:
@@ -399,12 +420,30 @@ def _depart(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> int:
 
 def _arrived_from(conn: sqlite3.Connection, new: str, owner: str, stat: os.stat_result) -> str | None:
     """Move the row of the file that left its old path and is now at ``new`` (of folder ``owner``): from
-    ``files`` (its old path not forgotten yet) or from ``departed``. Returns the old path, or ``None``."""
+    ``files`` (its old path not forgotten yet) or from ``departed``, by the rules of ``FolderIndex.arrive``.
+    Returns the old path, or ``None``."""
     same = "device = ? AND inode = ? AND size = ? AND mtime = ?"
     identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
+    name = os.path.basename(new)
+    digests: list[str | None] = []  # the new file's, read once and only if a row has one to compare
+
+    def content_matches(digest: str | None) -> bool:
+        if digest is None:
+            return True
+        if not digests:
+            digests.append(_digest(Path(new), stat))
+        return digests[0] == digest
+
     for table in ("files", "departed"):
-        rows = conn.execute(f"SELECT path FROM {table} WHERE {same} ORDER BY path", identity).fetchall()
-        old = next((row[0] for row in rows if not _holds(row[0], stat)), None)
+        rows = conn.execute(f"SELECT path, digest FROM {table} WHERE {same} ORDER BY path", identity).fetchall()
+        old = next(
+            (
+                path
+                for path, digest in rows
+                if os.path.basename(path) == name and not os.path.lexists(path) and content_matches(digest)
+            ),
+            None,
+        )
         if old is None:
             continue
         columns = _FILE_COLUMNS.replace("path, folder, ", "")
@@ -417,13 +456,34 @@ def _arrived_from(conn: sqlite3.Connection, new: str, owner: str, stat: os.stat_
     return None
 
 
-def _holds(path: str, stat: os.stat_result) -> bool:
-    """Whether ``path`` is (still) the file of ``stat``: the same device and inode."""
+def _digest(path: Path, stat: os.stat_result) -> str | None:
+    """A digest of the content of the regular file ``stat`` describes, at ``path``: BLAKE2b of its first and last
+    ``DIGEST_SPAN`` bytes and its size (the whole file when it is smaller). ``None`` when ``path`` is not that
+    file (gone, replaced, or changed since ``stat``) or cannot be read. Opened non-blocking: a named pipe put
+    in a file's place must not hang the indexing thread."""
+    if not stat_mode.S_ISREG(stat.st_mode):
+        return None
     try:
-        now = os.lstat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        return False
-    return (now.st_dev, now.st_ino) == (stat.st_dev, stat.st_ino)
+        return None
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime) != (
+            stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime,
+        ):  # fmt: skip
+            return None
+        digest = hashlib.blake2b(str(stat.st_size).encode(), digest_size=16)
+        with os.fdopen(os.dup(fd), "rb") as file:
+            digest.update(file.read(DIGEST_SPAN))
+            if stat.st_size > DIGEST_SPAN:
+                file.seek(max(DIGEST_SPAN, stat.st_size - DIGEST_SPAN))
+                digest.update(file.read(DIGEST_SPAN))
+        return digest.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _owner(folders: list[str], path: str) -> str | None:

@@ -135,6 +135,21 @@ def test_feedback_sent_again_with_its_key_is_stored_once(raw: Any, bridge: Any) 
     assert (bad.status, bad.code) == (400, "bad_request") and count() == 3
 
 
+def test_feedback_of_another_event_under_a_used_key_is_refused_409(raw: Any, bridge: Any) -> None:
+    """A client that reused a key ("cli:1" in every run) for another event got ``{"ok": true}`` with the first
+    event's id, and the event was lost: now 409 ``key_conflict``, nothing written, and the client can tell."""
+    _, tok = bridge.tokens.create("cli", user="reusing-user")
+    first = {"site": "files", "item": "/a.txt", "title": "taxes 2024", "accepted": ["taxes"], "key": "cli:1"}
+    stored = raw.post("/v1/feedback", first, tok)
+    assert stored.status == 200
+    answer = raw.post("/v1/feedback", {**first, "item": "/b.txt", "accepted": ["holiday"]}, tok)
+    assert (answer.status, answer.code) == (409, "key_conflict"), answer.raw
+    assert "already used by a different event (it differs in item, accepted)" in answer.json["error"]["message"]
+    assert bridge.profile.stats("reusing-user")["feedback_events"] == 1
+    assert bridge.profile.item_tags("reusing-user", "files", ["/b.txt"]) == {}
+    assert raw.post("/v1/feedback", first, tok).json == stored.json  # the same event again is still fine
+
+
 def test_feedback_for_another_user_is_refused(raw: Any, token: str) -> None:
     event = {"site": "stackoverflow", "item": "q1", "user": "someone-else", "accepted": ["python"]}
     answer = raw.post("/v1/feedback", event, token)

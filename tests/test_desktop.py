@@ -387,6 +387,59 @@ def test_a_home_held_by_an_app_that_does_not_answer_is_said_and_not_shared(tmp_p
     assert not (home / "profile.sqlite").exists()
 
 
+@pytest.mark.timeout(120)
+def test_a_start_while_the_app_is_quitting_waits_and_then_takes_the_home(qtbot: Any, tmp_path: Path) -> None:
+    """A start while the running app quits (its event loop over, still closing, the home released last) got
+    the connection closed without an answer and failed with "does not answer" (and "process ?": the lock file
+    was gone by then), instead of taking the home that had just been freed."""
+    from desktop.instance import SingleInstance
+
+    home = tmp_path / "home"
+    quitting = (
+        "import sys, time\nfrom pathlib import Path\nfrom PySide6.QtCore import QCoreApplication\n"
+        "from desktop.instance import SingleInstance\napp = QCoreApplication([])\n"
+        "guard = SingleInstance(Path(sys.argv[1])); assert guard.claim_or_hand_over()\n"
+        "print('closing', flush=True); time.sleep(2)  # desktop.close() after the event loop\n"
+        "guard.release(); print('released', flush=True); time.sleep(60)"
+    )
+    with subprocess.Popen([sys.executable, "-c", quitting, str(home)], stdout=subprocess.PIPE, text=True) as first:
+        try:
+            assert first.stdout is not None and first.stdout.readline() == "closing\n"
+            guard = SingleInstance(home)
+            assert guard.claim_or_hand_over()  # it waited for the first to let go, then took the home
+            assert first.stdout.readline() == "released\n"
+            guard.release()
+        finally:
+            first.kill()
+
+
+def test_the_local_socket_is_in_a_folder_no_other_user_can_write_to(qtbot: Any, tmp_path: Path) -> None:
+    """The socket's name was predictable and in the shared temporary folder: another local user who took it
+    first (nothing this user can remove from a sticky /tmp) kept the app from starting at all, or answered
+    later starts in its place. Two homes still run side by side."""
+    from PySide6.QtCore import QDir
+
+    from desktop.instance import SingleInstance, socket_name
+
+    homes = [tmp_path / "home", tmp_path / "other"]
+    squats = [Path(QDir.tempPath()) / Path(socket_name(home)).name for home in homes]
+    for squat in squats:  # what another user could make there (a folder: not even root's removeServer takes it)
+        squat.mkdir()
+    guards = [SingleInstance(home) for home in homes]
+    try:
+        assert all(guard.claim_or_hand_over() for guard in guards)
+        assert len({guard.name for guard in guards}) == 2
+        for guard in guards:
+            folder = Path(guard.name).parent.stat()
+            assert folder.st_uid == os.getuid() and folder.st_mode & 0o022 == 0, oct(folder.st_mode)
+            assert len(os.fsencode(guard.name)) <= 100  # a Unix socket's path limit
+    finally:
+        for guard in guards:
+            guard.release()
+        for squat in squats:
+            squat.rmdir()
+
+
 def test_the_profile_view_shows_edits_and_undoes_a_reset(desktop: Desktop, qtbot: Any) -> None:
     view = desktop.profile_view
     for n, tags in enumerate([["python", "pandas"], ["python"]]):
@@ -453,6 +506,122 @@ def test_undoing_a_reset_restores_that_user_only(desktop: Desktop, qtbot: Any, m
     view.undo()
     assert len(asked) == 1 and "local" in asked[0] and view.undo_button.isEnabled()
     assert desktop.profile.stats("local")["feedback_events"] == 1
+
+
+@pytest.fixture
+def profile_view(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """The profile view alone, on a real profile in ``tmp_path`` (the home) and a real relay."""
+    from desktop.profile_view import ProfileView
+    from desktop.relay import Relay
+    from tagrec_core.profile import Profile
+
+    with Profile.open(tmp_path / "profile.sqlite") as profile:
+        relay = Relay()
+        view = ProfileView(profile, relay, "local", tmp_path)
+        qtbot.addWidget(view)
+        yield view
+        relay.close()
+
+
+def test_undo_asks_when_the_user_changed_even_with_no_tag_added(
+    profile_view: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Undo forget told "changed since" from the user's clock, which only an added tag moves: rejections and a
+    removed tag recorded after the forget were deleted by the undo without a question. Any write counts now."""
+    from tagrec_core.profile import parse_feedback
+
+    view, profile = profile_view, profile_view.profile
+
+    def events() -> int:
+        return int(profile.reader().execute("SELECT count(*) FROM events").fetchone()[0])
+
+    profile.record(parse_feedback({"site": "files", "item": "a", "final": ["python", "pandas"]}))
+    view.forget_tag("pandas", confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    profile.record(parse_feedback({"site": "so", "item": "q", "shown": ["java", "go"], "rejected": ["java"]}))
+    profile.record(parse_feedback({"site": "files", "item": "a", "final": []}))  # a tag removed, none added
+    asked = _answer(monkeypatch, [False])
+    view.undo()
+    assert len(asked) == 1 and "local" in asked[0]
+    assert events() == 3 and view.undo_button.isEnabled()  # "No": nothing lost, the undo still offered
+
+
+def test_the_undo_backup_outlives_other_backups_and_is_not_kept_for_ever(
+    profile_view: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backups keep the newest 5: five forgets on the command line after a Reset in the desktop deleted the
+    backup its Undo offered, which then failed, the reset data gone. The undo's backup is pinned now; it goes
+    when the undo is taken, and joins the newest-5 rule when replaced, at quit, or after a crash."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.profile_view import ProfileView
+    from tagrec_core.profile import parse_feedback
+    from tagrec_core.profile.transfer import BACKUPS_KEPT, backup_profile
+
+    view, profile, home = profile_view, profile_view.profile, profile_view.home
+    backups = home / "backups"
+    warned: list[str] = []  # what the view would show in a message box (which would wait for a click)
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text, *_args: warned.append(text))
+    profile.record(parse_feedback({"site": "files", "item": "a", "final": ["python"]}))
+    profile.record(parse_feedback({"user": "bob", "site": "files", "item": "b", "final": ["rust"]}))
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    for _ in range(BACKUPS_KEPT):  # what `tagrec profile forget --user bob` writes first, five times
+        backup_profile(profile, home, ["bob"])
+    view.undo()
+    qtbot.waitUntil(lambda: profile.user("local") is not None or bool(warned), timeout=5_000)
+    assert warned == [] and profile.item_tags("local", "files", ["a"]) == {"a": ["python"]}
+    qtbot.waitUntil(lambda: not list(backups.glob("pinned-*")), timeout=5_000)  # taken: its backup is deleted
+    assert len(list(backups.glob("profile-*.json"))) == BACKUPS_KEPT
+
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=5_000)
+    (first,) = backups.glob("pinned-*.json")
+    view.forget_tag("rust", confirmed=True)  # bob's only tag is not local's: still a new undo, of a forget
+    qtbot.waitUntil(lambda: view.undo_button.text() == "Undo forget", timeout=5_000)
+    assert not first.exists() and first.name.replace("pinned-", "profile-") in {p.name for p in backups.iterdir()}
+    assert len(list(backups.glob("pinned-*.json"))) == 1  # the forget's
+    view.release_undo()  # the app quits
+    assert not list(backups.glob("pinned-*")) and not view.undo_button.isEnabled()
+    assert len(list(backups.glob("profile-*.json"))) == BACKUPS_KEPT
+
+    crashed = backup_profile(profile, home, pinned=True)  # a run that crashed left its undo's backup pinned
+    ProfileView(profile, view.relay, "local", home).deleteLater()  # the next start
+    assert not crashed.exists() and len(list(backups.glob("profile-*.json"))) == BACKUPS_KEPT
+
+
+def test_undo_runs_no_garbage_collection_on_the_worker(profile_view: Any, qtbot: Any) -> None:
+    """Undo of a reset on a heavy profile froze the UI thread ~1.9 s though it runs on the relay's worker: the
+    collections that the backup's millions of new objects triggered there held the interpreter lock, the full
+    ones walking them all (200,000 events: 3,275 collections, 1.5 s, up to 330 ms each). Now the collector is
+    off there until they are freed."""
+    import gc
+    import threading
+
+    from tagrec_core.profile import parse_feedback
+
+    view, profile = profile_view, profile_view.profile
+    events = [{"site": "so", "item": f"q{i}", "title": f"question {i}", "shown": ["python", "pandas"],
+               "accepted": ["pandas"]} for i in range(3_000)]  # fmt: skip
+    profile.record_many([parse_feedback(e) for e in events])
+    view.reset(confirmed=True)
+    qtbot.waitUntil(lambda: view.undo_button.isEnabled(), timeout=10_000)
+    collected_on: list[str] = []
+
+    def watch(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collected_on.append(threading.current_thread().name)
+
+    gc.callbacks.append(watch)
+    try:
+        view.undo()
+        qtbot.waitUntil(lambda: not view.busy.isVisibleTo(view), timeout=30_000)
+    finally:
+        gc.callbacks.remove(watch)
+    assert profile.stats("local")["feedback_events"] == 3_000
+    on_worker = [name for name in collected_on if name.startswith("tagrec-desktop")]
+    assert len(on_worker) <= 2, len(on_worker)  # the first young-generation passes once it is back on
+    assert gc.isenabled()
 
 
 def test_importing_asks_whose_data_it_replaces_and_can_be_undone(

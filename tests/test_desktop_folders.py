@@ -366,7 +366,9 @@ def test_files_moved_while_tagrec_was_not_watching_keep_their_tags(
     tmp_path: Path,
 ) -> None:
     """Moves that no watcher saw (tagrec was not running) are found by the next scan: a deletion and a new file,
-    which the file's inode ties together, within a folder and between two."""
+    which the file's name, inode, size, time and content tie together, within a folder and between two. A file
+    renamed to another name meanwhile is indexed as new: its name is part of the evidence, as giving one file's
+    tags to another (an inode reused) is worse than losing them."""
     docs, other = tmp_path / "docs", tmp_path / "other"
     other.mkdir()
     view = _tagged(desktop, qtbot, docs, ["merge0.md", "merge1.md", "sort.md"])
@@ -375,13 +377,17 @@ def test_files_moved_while_tagrec_was_not_watching_keep_their_tags(
     for folder in (docs, other):
         view.watcher.unwatch(str(folder))
     (docs / "merge0.md").rename(other / "merge0.md")
-    (docs / "merge1.md").rename(docs / "renamed.md")
+    (docs / "sub").mkdir()
+    (docs / "merge1.md").rename(docs / "sub" / "merge1.md")
+    (docs / "sort.md").rename(docs / "renamed.md")
     with qtbot.waitSignals([view.indexed, view.indexed], timeout=30_000):  # a scan of each folder
         view.rescan()
-    expected = {str(p): "kept" for p in (other / "merge0.md", docs / "renamed.md", docs / "sort.md")}
+    expected = {str(p): "kept" for p in (other / "merge0.md", docs / "sub" / "merge1.md")} | {
+        str(docs / "renamed.md"): ""
+    }
     qtbot.waitUntil(lambda: _yours(view) == expected, timeout=10_000)
     _keeps_tags(desktop, docs / "merge0.md", other / "merge0.md")
-    _keeps_tags(desktop, docs / "merge1.md", docs / "renamed.md")
+    _keeps_tags(desktop, docs / "merge1.md", docs / "sub" / "merge1.md")
 
 
 def test_a_file_that_cannot_be_indexed_is_said_once_not_at_every_rescan(

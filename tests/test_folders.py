@@ -16,6 +16,7 @@ from tagrec_core.documents import is_document, read_document
 from tagrec_core.errors import Cancelled, InputError, ModelFileError
 from tagrec_core.folders import FolderIndex, changed, index_files, stale_files
 from tagrec_core.profile import Profile
+from tagrec_core.profile.feedback import parse_feedback
 from tagrec_core.service import Service
 
 
@@ -386,6 +387,7 @@ def test_a_file_moved_between_two_organized_folders_is_known_as_itself(
         for name in names:
             index.store(one, a / name, (a / name).stat(), name, "text", "", [{"tag": name, "score": 0.5}])
         index._conn.execute("UPDATE files SET device = NULL, inode = NULL")  # indexed before the index kept them
+        index._conn.execute("UPDATE files SET digest = NULL WHERE path = ?", (str(a / "later.md"),))  # and digests
         assert stale_files(index, one) == ([], [])  # a scan records them, without reading the files again
 
         def arrive(name: str) -> list[tuple[str, str]]:
@@ -421,3 +423,88 @@ def test_a_file_moved_between_two_organized_folders_is_known_as_itself(
         }  # fmt: skip
     finally:
         index.close()
+
+
+def _tag(index: FolderIndex, profile: Profile, folder: str, path: Path, tags: list[str]) -> None:
+    """Index ``path`` as ``index_files`` would, and give it the user's ``tags`` in the profile."""
+    index.store(folder, path, path.stat(), path.stem, "text", "", [{"tag": tags[0], "score": 0.9}])
+    profile.record(parse_feedback({"site": "files", "item": str(path), "accepted": tags}))
+
+
+def _carry(index: FolderIndex, profile: Profile, paths: list[Path]) -> list[tuple[str, str]]:
+    """What the desktop's indexing job does with files a scan found: ``arrive``, and the tags follow."""
+    arrived = index.arrive(paths)
+    profile.move_items("files", dict(arrived))
+    return arrived
+
+
+def test_a_hard_link_is_not_taken_for_its_original_moved_once_an_editor_replaced_the_original(
+    tmp_path: Path,
+) -> None:
+    """Review r2. While tagrec was not running, the note was hard-linked into the archive, then saved by an editor
+    that writes a new file and renames it over the note (a new inode). The archive's scan came first and took
+    the link for the note moved, as the note's path no longer held the inode: the note's tags went to the link,
+    and the note the user kept editing was indexed as new, without them. A path that is still there is never
+    a move's source."""
+    notes, archive = tmp_path / "notes", tmp_path / "archive"
+    notes.mkdir(), archive.mkdir()
+    index, profile = FolderIndex(tmp_path / "folders.sqlite"), Profile.open(tmp_path / "profile.sqlite")
+    try:
+        one, two = index.add_folder(notes), index.add_folder(archive)
+        note = notes / "plan.md"
+        note.write_text("tax plan for 2025\n", encoding="utf-8")
+        _tag(index, profile, one, note, ["taxes", "2025"])
+        os.link(note, archive / "plan.md")
+        (notes / ".plan.md.swp").write_text("tax plan for 2025, revised\n", encoding="utf-8")
+        os.replace(notes / ".plan.md.swp", note)
+
+        todo, gone = stale_files(index, two)
+        assert (todo, gone) == ([archive / "plan.md"], [])
+        assert _carry(index, profile, todo) == []
+        assert index.entry(str(note)) is not None and index.entry(str(archive / "plan.md")) is None
+        assert profile.item_tags("local", "files", [str(note)]) == {str(note): ["taxes", "2025"]}
+        assert profile.item_tags("local", "files", [str(archive / "plan.md")]).get(str(archive / "plan.md"), []) == []
+    finally:
+        index.close()
+        profile.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("recipe.txt", "B" * 100), ("diagnosis.txt", "B" * 100), ("recipe.txt", "A" * 100)],
+    ids=["another-name-and-content", "same-name-another-content", "another-name-same-content"],
+)
+def test_a_file_that_reuses_a_departed_files_inode_size_and_time_does_not_get_its_tags(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    """Review r3. A file deleted (its row departed) and, within the hour, an unrelated file in another organized
+    folder with the same size and time (``cp -p``, ``rsync -a``, ``tar`` and ``unzip`` keep times) that got the
+    same inode number (ext4 reuses one at once): it inherited the deleted file's tags. The name and the content
+    digest must be the departed file's too; either one differing is enough to tell them apart."""
+    private, shared = tmp_path / "private", tmp_path / "shared"
+    private.mkdir(), shared.mkdir()
+    index, profile = FolderIndex(tmp_path / "folders.sqlite"), Profile.open(tmp_path / "profile.sqlite")
+    try:
+        one, _ = index.add_folder(private), index.add_folder(shared)
+        old = private / "diagnosis.txt"
+        old.write_text("A" * 100, encoding="utf-8")
+        os.utime(old, (1_700_000_000, 1_700_000_000))
+        _tag(index, profile, one, old, ["medical", "private"])
+        inode = old.stat().st_ino
+        old.unlink()
+        assert index.forget(str(old))  # the watcher saw it deleted
+        new = shared / name
+        for _ in range(50):
+            new.write_text(content, encoding="utf-8")
+            os.utime(new, (1_700_000_000, 1_700_000_000))
+            if new.stat().st_ino == inode:
+                break
+            new.unlink()
+        else:
+            pytest.skip("this file system did not reuse the inode")
+        assert _carry(index, profile, [new]) == []
+        assert profile.item_tags("local", "files", [str(new)]).get(str(new), []) == []
+        assert profile.item_tags("local", "files", [str(old)]) == {str(old): ["medical", "private"]}
+    finally:
+        index.close()
+        profile.close()

@@ -463,6 +463,29 @@ def test_feedback_refuses_an_overlong_or_deeply_nested_line_and_goes_on(tmp_path
         assert profile.stats()["feedback_events"] == 3
 
 
+def test_feedback_refuses_another_event_under_a_key_of_an_earlier_run_and_goes_on(tmp_path: Path) -> None:
+    """Two runs of a script that numbers its events per run ("cli:1"): the second run's event, another item, was
+    acknowledged ``ok`` with the first event's id and lost. Now its line is a ``key_conflict`` error, the lines
+    after it are learned, and the first run's event sent again is still acknowledged with its id."""
+    taxes = {"site": "files", "item": "/a.txt", "title": "taxes 2024", "accepted": ["taxes"], "key": "cli:1"}
+    holiday = {"site": "files", "item": "/b.txt", "title": "holiday photos", "accepted": ["holiday"], "key": "cli:1"}
+    later = {"site": "files", "item": "/c.txt", "accepted": ["misc"], "key": "5c0ffee0-0000-4000-8000-000000000001"}
+    first = ok(run(["feedback", "--home", str(tmp_path)], lines(taxes))).json_lines()
+    second = run(["feedback", "--home", str(tmp_path)], lines(holiday, later, taxes))
+    assert second.code == 1 and "Traceback" not in second.output, second.output
+    acks = second.json_lines()
+    assert [a["ok"] for a in acks] == [False, True, True]
+    assert acks[0]["error"]["code"] == "key_conflict"
+    assert acks[0]["error"]["message"].startswith(
+        "key 'cli:1' was already used by a different event (it differs in item, accepted)"
+    )
+    assert acks[2]["id"] == first[0]["id"]
+    assert "error: 1 event rejected (see the acknowledgements)" in second.stderr
+    with open_home(tmp_path) as profile:
+        rows = profile.reader().execute("SELECT item, key FROM events ORDER BY id").fetchall()
+    assert rows == [("/a.txt", "cli:1"), ("/c.txt", later["key"])]
+
+
 def test_feedback_stores_the_good_lines_and_nothing_of_the_bad(outcomes: Outcomes) -> None:
     result = outcomes["feedback"]
     acks = {a["line"]: a for a in result["feedback"].json_lines()}

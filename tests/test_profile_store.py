@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from tagrec_core.atomic import open_atomically
-from tagrec_core.errors import FeedbackError, InputError, ProfileError, TagrecError
+from tagrec_core.errors import FeedbackError, InputError, KeyConflict, ProfileError, TagrecError
 from tagrec_core.profile import DEFAULT_USER, Feedback, Profile, learning, parse_feedback
 from tagrec_core.profile.feedback import MAX_BODY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS
 from tagrec_core.profile.learning import HALF_LIFE_LONG, HALF_LIFE_SHORT, decay
@@ -38,6 +38,8 @@ from tagrec_core.profile.transfer import (
     export_profile,
     import_profile,
     learn_records,
+    unpin_backup,
+    unpin_backups,
     write_export,
 )
 from tagrec_core.profile.user_model import UserModel
@@ -538,7 +540,7 @@ def test_an_event_sent_again_with_its_key_is_stored_once_even_after_a_restart(tm
         first = profile.record(parse_feedback(sent))
         after_first = (contents(profile), vocab(profile), profile.user(DEFAULT_USER))
         assert profile.record(parse_feedback(sent)) == first
-        assert profile.record_many([parse_feedback(sent), parse_feedback({**sent, "accepted": ["y"]})]) == [first] * 2
+        assert profile.record_many([parse_feedback(sent), parse_feedback(sent)]) == [first] * 2
         assert (contents(profile), vocab(profile), profile.user(DEFAULT_USER)) == after_first
     with Profile.open(path, recover=False) as profile:
         assert profile.record(parse_feedback(sent)) == first
@@ -550,6 +552,60 @@ def test_an_event_sent_again_with_its_key_is_stored_once_even_after_a_restart(tm
         twice = [profile.record(parse_feedback(unkeyed)) for _ in range(2)]
         assert len({first, other, *twice}) == 4
         assert contents(profile)["feedback_events"] == 4
+
+
+def test_a_different_event_under_a_key_the_user_has_is_refused_and_nothing_is_written(profile: Profile) -> None:
+    """A script that numbered its events per run sent "cli:1" in every run: the second run's event, another item
+    with other tags, was answered with the first event's id and silently lost. A different event under a used key
+    is now refused (``KeyConflict``, a ``FeedbackError`` saying which fields differ) and nothing is written,
+    alone or in a batch; the same event sent again is still answered with the stored id, also when it differs
+    only in what is not compared (``created``, the text) or only before normalising (tag case, an alias set
+    since it was stored)."""
+    sent = {"site": "files", "item": "a", "url": "u", "shown": ["x", "js"], "accepted": ["js"], "key": "cli:1"}
+    first = profile.record(parse_feedback(sent))
+    before = (
+        contents(profile),
+        vocab(profile),
+        profile.user(DEFAULT_USER),
+        query(profile.path, "SELECT * FROM events"),
+    )
+    different = {
+        "site": {"site": "notes"},
+        "item": {"item": "b"},
+        "url": {"url": "v"},
+        "shown": {"shown": ["x"]},
+        "accepted": {"accepted": ["x"]},
+        "rejected": {"rejected": ["x"]},
+        "final": {"final": ["js"]},
+    }
+    for field, change in different.items():
+        with pytest.raises(FeedbackError) as caught:
+            profile.record(parse_feedback({**sent, **change}))
+        assert caught.value.code == "key_conflict"
+        assert re.search(
+            rf"^key 'cli:1' was already used by a different event \(it differs in {field}\)", str(caught.value)
+        )
+    with pytest.raises(KeyConflict, match="differs in item, accepted"):  # a new event first: the batch writes none
+        profile.record_many([event(item="new", accepted=["z"]), parse_feedback({**sent, "item": "b", "accepted": []})])
+    after = (contents(profile), vocab(profile), profile.user(DEFAULT_USER), query(profile.path, "SELECT * FROM events"))
+    assert after == before
+
+    same = {
+        **sent,
+        "shown": ["X", "JS"],
+        "accepted": ["Js"],
+        "created": "2020-01-01T00:00:00",
+        "title": "t",
+        "body": "b",
+    }
+    assert profile.record(parse_feedback(same)) == first
+    profile.set_alias("js", "javascript", DEFAULT_USER)  # stored as "js"; a copy sent now is canonicalised anew
+    assert profile.record(parse_feedback(sent)) == first
+    assert contents(profile)["feedback_events"] == 1
+    # final given empty is not final left out: "no tags now" against "earlier tags plus accepted".
+    profile.record(parse_feedback({"site": "files", "item": "c", "final": [], "shown": ["x"], "key": "k-final"}))
+    with pytest.raises(KeyConflict, match="differs in final"):
+        profile.record(parse_feedback({"site": "files", "item": "c", "shown": ["x"], "key": "k-final"}))
 
 
 def test_a_profile_of_an_older_tagrec_gets_event_keys_and_keeps_its_events(tmp_path: Path) -> None:
@@ -863,6 +919,29 @@ def test_backups_are_of_the_users_asked_and_only_the_newest_few_are_kept(profile
     assert json.loads(backup_profile(profile, home).read_text(encoding="utf-8")) == export_profile(profile)
 
 
+def test_a_pinned_backup_outlives_pruning_until_unpinned_and_then_takes_its_place(
+    profile: Profile, tmp_path: Path
+) -> None:
+    """Keeping the newest 5 deleted the backup the desktop's Undo still offered (5 CLI forgets meanwhile): the
+    undo failed and the reset data was gone. A pinned backup is spared; unpinned (the undo is replaced, the app
+    quits, or a crashed run's at the next start), it is an ordinary backup of its own time again."""
+    rich_profile(profile)
+    home = tmp_path / "home"
+    pinned = backup_profile(profile, home, ["bob"], pinned=True)
+    later = [backup_profile(profile, home, ["bob"]) for _ in range(BACKUPS_KEPT)]
+    assert pinned.exists() and json.loads(pinned.read_text(encoding="utf-8")) == export_profile(profile, ["bob"])
+    assert sorted((home / "backups").glob("profile-*.json")) == later  # the CLI's keep the newest-5 rule
+    crashed = backup_profile(profile, home, pinned=True)  # the newest, left pinned by a run that crashed
+
+    ordinary = unpin_backup(pinned)  # older than the newest 5: deleted at once
+    assert not pinned.exists() and not ordinary.exists() and ordinary.name.startswith("profile-")
+    assert unpin_backup(pinned) == ordinary  # gone already: nothing to do
+    (unpinned,) = unpin_backups(home)
+    assert unpinned.name == crashed.name.replace("pinned-", "profile-")
+    assert sorted((home / "backups").iterdir()) == [*later[1:], unpinned]  # its place among the newest 5
+    assert unpin_backups(home) == []
+
+
 def test_what_forget_would_change_is_known_before_it_runs(profile: Profile) -> None:
     """``forget`` writes a backup only when something would change: ``holds_item`` and ``users_with_tag`` say
     exactly when ``forget_item`` and ``forget_tag`` find something."""
@@ -898,6 +977,72 @@ def test_a_reset_gives_the_space_back_and_deleted_text_leaves_the_file(tmp_path:
         assert profile.stats()["feedback_events"] == 0
     assert path.stat().st_size < full / 10, (path.stat().st_size, full)
     assert query(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def secrets_in_files(path: Path, secret: bytes) -> dict[str, int]:
+    """How often ``secret`` occurs in each of the profile's files (database, WAL, shared memory)."""
+    return {f.name: f.read_bytes().count(secret) for f in sorted(path.parent.iterdir()) if f.is_file()}
+
+
+FORGETTING = {  # how, and what text it forgets (forget_tag: only the tag's name)
+    "forget_item": (
+        lambda profile: profile.forget_item("files", "diary", "bob-the-user"),
+        [b"plugh-title", b"xyzzy-tag"],
+    ),
+    "forget_tag": (lambda profile: profile.forget_tag("xyzzy-tag"), [b"xyzzy-tag"]),
+    "reset": (lambda profile: profile.reset("bob-the-user"), [b"plugh-title", b"xyzzy-tag", b"bob-the-user"]),
+}
+
+
+@pytest.mark.parametrize("how", list(FORGETTING))
+def test_forgotten_text_leaves_the_wal_while_the_profile_stays_open(tmp_path: Path, how: str) -> None:
+    """A forgotten title stayed readable in ``profile.sqlite-wal`` (3 copies) for as long as the profile was open
+    (the desktop app runs for days): ``secure_delete`` covers the database file only, and the WAL keeps old
+    frames until later writes happen to overwrite them. Once the deletion returns, no file holds the text."""
+    path = tmp_path / "profile.sqlite"
+    forget, secrets = FORGETTING[how]
+    with Profile.open(path, recover=False) as profile:
+        for _ in burst(profile, 30):
+            pass
+        profile.record(event(user="bob-the-user", item="diary", title="plugh-title", accepted=["xyzzy-tag"]))
+        profile.record(event(user="bob-the-user", item="diary", shown=["xyzzy-tag"], final=["xyzzy-tag", "d"]))
+        for _ in burst(profile, 5, start=30):
+            pass
+        time.sleep(4 * profile._checkpointer.PAUSE)  # the background checkpoint copied the text into the file too
+        assert all(sum(secrets_in_files(path, secret).values()) > 0 for secret in secrets)
+        assert forget(profile) > 0
+        for secret in secrets:
+            assert secrets_in_files(path, secret) == {path.name: 0, f"{path.name}-shm": 0, f"{path.name}-wal": 0}
+        profile.record(event(item="after", accepted=["x"]))  # and the profile goes on as usual
+        assert profile.stats()["feedback_events"] == {"forget_item": 36, "forget_tag": 38, "reset": 36}[how]
+    assert query(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_reader_on_an_older_snapshot_only_delays_clearing_the_wal(tmp_path: Path) -> None:
+    """Truncating the WAL cannot get through while another program reads an older snapshot (and must not wait
+    for it with the write lock held): the forget returns at once, and the background checkpointer clears the WAL
+    once the reader is done, with no further write to wake it."""
+    path = tmp_path / "profile.sqlite"
+    secret = b"xyzzy-plugh"
+    with Profile.open(path, recover=False) as profile:
+        for _ in burst(profile, 30):
+            pass
+        other = sqlite3.connect(path, isolation_level=None)  # another program, reading the profile as it was
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM events").fetchone()
+        profile.record(event(user="bob", item="diary", title="my diary xyzzy-plugh", accepted=["d"]))
+        started = time.monotonic()
+        assert profile.forget_item("files", "diary", "bob") > 0
+        assert time.monotonic() - started < 5  # not the 30 s busy timeout
+        time.sleep(4 * profile._checkpointer.PAUSE)
+        assert secrets_in_files(path, secret)[f"{path.name}-wal"] > 0  # held for the reader: SQLite cannot help it
+        other.execute("COMMIT")
+        other.close()
+        deadline = time.monotonic() + 10 * profile._checkpointer.CLEAR_RETRY_MAX
+        while sum(secrets_in_files(path, secret).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(secrets_in_files(path, secret).values()) == 0
+        assert Path(f"{path}-wal").stat().st_size == 0
 
 
 def test_an_alias_stores_feedback_under_its_tag(profile: Profile) -> None:

@@ -6,7 +6,8 @@ rejected with a ``FeedbackError`` that names the field, before anything is writt
 
 An event may carry a ``key``, unique to it and chosen by its sender once (the extension: a random UUID kept with
 the event while it waits to be sent): the profile stores an event with a key it has seen for that user only once,
-so a sender that got no answer may send it again without counting it twice.
+so a sender that got no answer may send it again without counting it twice. The key must be unique per event,
+not per run or per item: a different event under a key the user already has is refused (``KeyConflict``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ MAX_TAGS = 200  # per list
 SITE_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 _SITE = re.compile(SITE_PATTERN)
 MAX_KEY_CHARS = 128
-KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_CHARS}}}$"  # printable ASCII characters, no spaces: a UUID, a ULID, "cli:42"...
+# Printable ASCII characters, no spaces. A key names one event for good: a UUID or a ULID, never a counter that
+# starts again in each run (the profile refuses a different event under a key it holds: ``KeyConflict``).
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_CHARS}}}$"
 _KEY = re.compile(KEY_PATTERN)
 _FIELDS = {"user", "site", "item", "url", "title", "body", "shown", "accepted", "rejected", "final", "created", "key"}
 _TAG_LISTS = ("shown", "accepted", "rejected", "final")

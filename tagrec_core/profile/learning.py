@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import permutations
+from typing import NamedTuple
 
 import numpy as np
 
-from tagrec_core.errors import FeedbackError, InputError
+from tagrec_core.errors import FeedbackError, InputError, KeyConflict
 from tagrec_core.profile.feedback import Feedback, check_tag
 from tagrec_core.retrieval import query_terms
 from tagrec_core.text import normalize, normalize_tag
@@ -82,24 +83,35 @@ def aliases_of(conn: sqlite3.Connection, uid: int) -> dict[str, str]:
 
 
 def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
-    """Store ``event`` for its user and learn from it; returns the event id. An event whose ``key`` the user's
-    events already hold was stored before (its sender sent it again): nothing changes, and its id is returned."""
+    """Store ``event`` for its user and learn from it; returns the event id.
+
+    An event whose ``key`` the user's events already hold was stored before (its sender sent it again): nothing
+    changes, and the stored event's id is returned. A different event under that key (``_defining`` differs) is
+    a sender reusing keys: ``KeyConflict``, and nothing is written (the caller rolls back)."""
     uid = user_id(conn, event.user, create=True)
     assert uid is not None
-    if event.key is not None:
-        stored = conn.execute("SELECT id FROM events WHERE user_id = ? AND key = ?", (uid, event.key)).fetchone()
-        if stored is not None:
-            return int(stored[0])
     alias = aliases_of(conn, uid)
 
     def canon(tags: Iterable[str]) -> list[str]:
         return list(dict.fromkeys(alias.get(t, t) for t in tags))
 
     shown, accepted, rejected = canon(event.shown), canon(event.accepted), canon(event.rejected)
+    final = canon(event.final) if event.final is not None else None
+    defining = _Defining(event.site, event.item, event.url, shown, accepted, rejected, final)
+    if event.key is not None:
+        stored = _stored_with_key(conn, uid, event.key, canon)
+        if stored is not None:
+            stored_id, stored_event = stored
+            differ = [name for name in _Defining._fields if getattr(stored_event, name) != getattr(defining, name)]
+            if differ:
+                raise KeyConflict(
+                    f"key {event.key!r} was already used by a different event (it differs in {', '.join(differ)}):"
+                    " give every event a key of its own, such as a UUID; this one was not stored"
+                )
+            return stored_id
     both = sorted(set(accepted) & set(rejected))
     if both:  # parse_feedback checked the tags as sent; an alias can still make two of them one
         raise FeedbackError(f"tags both accepted and rejected once aliases are applied: {', '.join(both)}")
-    final = canon(event.final) if event.final is not None else None
     row = conn.execute(
         "SELECT tags, clock, title, body FROM items WHERE user_id = ? AND site = ? AND item = ?",
         (uid, event.site, event.item),
@@ -155,6 +167,37 @@ def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
         _update_cooc(conn, uid, new, +1, version)
     _update_counters(conn, uid, shown, accepted, rejected, clock, version)
     return int(cursor.lastrowid or 0)
+
+
+class _Defining(NamedTuple):
+    """What makes two events with one ``key`` the same event, as ``events`` stores it: the tag lists after the
+    user's aliases, ``final`` ``None`` when not given. Not ``created`` (a sender that gives none gets the time
+    of receipt, so every copy sent again differs) nor ``title``/``body`` (kept with the item, not the event)."""
+
+    site: str
+    item: str
+    url: str
+    shown: list[str]
+    accepted: list[str]
+    rejected: list[str]
+    final: list[str] | None
+
+
+def _stored_with_key(
+    conn: sqlite3.Connection, uid: int, key: str, canon: Callable[[Iterable[str]], list[str]]
+) -> tuple[int, _Defining] | None:
+    """The id and defining fields of the user's event with ``key`` (``None``: none yet). Its tags go through
+    ``canon`` (the user's aliases now) too, so an alias set since the event was stored does not make its copy
+    sent again look different."""
+    row = conn.execute(
+        "SELECT id, site, item, url, shown, accepted, rejected, final FROM events WHERE user_id = ? AND key = ?",
+        (uid, key),
+    ).fetchone()
+    if row is None:
+        return None
+    event_id, site, item, url, shown, accepted, rejected, final = row
+    lists = [canon(json.loads(v or "[]")) for v in (shown, accepted, rejected)]
+    return int(event_id), _Defining(site, item, url or "", *lists, None if final is None else canon(json.loads(final)))
 
 
 def _vocab_rows(conn: sqlite3.Connection, uid: int, tags: Sequence[str]) -> dict[str, list]:

@@ -16,6 +16,11 @@ starts the WAL again from its beginning; ``journal_size_limit`` then cuts the fi
 not RESTART or TRUNCATE: those wait for readers (a long export) while the writer holds its lock. A
 reader still on an older snapshot only delays the rewind to a later write.
 
+Deleted text: ``secure_delete`` overwrites it in the database file, but the WAL keeps the frames written before
+a deletion until later writes overwrite them. So after a forget or reset, the WAL is copied in and truncated to
+nothing (TRUNCATE, with no busy wait, so it never waits for readers either); when a reader on an older snapshot
+stops that, the background checkpointer tries again until it gets through (``Profile._clear_wal``).
+
 Concurrency: in a process, writes go through one connection behind a lock; reads use one connection per
 thread and never wait for the writer (WAL readers see the last commit). Across processes, writers take the
 database lock up front (``BEGIN IMMEDIATE``) and wait for each other through the busy timeout instead of
@@ -141,8 +146,10 @@ class Profile:
         if self._closed:
             return
         self._closed = True
-        self._checkpointer.close()
+        clearing = self._checkpointer.close()
         with self._write_lock:
+            if clearing:  # a deletion's text may still be in the WAL: one more try (the thread has stopped)
+                _truncate_wal(self._writer)
             self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -242,7 +249,7 @@ class Profile:
         with self.writing() as conn:
             uid = learning.user_id(conn, user)
             gone = 0 if uid is None else learning.forget_item(conn, uid, site, item)
-        self._compact_if_sparse()
+        self._after_deletion(gone > 0)
         return gone
 
     def move_items(self, site: str, moves: Mapping[str, str]) -> int:
@@ -261,7 +268,7 @@ class Profile:
         with self.writing() as conn:
             uids = [learning.user_id(conn, user)] if user is not None else learning.user_ids(conn)
             touched = sum(learning.forget_tag(conn, uid, tag) for uid in uids if uid is not None)
-        self._compact_if_sparse()
+        self._after_deletion(touched > 0)
         return touched
 
     def reset(self, user: str | None = None) -> int:
@@ -271,8 +278,28 @@ class Profile:
             removed = [uid for uid in uids if uid is not None]
             for uid in removed:
                 learning.delete_user(conn, uid)
-        self._compact_if_sparse()
+        self._after_deletion(bool(removed))
         return len(removed)
+
+    def _after_deletion(self, deleted: bool) -> None:
+        """What a forget or reset owes the disk: the free pages back when most of the file is free
+        (``_compact_if_sparse``), and, when it ``deleted`` something, the deleted text out of the WAL
+        (``_clear_wal``)."""
+        self._compact_if_sparse()
+        if deleted:
+            self._clear_wal()
+
+    def _clear_wal(self) -> None:
+        """Copy the whole WAL into the database and cut it to nothing (``_truncate_wal``), under the write lock,
+        without waiting. ``secure_delete`` overwrites deleted text in the database file only; the WAL keeps the
+        frames written before a deletion (with the text) until later writes happen to overwrite them, which in a
+        quiet profile is never. A reader on an older snapshot (an export, another program reading) stops the
+        truncation: then the background checkpointer tries again until it gets through, and ``close`` once more.
+        """
+        with self._write_lock:
+            cleared = _truncate_wal(self._writer)
+        if not cleared:
+            self._checkpointer.clear_later()
 
     def _compact_if_sparse(self) -> None:
         """Give the disk back the free pages of a file that is mostly free (``COMPACT_FREE_SHARE``) by rewriting it
@@ -474,6 +501,22 @@ def _bound_wal(conn: sqlite3.Connection, path: Path, limit: int | None = None) -
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
+def _truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Checkpoint the whole WAL into the database and truncate it to zero bytes (``wal_checkpoint(TRUNCATE)``)
+    from ``conn``, outside any transaction, without waiting (busy timeout 0 meanwhile): TRUNCATE waits for every
+    reader on an older snapshot, and the caller may hold the write lock. Returns whether it got through; ``False``
+    when a reader, another process's write or checkpoint, or an error stopped it (nothing is lost: try later)."""
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.Error:
+        return False
+    return busy == 0
+
+
 def _free_bytes(path: Path) -> int:
     """The bytes this process may still write on the disk of ``path`` (a few microseconds)."""
     return shutil.disk_usage(path.parent).free
@@ -481,19 +524,43 @@ def _free_bytes(path: Path) -> int:
 
 class _Checkpointer:
     """Checkpoints the WAL in a thread of its own (started at the first write) after writes, at most every
-    ``PAUSE`` seconds; the writer connection's automatic checkpoint is off (``_open_checked``)."""
+    ``PAUSE`` seconds; the writer connection's automatic checkpoint is off (``_open_checked``). Asked to clear
+    the WAL after a deletion (``clear_later``), it truncates it instead (``_truncate_wal``), trying again on its
+    own, every ``PAUSE`` doubling up to ``CLEAR_RETRY_MAX`` seconds, until it gets through."""
 
     PAUSE = 0.25
+    CLEAR_RETRY_MAX = 5.0
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._clear = threading.Event()  # a deletion's text may still be in the WAL
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def wrote(self) -> None:
         """A write was committed: checkpoint soon."""
+        self._ask()
+
+    def clear_later(self) -> None:
+        """A deletion was committed but the WAL could not be truncated yet: truncate it as soon as nothing stops
+        it (a request after ``close`` is ignored: ``close`` says it was pending)."""
+        self._clear.set()
+        self._ask()
+
+    def close(self) -> bool:
+        """Stop the thread after its current checkpoint (closing the last connection checkpoints the rest).
+        Returns whether a truncation asked by ``clear_later`` never got through."""
+        with self._lock:
+            self._stop.set()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=BUSY_TIMEOUT_MS / 1000)
+        return self._clear.is_set()
+
+    def _ask(self) -> None:
         with self._lock:
             if self._stop.is_set():
                 return
@@ -503,27 +570,29 @@ class _Checkpointer:
                 self._thread.start()
         self._wake.set()
 
-    def close(self) -> None:
-        """Stop the thread after its current checkpoint (closing the last connection checkpoints the rest)."""
-        with self._lock:
-            self._stop.set()
-            thread = self._thread
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout=BUSY_TIMEOUT_MS / 1000)
-
     def _run(self) -> None:
         conn = _connect(self._path)
+        retry = self.PAUSE
         try:
             while True:
-                self._wake.wait()
+                # Woken by a write; while a truncation is owed, also by the time to try it again.
+                self._wake.wait(retry if self._clear.is_set() else None)
                 if self._stop.is_set():
                     return
                 self._wake.clear()
-                # PASSIVE: copies what no reader still needs, never waits for readers or writers. A failure
-                # (another process checkpointing) is retried after the next write.
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._clear.is_set():
+                    # Cleared before trying: a request that comes meanwhile sets it again, and is never lost.
+                    self._clear.clear()
+                    if _truncate_wal(conn):
+                        retry = self.PAUSE
+                    else:
+                        self._clear.set()
+                        retry = min(2 * retry, self.CLEAR_RETRY_MAX)
+                else:
+                    # PASSIVE: copies what no reader still needs, never waits for readers or writers. A failure
+                    # (another process checkpointing) is retried after the next write.
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 if self._stop.wait(self.PAUSE):
                     return
         finally:

@@ -48,6 +48,8 @@ __all__ = [
     "learn_records",
     "prune_backups",
     "record_feedback",
+    "unpin_backup",
+    "unpin_backups",
     "write_export",
 ]
 
@@ -500,22 +502,48 @@ def _kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-# How many backups ``backup_profile`` keeps in ``<home>/backups``: enough to undo the last few destructive changes
-# (the desktop's undo reads the newest), few enough that forgotten data does not stay on disk indefinitely.
+# How many backups ``backup_profile`` keeps in ``<home>/backups``: enough to undo the last few destructive changes,
+# few enough that forgotten data does not stay on disk indefinitely.
 BACKUPS_KEPT = 5
+_BACKUP, _PINNED = "profile-", "pinned-"  # the names' prefixes; the time after them sorts as text
 
 
-def backup_profile(profile: Profile, home: str | Path | None = None, users: Iterable[str] | None = None) -> Path:
+def backup_profile(
+    profile: Profile, home: str | Path | None = None, users: Iterable[str] | None = None, *, pinned: bool = False
+) -> Path:
     """Export these ``users`` (default: everyone) to ``<home>/backups/profile-<time>.json`` (the undo of a
     destructive change: ``import_profile`` of it restores those users), then delete all but the newest
-    ``BACKUPS_KEPT`` backups; returns the file."""
+    ``BACKUPS_KEPT`` backups; returns the file.
+
+    ``pinned``: the file is ``pinned-<time>.json``, which pruning spares, for an undo that is offered until
+    further notice (the desktop's Undo: other processes' backups must not delete it meanwhile). Its owner
+    deletes it or hands it to the ordinary retention with ``unpin_backup``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = backups_folder(home)
-    path = folder / f"profile-{stamp}.json"
+    path = folder / f"{_PINNED if pinned else _BACKUP}{stamp}.json"
     with open_atomically(path) as out:
         write_export(profile, out, users)
     prune_backups(folder)
     return path
+
+
+def unpin_backup(path: Path) -> Path:
+    """Make the pinned backup ``path`` an ordinary one, its time kept (so it takes its place among the newest
+    ``BACKUPS_KEPT``, or is deleted at once when it is older than those), and prune; returns its new path. A
+    file already gone, or not pinned, is left as it is."""
+    if not path.name.startswith(_PINNED):
+        return path
+    ordinary = path.with_name(_BACKUP + path.name.removeprefix(_PINNED))
+    with contextlib.suppress(FileNotFoundError):
+        path.replace(ordinary)
+    prune_backups(path.parent)
+    return ordinary
+
+
+def unpin_backups(home: str | Path | None = None) -> list[Path]:
+    """``unpin_backup`` every pinned backup of ``home``: those of a process that ended without unpinning them
+    (a crash). Only for the one process that pins there, when it starts; returns their new paths."""
+    return [unpin_backup(path) for path in sorted(backups_folder(home).glob(f"{_PINNED}*.json"))]
 
 
 def backups_folder(home: str | Path | None = None) -> Path:
@@ -525,9 +553,9 @@ def backups_folder(home: str | Path | None = None) -> Path:
 
 def prune_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
     """Delete the backups in ``folder`` (``profile-<time>.json``) but the newest ``keep``; returns those deleted.
-    The time in the name orders them (it sorts as text). Other files are left alone; a file that cannot be
-    deleted is left too (the next backup tries again)."""
-    backups = sorted(folder.glob("profile-*.json"), key=lambda p: p.name)
+    The time in the name orders them (it sorts as text). Pinned backups and other files are left alone; a file
+    that cannot be deleted is left too (the next backup tries again)."""
+    backups = sorted(folder.glob(f"{_BACKUP}*.json"), key=lambda p: p.name)
     doomed = backups[: max(0, len(backups) - keep)]
     deleted = []
     for path in doomed:
