@@ -53,6 +53,7 @@ class Desktop:
         """``port`` and ``user`` override the settings for this run (tests, ``--port``); they are not saved.
         ``loaded``: what ``load_settings(home)`` returned, when the caller already read it."""
         from desktop.bridge_panel import BridgePanel, PairingSignals
+        from desktop.core_texts import startup_problem_text
         from desktop.drafting import DraftingPane
         from desktop.folders_view import FolderView
         from desktop.profile_view import ProfileView
@@ -85,7 +86,7 @@ class Desktop:
         self.window.settings_requested.connect(self.open_settings)
         problems = [p for p in (self.profile.recovered, settings_problem) if p]
         if problems:
-            self.drafting.status.setText("; ".join(problems))
+            self.drafting.status.setText("; ".join(startup_problem_text(p) for p in problems))
 
     def _start_bridge(self, port: int | None) -> tuple[BridgeServer | None, str]:
         """The bridge on ``port`` (else the settings' port), and ``""``; or ``None`` and why it cannot run."""
@@ -126,13 +127,14 @@ class Desktop:
         from PySide6.QtCore import QCoreApplication
 
         from desktop import autostart as autostart_entry
+        from desktop.core_texts import error_text
         from tagrec_core.settings import save_settings
 
         old, notes = self.settings, []
         try:
             save_settings(new, self.home)
         except TagrecError as error:
-            notes.append(str(error))
+            notes.append(error_text(error))
         self.settings = new
         if new.user != old.user:
             for view in (self.drafting, self.profile_view, self.folders):
@@ -162,7 +164,7 @@ class Desktop:
                 elif not autostart:
                     autostart_entry.disable()
             except TagrecError as error:
-                notes.append(str(error))
+                notes.append(error_text(error))
         return notes
 
     def close(self) -> None:
@@ -326,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from desktop.core_texts import error_text
+    from desktop.instance import NotAnswering
     from desktop.translations import install
 
     app = QApplication([sys.argv[0], *qt_args])
@@ -341,9 +345,10 @@ def main(argv: list[str] | None = None) -> None:
     except (TagrecError, OSError) as error:  # e.g. the profile folder is not writable: say so in a dialog, then stop
         # (OSError too: started from a menu, the app has no terminal where a traceback would be seen)
         print(f"error: {error}", file=sys.stderr)
-        QMessageBox.critical(None, "tagrec", str(error))
+        # NotAnswering's text is translated already (``_first_on_home``)
+        QMessageBox.critical(None, "tagrec", str(error) if isinstance(error, NotAnswering) else error_text(error))
         sys.exit(1)
-    instance.on_show = lambda: bring_to_front(desktop.window)
+    instance.on_show = desktop.window.bring_to_front
     how = show(desktop.window, minimized=args.minimized)
     if args.smoke_test:  # once the event loop has drawn the window
         QTimer.singleShot(0, lambda: app.exit(_smoke_report(desktop, how, started)))
@@ -379,11 +384,3 @@ def _first_on_home(home: str | None, *, minimized: bool) -> SingleInstance:
         text = QCoreApplication.translate("Desktop", "tagrec is already running for {home}.")
     print(text.format(home=folder), flush=True)
     sys.exit(0)
-
-
-def bring_to_front(window: MainWindow) -> None:
-    """Show ``window`` (from the tray, or minimized) and raise it above the others, as far as the window manager
-    lets an app that is not in front do so."""
-    window.showNormal()
-    window.raise_()
-    window.activateWindow()

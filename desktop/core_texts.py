@@ -170,14 +170,15 @@ def _setting_text(error: InvalidSetting) -> str:
     return translate("CoreTexts", "This setting cannot be used: {detail}").format(detail=str(error))
 
 
-def skip_text(why: str) -> str:
-    """Why the indexing passed over a file (``index_files``' ``skipped(path, why)``), in the app's language."""
-    if why == NAME_NOT_UTF8:
+def skip_text(problem: str) -> str:
+    """Why the indexing passed over a file (the text ``index_files`` gives its ``skipped`` callback), in the
+    app's language."""
+    if problem == NAME_NOT_UTF8:
         return translate("CoreTexts", "its name is not valid UTF-8: rename the file to index it")
-    kind = _not_regular_texts().get(why)
+    kind = _not_regular_texts().get(problem)
     if kind is not None:
         return kind
-    return translate("CoreTexts", "cannot be indexed: {detail}").format(detail=why)
+    return translate("CoreTexts", "cannot be indexed: {detail}").format(detail=problem)
 
 
 def file_problem_text(problem: str) -> str:

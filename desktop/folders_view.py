@@ -64,11 +64,14 @@ FOLDER_ROWS = 4  # the folder list shows this many folders before it scrolls: th
 @dataclass(frozen=True, slots=True)
 class Indexed:
     """What an indexing job did, for the table: ``count`` files stored, the rows of the files it touched that are
-    indexed now, and every path it touched (those without a row are no longer indexed)."""
+    indexed now, every path it touched (those without a row are no longer indexed), and the user and lowest
+    score shown that the rows were read for (the view's when the job began)."""
 
     count: int
     rows: list[FileRow]
     touched: list[str]
+    user: str
+    min_score: float
 
 
 class FolderView(QWidget):
@@ -79,7 +82,6 @@ class FolderView(QWidget):
     _progress = Signal(int, int)
     _waiting = Signal()  # the job waits for the suggestion model to load
     _finished = Signal(object, object)  # result, error
-    _arrived = Signal(list)  # files an indexing job found moved, (old, new): their tags follow on the relay
 
     def __init__(
         self,
@@ -104,8 +106,8 @@ class FolderView(QWidget):
         self.write_xattr = False
         self.write_sidecar = False
         self.missing: set[str] = set()  # folders of the index that are not there now (shown so, files kept)
-        self._skipped: list[tuple[tuple[str, str], str]] = []  # the running job's: ((path, why), what to show)
-        self._reported: set[tuple[str, str]] = set()  # (path, why) said already: once a session is enough
+        self._skipped: list[tuple[tuple[str, str], str]] = []  # the running job's: ((path, problem), what to show)
+        self._reported: set[tuple[str, str]] = set()  # (path, problem) said already: once a session is enough
         self._reload_request = 0  # the latest full reload asked for (``_reload``); answers to older ones are dropped
         self._reload_shown = 0  # the latest one shown
         self._closed = False  # ``close_jobs`` ran: answers still on their way find the index closed
@@ -177,7 +179,6 @@ class FolderView(QWidget):
         self._progress.connect(self._show_progress)
         self._waiting.connect(self._show_waiting)
         self._finished.connect(self._job_done)
-        self._arrived.connect(lambda pairs: self._carry(lambda: pairs))
 
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self.index_paths)
@@ -338,7 +339,8 @@ class FolderView(QWidget):
 
     def _carry(self, move_rows: Callable[[], list[tuple[str, str]]]) -> None:
         """On the relay's worker: ``move_rows()`` (moves index rows and returns the files moved, ``(old, new)``),
-        then the tags every user gave those files, and their sidecars when tagrec writes sidecars."""
+        then the tags every user gave those files, and their sidecars when tagrec writes sidecars. Called on the
+        UI thread, or on the indexing thread (``_index_job``)."""
         sidecar = self.write_sidecar
 
         def move() -> list[str]:
@@ -392,6 +394,7 @@ class FolderView(QWidget):
     def _index_job(self, folder: str, files: list[Path] | None) -> Indexed:
         """On the indexing thread: scan (walking a big folder takes a while), index, and read the rows of the
         files touched (here, not on the UI thread, which only puts them in the table)."""
+        user, min_score = self.user, self.min_score  # the settings may change them meanwhile: see ``_update_rows``
         gone: list[str] = []
         if files is None:
             files, gone = stale_files(self.index, folder)
@@ -399,20 +402,24 @@ class FolderView(QWidget):
                 self.index.forget(raw)
         arrived = self.index.arrive(files)  # moved from another folder, or while tagrec was not running
         if arrived:
-            self._arrived.emit(arrived)
+            # Their tags follow on the relay's worker, handed over from here, not through the UI thread: the
+            # index holds the new paths now, so a quit before the UI thread ran would leave the tags behind for
+            # good. ``Desktop.close`` ends this job before it drains the relay.
+            self._carry(lambda: arrived)
             moved = {new for _, new in arrived}
             files = [path for path in files if str(path) not in moved]
         count = index_files(
-            self.index, self.service, folder, files, user=self.user, progress=self._progress.emit,
+            self.index, self.service, folder, files, user=user, progress=self._progress.emit,
             cancel=self._cancel, skipped=self._note_skipped, waiting=self._waiting.emit,
         )  # fmt: skip
         touched = [str(path) for path in files] + gone
-        return Indexed(count, self._read_rows(touched) if touched else [], touched)
+        rows = self._read_rows(touched, user, min_score) if touched else []
+        return Indexed(count, rows, touched, user, min_score)
 
-    def _note_skipped(self, path: Path, why: str) -> None:
+    def _note_skipped(self, path: Path, problem: str) -> None:
         """On the indexing thread: a file passed over (``_job_done`` reads the list once the job is over)."""
         shown = os.fsencode(path).decode("utf-8", "replace")  # a name that is not UTF-8: its bad bytes as �
-        self._skipped.append(((str(path), why), f"{shown}: {skip_text(why)}"))
+        self._skipped.append(((str(path), problem), f"{shown}: {skip_text(problem)}"))
 
     def _show_waiting(self) -> None:
         self.progress.setRange(0, 0)  # busy: how long the model takes is not known
@@ -473,7 +480,7 @@ class FolderView(QWidget):
         now and on the UI thread (most of a second at 50,000 files: the view itself uses ``_reload``)."""
         self._reload_request += 1
         self._reload_shown = self._reload_request  # any reload still on its way is older than this
-        self._show_rows(self._read_rows(None))
+        self._show_rows(self._read_rows(None, self.user, self.min_score))
 
     def _reload(self) -> None:
         """``refresh`` with the reading on the relay's worker, after the profile writes queued before it, and
@@ -483,7 +490,7 @@ class FolderView(QWidget):
         request = self._reload_request
 
         def read() -> list[FileRow]:
-            return self._read_rows(None)
+            return self._read_rows(None, self.user, self.min_score)
 
         def loaded(rows: list[FileRow] | None, error: BaseException | None) -> None:
             if request <= self._reload_shown or self._closed:
@@ -496,10 +503,11 @@ class FolderView(QWidget):
 
         self.relay.run(read, loaded)
 
-    def _read_rows(self, paths: list[str] | None) -> list[FileRow]:
-        """The rows of the indexed files among ``paths`` (``None``: all), with the user's tags; on any thread."""
-        summaries = self.index.summaries(min_score=self.min_score, paths=paths)
-        mine = self.profile.item_tags(self.user, SITE, [s.path for s in summaries])
+    def _read_rows(self, paths: list[str] | None, user: str, min_score: float) -> list[FileRow]:
+        """The rows of the indexed files among ``paths`` (``None``: all), with ``user``'s tags and the suggestions
+        scored ``min_score`` or more; on any thread."""
+        summaries = self.index.summaries(min_score=min_score, paths=paths)
+        mine = self.profile.item_tags(user, SITE, [s.path for s in summaries])
         return [file_row(summary, mine.get(summary.path, [])) for summary in summaries]
 
     def _show_rows(self, rows: list[FileRow]) -> None:
@@ -510,12 +518,19 @@ class FolderView(QWidget):
         self._show_folders()
 
     def _update_rows(self, indexed: Indexed) -> None:
-        """Put an indexing job's rows in the table, keeping the selection. A full reload still on its way read
-        the index before, perhaps before the job stored its files: it is asked again, to show them too."""
+        """Put an indexing job's rows in the table, keeping the selection, and show the chips of a selected file
+        it read again. A full reload still on its way read the index before, perhaps before the job stored its
+        files: it is asked again, to show them too. Rows read for another user or lowest score (the settings
+        changed during the job) are not shown: a full reload reads them for the current ones."""
+        if (indexed.user, indexed.min_score) != (self.user, self.min_score):
+            self._reload()
+            return
         selected = self.selected_paths()
         self.model.update(indexed.rows, indexed.touched)
         if self.selected_paths() != selected:  # many rows: the model was reset
             self._reselect(selected)
+        if not set(selected).isdisjoint(indexed.touched):  # its row changed in place: no selection change says so
+            self._show_chips()
         if self._reload_shown < self._reload_request:
             self._reload()
         self._show_folders()

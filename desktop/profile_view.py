@@ -335,6 +335,7 @@ class ProfileView(QWidget):
             return
         tag = self.vocabulary.item(item.row(), 0).text()
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per right-click: gone once it closes
         forget = menu.addAction(self.tr("Forget this tag…"))
         forget.triggered.connect(lambda: self.forget_tag(tag))
         menu.popup(self.vocabulary.viewport().mapToGlobal(at))
@@ -344,16 +345,22 @@ class ProfileView(QWidget):
             self._warn(error_text(error))
         else:
             self.release_undo()  # the new undo replaces it
-            self.last_undo = undo
-            label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import"), "forget": self.tr("Undo forget")}
-            self.undo_button.setText(label[undo.action] if undo is not None else self.tr("Undo"))
-            self._set_undo_ready(undo is not None)
+            if undo is not None:
+                self._offer_undo(undo)
         self.refresh()
+
+    def _offer_undo(self, undo: Undo) -> None:
+        """Let Undo take back ``undo`` (its button says which action)."""
+        self.last_undo = undo
+        label = {"reset": self.tr("Undo reset"), "import": self.tr("Undo import"), "forget": self.tr("Undo forget")}
+        self.undo_button.setText(label[undo.action])
+        self._set_undo_ready(True)
 
     def undo(self, *, confirmed: bool = False) -> None:
         """Restore the users the last reset or import changed, as the backup holds them (a user the import
         created is removed again); other users are left as they are. Asks first when one of them has changed
-        since, as that would be lost."""
+        since, as that would be lost. An undo that fails stays offered, its backup kept, and the warning says
+        where that file is."""
         undo = self.last_undo
         if undo is None:
             return
@@ -380,9 +387,13 @@ class ProfileView(QWidget):
         self._set_undo_ready(False)
 
         def done(_result: object, error: BaseException | None) -> None:
-            if error is not None:
-                unpin_backup(undo.backup)  # not restored: it stays among the backups, as any other
-                self._warn(error_text(error))
+            if error is not None:  # still offered, its backup still pinned: the user may try again, or use the file
+                self._offer_undo(undo)
+                self._warn(
+                    self.tr("The undo failed: {error}\nThe backup it restores from is {file}").format(
+                        error=error_text(error), file=undo.backup
+                    )
+                )
             else:
                 undo.backup.unlink(missing_ok=True)  # restored: what it was kept for is done
             self.refresh()

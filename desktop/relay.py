@@ -35,6 +35,8 @@ class Relay(QObject):
         future.add_done_callback(finished)
 
     def run(self, work: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Callable from any thread (an indexing job hands work over from its own); ``callback`` still runs on
+        the Qt thread. Not after ``close``."""
         self.watch(self._pool.submit(work), callback)
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QSystemTrayIcon, QTabWidget
 
@@ -67,13 +67,22 @@ class MainWindow(QMainWindow):
         menu = QMenu()
         show = QAction(self.tr("Show tagrec"), menu)
         quit_ = QAction(self.tr("Quit"), menu)
-        show.triggered.connect(self.showNormal)
+        show.triggered.connect(self.bring_to_front)
         quit_.triggered.connect(QApplication.quit)
         menu.addAction(show)
         menu.addAction(quit_)
         tray.setContextMenu(menu)
         tray.show()
         return tray
+
+    def bring_to_front(self) -> None:
+        """Show the window (from the tray, or minimized) and raise it above the others, as far as the window
+        manager lets an app that is not in front do so. Only the minimized state goes: a maximized or full-screen
+        window stays so (``showNormal`` would give it its normal size back)."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.tray is not None and self.tray.isVisible():

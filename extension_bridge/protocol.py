@@ -110,8 +110,9 @@ class BoundedHttpTools(HttpToolsProtocol):
 
 
 async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
-    """The overload answer (an ASGI app, in front of the guard): 503 ``busy`` in the error shape, with the
-    headers every answer carries; the connection is closed, as uvicorn's own answer closes it."""
+    """The overload answer (an ASGI app, in front of the guard, so without the guard's CORS headers): 503 ``busy``
+    in the error shape with ``Retry-After`` and ``nosniff``; the connection is closed, as uvicorn's own answer
+    closes it."""
     response = error_response(
         503,
         "busy",

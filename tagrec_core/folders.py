@@ -410,10 +410,14 @@ def _at_or_below(path: str) -> tuple[str, str, str]:
 
 
 def _depart(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> int:
-    """Drop the rows of ``files`` ``where`` says, keeping them in ``departed`` (``arrive``); returns how many."""
+    """Drop the rows of ``files`` ``where`` says, keeping them in ``departed`` (``arrive``) for
+    ``DEPARTED_SECONDS``; returns how many. The older departed rows (their titles) go now, not only when a file
+    arrives."""
+    now = time.time()
+    conn.execute("DELETE FROM departed WHERE gone < ?", (now - DEPARTED_SECONDS,))
     conn.execute(
         f"INSERT OR REPLACE INTO departed ({_FILE_COLUMNS}, gone) SELECT {_FILE_COLUMNS}, ? FROM files WHERE {where}",
-        (time.time(), *args),
+        (now, *args),
     )
     return conn.execute(f"DELETE FROM files WHERE {where}", args).rowcount
 
@@ -583,7 +587,7 @@ def index_files(
     is called after each batch; ``Cancelled`` is raised between batches once ``cancel`` is set (what was
     stored stays). A file that vanished meanwhile is passed over silently; one that cannot be taken (not a
     regular file, a name that is not UTF-8, a request the service refuses) is reported to
-    ``skipped(path, why)`` and passed over, so the rest of the folder is still indexed.
+    ``skipped(path, problem)`` and passed over, so the rest of the folder is still indexed.
 
     While the model a file needs is still loading, indexing waits for it: ``waiting()`` is called when the
     wait begins, ``progress(done, total)`` once it is over, and ``Cancelled`` is raised if ``cancel`` is set

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from tagrec_core.service import Service
 from tests.test_desktop import _rows, desktop  # noqa: F401  (``desktop`` is a fixture)
 
 MERGE = "How do I merge two pandas dataframes in Python on a column?"
+DOCKER = "How do I mount a volume into a docker container with docker compose?"
 
 
 @pytest.fixture
@@ -483,6 +485,83 @@ def test_a_job_on_a_big_folder_updates_its_rows_without_blocking_the_ui(
     assert row is not None and view.selected_paths() == [str(edited)]
     assert "pandas" in view.model.data(view.model.index(row, 1))  # its new suggestions
     full = FileTableModel(["File", "Suggested", "Your tags"])
-    full.load(view._read_rows(None))
+    full.load(view._read_rows(None, view.user, view.min_score))
     shown = [view.model.data(view.model.index(r, c)) for r in range(view.model.rowCount()) for c in range(3)]
     assert shown == [full.data(full.index(r, c)) for r in range(full.rowCount()) for c in range(3)]
+
+
+# --- what an indexing job found, and the settings and selection meanwhile --------------------------------------
+
+
+def test_the_tags_of_files_found_moved_follow_them_even_when_the_app_quits_at_once(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """The job stored a moved file's new path in the index, but its tags followed only once the UI thread had
+    passed the move on to the relay: a quit before that left them under the old path for good (the move is
+    never recognised again). Here the UI thread runs no event between the scan and the quit."""
+    docs = tmp_path / "docs"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md"])
+    view.watcher.unwatch(str(docs))
+    (docs / "sub").mkdir()
+    (docs / "merge0.md").rename(docs / "sub" / "merge0.md")
+    view.rescan()  # finds the move; the app quits at once, as ``Desktop.close`` does:
+    view.close_jobs()  # the job ends (it moved the index's row) ...
+    drained = threading.Event()
+    desktop.relay.run(drained.set, lambda *_: None)  # ... then the relay's worker does what it was given
+    assert drained.wait(30)
+    assert view.index.entry(str(docs / "sub" / "merge0.md")) is not None
+    _keeps_tags(desktop, docs / "merge0.md", docs / "sub" / "merge0.md")
+
+
+def _job_over(view: FolderView) -> None:
+    """Wait, without running the UI thread's events, until the indexing job under way has ended (the indexing
+    thread is one: what is submitted after it runs after it)."""
+    view._jobs.submit(lambda: None).result(timeout=60)
+
+
+def test_rows_read_for_a_lowest_score_the_settings_changed_are_not_shown(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """A job reads its rows for the view's lowest score shown (and user); when the settings changed it before
+    the UI thread put them in the table, they were shown anyway: suggestions below the new cut-off."""
+    docs = tmp_path / "docs"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md"])
+    view.watcher.unwatch(str(docs))
+    new = docs / "merge1.md"
+    new.write_text(MERGE, encoding="utf-8")
+    view.index_paths([str(new)])
+    _job_over(view)  # its rows are read, with the suggestions of the lowest score shown now
+    entry = view.index.entry(str(new))
+    assert entry is not None and _rows(view).get("merge1.md") is None
+    view.set_min_score(max(s["score"] for s in entry.suggested) + 1e-6)  # as ``Desktop.apply_settings`` does
+    assert _rows(view)["merge1.md"][0] == ""  # none of its suggestions is scored that high
+    with qtbot.waitSignal(view.indexed, timeout=10_000):
+        pass  # the job's answer reaches the UI thread
+    qtbot.wait(200)  # and what it leads to
+    assert _rows(view)["merge1.md"] == ("", "")
+
+
+def test_a_selected_file_read_again_shows_the_chips_of_its_new_content(
+    desktop: Desktop,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    """Its row changed in place (its place in the sort the same): no selection change, so the chips of its old
+    content stayed up."""
+    docs = tmp_path / "docs"
+    view = _tagged(desktop, qtbot, docs, ["merge0.md", "zz.md"])
+    note = docs / "merge0.md"
+    view.select(str(note))
+    qtbot.waitUntil(lambda: "pandas" in view.chips.tags(), timeout=5_000)
+    before = view.chips.tags()
+    view.watcher.unwatch(str(docs))
+    note.write_text(DOCKER, encoding="utf-8")
+    with qtbot.waitSignal(view.indexed, timeout=30_000):
+        view.index_paths([str(note)])
+    suggested = _rows(view)["merge0.md"][0].split(", ")  # the table shows its new top suggestions
+    assert view.selected_paths() == [str(note)] and "pandas" not in suggested
+    assert view.chips.tags()[: len(suggested)] == suggested and view.chips.tags() != before

@@ -171,6 +171,14 @@ def test_autostart_writes_and_removes_the_login_entry(desktop: Desktop, tmp_path
     assert not entry.exists()
 
 
+def test_settings_that_cannot_be_saved_are_said_in_the_apps_words(desktop: Desktop, tmp_path: Path) -> None:
+    """The core's English error was shown as it is; it goes through the app's error texts (translated)."""
+    (tmp_path / "home" / "settings.json").mkdir()  # where the file is written: it cannot be
+    notes = desktop.apply_settings(desktop.settings.with_changes(min_score=0.2))
+    assert len(notes) == 1 and notes[0].startswith("tagrec could not do this: cannot write "), notes
+    assert desktop.settings.min_score == 0.2  # applied all the same, for this run
+
+
 def test_a_broken_settings_file_starts_with_defaults_and_says_so(qtbot: Any, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -179,6 +187,7 @@ def test_a_broken_settings_file_starts_with_defaults_and_says_so(qtbot: Any, tmp
     qtbot.addWidget(app.window)
     try:
         assert app.settings == Settings() and "settings" in app.drafting.status.text()
+        assert app.drafting.status.text().startswith("A problem at start, worked around: ")  # a translated text
         assert (home / "settings.json").read_text(encoding="utf-8") == "{broken"
     finally:
         app.close()

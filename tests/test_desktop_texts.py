@@ -137,3 +137,16 @@ def test_the_english_app_says_the_same_problems_in_english(qtbot: Any) -> None:
     assert skip_text(not_regular(stat.S_IFIFO)) == "not a regular file (a named pipe)"
     assert model_states_text({"weibo": {"state": "idle"}}) == "Weibo (Chinese): not loaded yet"
     assert error_text(ModelFileError("gone")) == "The suggestion model could not be loaded: gone"
+
+
+def test_the_chinese_texts_end_with_one_kind_of_ellipsis() -> None:
+    """The profile view's texts said 正在导出… where the core's and the extension's say 正在加载……: one "…" is
+    half of the Chinese ellipsis."""
+    import re
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    ts = Path(__file__).resolve().parents[1] / "desktop" / "i18n" / "tagrec_zh_CN.ts"
+    texts = [m.findtext("translation") or "" for m in ET.parse(ts).iter("message")]
+    assert [t for t in texts if "……" in t]  # the check below has something to compare with
+    assert [t for t in texts if re.search("(?<!…)…(?!…)", t)] == []

@@ -889,6 +889,33 @@ def test_a_streamed_export_is_the_same_document_in_the_memory_of_a_row(profile: 
     assert json.loads(path.read_text(encoding="utf-8")) == export_profile(profile, ["heavy"])
 
 
+class _FailingStream(io.StringIO):
+    """A stream whose writes fail after a few (a full disk in the middle of an export)."""
+
+    def __init__(self, writes: int) -> None:
+        super().__init__()
+        self.left = writes
+
+    def write(self, text: str) -> int:
+        self.left -= 1
+        if self.left < 0:
+            raise OSError(28, "No space left on device")
+        return super().write(text)
+
+
+def test_an_export_that_fails_midway_leaves_this_threads_reader_on_the_live_profile(profile: Profile) -> None:
+    """The items' cursor stayed open while the error lived (the relay's Future keeps it): this thread's reader
+    kept the export's snapshot, reading stale counts and holding the WAL back from being rewound."""
+    for n in range(30):
+        profile.record(event(item=f"i{n}", title=f"post {n}", accepted=["x"]))
+    with pytest.raises(OSError) as failed:
+        write_export(profile, _FailingStream(10))
+    assert failed.value is not None  # the error, with its traceback and frames, is still alive here
+    profile.record(event(item="after", accepted=["y"]))
+    assert not profile.reader().in_transaction
+    assert profile.stats()["feedback_events"] == 31
+
+
 def test_a_file_written_atomically_from_a_stream_is_whole_or_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "out.json"
     path.write_text("old", encoding="utf-8")
@@ -940,6 +967,30 @@ def test_a_pinned_backup_outlives_pruning_until_unpinned_and_then_takes_its_plac
     assert unpinned.name == crashed.name.replace("pinned-", "profile-")
     assert sorted((home / "backups").iterdir()) == [*later[1:], unpinned]  # its place among the newest 5
     assert unpin_backups(home) == []
+
+
+def test_the_backup_just_written_is_kept_even_when_the_clock_went_back(profile: Profile, tmp_path: Path) -> None:
+    """Pruning by the time in the name deleted the new backup when the clock had gone back (NTP, dual boot): the
+    forget then deleted the data and printed the undo command of a file that was gone."""
+    rich_profile(profile)
+    home = tmp_path / "home"
+    folder = home / "backups"
+    folder.mkdir(parents=True)
+    for n in range(BACKUPS_KEPT):  # written when the clock was a year ahead
+        (folder / f"profile-20991231T00000{n}000000Z.json").write_text("{}", encoding="utf-8")
+    written = backup_profile(profile, home, ["bob"])
+    assert json.loads(written.read_text(encoding="utf-8")) == export_profile(profile, ["bob"])
+
+
+def test_a_pinned_backup_that_cannot_be_renamed_stays_pinned_without_an_error(profile: Profile, tmp_path: Path) -> None:
+    """The desktop unpins as it quits and as it starts: an error there skipped closing the profile, or stopped the
+    app from starting. Here the ordinary name is taken by a folder, so the rename fails."""
+    rich_profile(profile)
+    home = tmp_path / "home"
+    pinned = backup_profile(profile, home, ["bob"], pinned=True)
+    (pinned.parent / pinned.name.replace("pinned-", "profile-")).mkdir()
+    assert unpin_backup(pinned) == pinned and pinned.exists()
+    assert unpin_backups(home) == [pinned]  # tried again at the next start, still without an error
 
 
 def test_what_forget_would_change_is_known_before_it_runs(profile: Profile) -> None:

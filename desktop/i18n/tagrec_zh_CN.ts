@@ -21,7 +21,7 @@
     <message>
         <location filename="../bridge_panel.py" line="142"/>
         <source>Pair a browser…</source>
-        <translation>配对浏览器…</translation>
+        <translation>配对浏览器……</translation>
     </message>
     <message>
         <location filename="../bridge_panel.py" line="143"/>
@@ -277,37 +277,37 @@
         <translation>无法使用此设置：{detail}</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="176"/>
+        <location filename="../core_texts.py" line="177"/>
         <source>its name is not valid UTF-8: rename the file to index it</source>
         <translation>文件名不是有效的 UTF-8：请重命名该文件后再索引</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="180"/>
+        <location filename="../core_texts.py" line="181"/>
         <source>cannot be indexed: {detail}</source>
         <translation>无法索引：{detail}</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="188"/>
+        <location filename="../core_texts.py" line="189"/>
         <source>only its name was read: {detail}</source>
         <translation>只读取了文件名：{detail}</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="195"/>
+        <location filename="../core_texts.py" line="196"/>
         <source>not a regular file (a named pipe)</source>
         <translation>不是普通文件（命名管道）</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="196"/>
+        <location filename="../core_texts.py" line="197"/>
         <source>not a regular file (a socket)</source>
         <translation>不是普通文件（套接字）</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="197"/>
+        <location filename="../core_texts.py" line="198"/>
         <source>not a regular file (a device)</source>
         <translation>不是普通文件（设备）</translation>
     </message>
     <message>
-        <location filename="../core_texts.py" line="198"/>
+        <location filename="../core_texts.py" line="199"/>
         <source>not a regular file (a folder)</source>
         <translation>不是普通文件（文件夹）</translation>
     </message>
@@ -315,32 +315,32 @@
 <context>
     <name>Desktop</name>
     <message>
-        <location filename="../app.py" line="157"/>
+        <location filename="../app.py" line="159"/>
         <source>The language changes when tagrec starts again.</source>
         <translation>语言将在 tagrec 下次启动时更改。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="299"/>
+        <location filename="../app.py" line="302"/>
         <source>Another tagrec is already running on port {port} and serves the browsers; quit it, or choose another port in Settings (and the same port in the extension&apos;s options).</source>
         <translation>另一个 tagrec 已在端口 {port} 上运行并为浏览器提供服务；请退出它，或在“设置”中选择另一个端口（并在扩展的选项中设置相同的端口）。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="305"/>
+        <location filename="../app.py" line="308"/>
         <source>Port {port} is used by another program, so the browser bridge is off. Choose another port in Settings and set the same port in the extension&apos;s options.</source>
         <translation>端口 {port} 被其他程序占用，浏览器桥接已关闭。请在“设置”中选择另一个端口，并在扩展的选项中设置相同的端口。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="370"/>
+        <location filename="../app.py" line="376"/>
         <source>tagrec is already running for {home} (process {pid}), but it does not answer. Quit it, or end that process, then start tagrec again.</source>
         <translation>tagrec 已在为 {home} 运行（进程 {pid}），但没有响应。请退出它，或结束该进程，然后重新启动 tagrec。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="376"/>
+        <location filename="../app.py" line="382"/>
         <source>tagrec is already running for {home}; its window is now in front.</source>
         <translation>tagrec 已在为 {home} 运行，已将其窗口调到最前。</translation>
     </message>
     <message>
-        <location filename="../app.py" line="378"/>
+        <location filename="../app.py" line="384"/>
         <source>tagrec is already running for {home}.</source>
         <translation>tagrec 已在为 {home} 运行。</translation>
     </message>
@@ -418,92 +418,92 @@
 <context>
     <name>FolderView</name>
     <message>
-        <location filename="../folders_view.py" line="111"/>
+        <location filename="../folders_view.py" line="115"/>
         <source>Add folder…</source>
-        <translation>添加文件夹…</translation>
+        <translation>添加文件夹……</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="112"/>
+        <location filename="../folders_view.py" line="116"/>
         <source>Remove folder…</source>
-        <translation>移除文件夹…</translation>
+        <translation>移除文件夹……</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="113"/>
+        <location filename="../folders_view.py" line="117"/>
         <source>Stop organizing the selected folder (its files are not deleted)</source>
         <translation>不再整理所选文件夹（其中的文件不会被删除）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="115"/>
+        <location filename="../folders_view.py" line="119"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="116"/>
+        <location filename="../folders_view.py" line="120"/>
         <source>Look again at every folder, and watch again those that are back</source>
         <translation>重新查看每个文件夹，并重新监视已恢复的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="117"/>
+        <location filename="../folders_view.py" line="121"/>
         <source>Apply top suggestion to selected</source>
         <translation>为所选文件应用首选建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="118"/>
+        <location filename="../folders_view.py" line="122"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="124"/>
+        <location filename="../folders_view.py" line="128"/>
         <source>Search files and tags</source>
         <translation>搜索文件和标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="127"/>
+        <location filename="../folders_view.py" line="131"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="130"/>
+        <location filename="../folders_view.py" line="134"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="130"/>
+        <location filename="../folders_view.py" line="134"/>
         <source>Suggested</source>
         <translation>建议</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="130"/>
+        <location filename="../folders_view.py" line="134"/>
         <source>Your tags</source>
         <translation>你的标签</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="194"/>
+        <location filename="../folders_view.py" line="197"/>
         <source>Add a folder to organize</source>
         <translation>添加要整理的文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="238"/>
+        <location filename="../folders_view.py" line="241"/>
         <source>{folder} — missing: reconnect the drive, or remove it</source>
         <translation>{folder} — 找不到：请重新连接驱动器，或将其移除</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="241"/>
+        <location filename="../folders_view.py" line="244"/>
         <source>Its files stay listed with their tags. Rescan once the drive is back, or remove it.</source>
         <translation>其中的文件及其标签仍保留在列表中。驱动器恢复后请点击“重新扫描”，或将其移除。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="263"/>
+        <location filename="../folders_view.py" line="266"/>
         <source>Removed {folder} from the organizer; its files were not touched</source>
         <translation>已将 {folder} 移出整理；其中的文件未被改动</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="274"/>
+        <location filename="../folders_view.py" line="277"/>
         <source>Remove folder</source>
         <translation>移除文件夹</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="276"/>
+        <location filename="../folders_view.py" line="279"/>
         <source>Stop organizing {folder}?
 
 tagrec forgets the tags it suggested for the files in it. The files are not deleted or changed, and the tags you gave them stay (in your profile, and in the files&apos; attributes or sidecars if tagrec wrote them there). Undo brings the folder back.</source>
@@ -512,52 +512,52 @@ tagrec forgets the tags it suggested for the files in it. The files are not dele
 tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修改，你给它们加的标签也会保留（在你的个人档案中，以及 tagrec 写入的文件扩展属性或附属文件中）。点击“撤销”可恢复该文件夹。</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="358"/>
+        <location filename="../folders_view.py" line="362"/>
         <source>Could not move the tags of {count} files: {first}</source>
         <translation>有 {count} 个文件的标签无法随文件移动：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="417"/>
+        <location filename="../folders_view.py" line="426"/>
         <source>Indexing: waiting for the suggestion model to load…</source>
-        <translation>索引：正在等待建议模型加载…</translation>
+        <translation>索引：正在等待建议模型加载……</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="422"/>
+        <location filename="../folders_view.py" line="431"/>
         <source>Indexing: {done} of {total} files</source>
         <translation>正在索引：{done} / {total} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="437"/>
+        <location filename="../folders_view.py" line="446"/>
         <source>Files cannot be indexed: the suggestion model could not be loaded ({error})</source>
         <translation>无法索引文件：建议模型无法加载（{error}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="442"/>
+        <location filename="../folders_view.py" line="451"/>
         <source>Indexing failed: {error}</source>
         <translation>索引失败：{error}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="444"/>
+        <location filename="../folders_view.py" line="453"/>
         <source>{count} files indexed</source>
         <translation>已索引 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="450"/>
+        <location filename="../folders_view.py" line="459"/>
         <source>{count} skipped ({first})</source>
         <translation>跳过 {count} 个（{first}）</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="571"/>
+        <location filename="../folders_view.py" line="588"/>
         <source>Could not write tags to {count} files: {first}</source>
         <translation>有 {count} 个文件无法写入标签：{first}</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="574"/>
+        <location filename="../folders_view.py" line="591"/>
         <source>Tags written to {count} files</source>
         <translation>已将标签写入 {count} 个文件</translation>
     </message>
     <message>
-        <location filename="../folders_view.py" line="616"/>
+        <location filename="../folders_view.py" line="633"/>
         <source>Tagged {count} files</source>
         <translation>已为 {count} 个文件加标签</translation>
     </message>
@@ -592,7 +592,7 @@ tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修�
     <message>
         <location filename="../window.py" line="50"/>
         <source>&amp;Settings…</source>
-        <translation>设置(&amp;S)…</translation>
+        <translation>设置(&amp;S)……</translation>
     </message>
     <message>
         <location filename="../window.py" line="53"/>
@@ -673,7 +673,7 @@ tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修�
     <message>
         <location filename="../plots.py" line="107"/>
         <source>Loading the history…</source>
-        <translation>正在读取历史…</translation>
+        <translation>正在读取历史……</translation>
     </message>
     <message>
         <location filename="../plots.py" line="124"/>
@@ -709,203 +709,210 @@ tagrec 会忘记它为其中文件建议的标签。文件不会被删除或修�
 <context>
     <name>ProfileView</name>
     <message>
-        <location filename="../profile_view.py" line="74"/>
+        <location filename="../profile_view.py" line="83"/>
         <source>Filter tags</source>
         <translation>筛选标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="75"/>
-        <location filename="../profile_view.py" line="76"/>
-        <location filename="../profile_view.py" line="77"/>
+        <location filename="../profile_view.py" line="84"/>
+        <location filename="../profile_view.py" line="85"/>
+        <location filename="../profile_view.py" line="86"/>
         <source>Tag</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="75"/>
+        <location filename="../profile_view.py" line="84"/>
         <source>Items</source>
         <translation>条目</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="75"/>
+        <location filename="../profile_view.py" line="84"/>
         <source>Last used</source>
         <translation>最近使用</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="76"/>
+        <location filename="../profile_view.py" line="85"/>
         <source>Alias</source>
         <translation>别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="77"/>
+        <location filename="../profile_view.py" line="86"/>
         <source>Implies</source>
         <translation>隐含</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="80"/>
+        <location filename="../profile_view.py" line="89"/>
         <source>js / pandas</source>
         <translation>js / pandas</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="81"/>
+        <location filename="../profile_view.py" line="90"/>
         <source>javascript / python</source>
         <translation>javascript / python</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="82"/>
+        <location filename="../profile_view.py" line="91"/>
         <source>Add alias</source>
         <translation>添加别名</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="83"/>
+        <location filename="../profile_view.py" line="92"/>
         <source>Add implied tag</source>
         <translation>添加隐含标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="84"/>
+        <location filename="../profile_view.py" line="93"/>
         <source>Remove selected rule</source>
         <translation>删除所选规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="85"/>
+        <location filename="../profile_view.py" line="94"/>
         <source>Export…</source>
-        <translation>导出…</translation>
+        <translation>导出……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="86"/>
+        <location filename="../profile_view.py" line="95"/>
         <source>Import…</source>
-        <translation>导入…</translation>
+        <translation>导入……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="89"/>
+        <location filename="../profile_view.py" line="98"/>
         <source>Reset…</source>
-        <translation>重置…</translation>
+        <translation>重置……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="90"/>
-        <location filename="../profile_view.py" line="323"/>
-        <location filename="../profile_view.py" line="337"/>
-        <location filename="../profile_view.py" line="350"/>
+        <location filename="../profile_view.py" line="99"/>
+        <location filename="../profile_view.py" line="370"/>
+        <location filename="../profile_view.py" line="386"/>
+        <location filename="../profile_view.py" line="409"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="358"/>
-        <source>Undoing…</source>
-        <translation>正在撤销…</translation>
+        <location filename="../profile_view.py" line="393"/>
+        <source>The undo failed: {error}
+The backup it restores from is {file}</source>
+        <translation>撤销失败：{error}
+它要恢复的备份文件是 {file}</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="257"/>
+        <location filename="../profile_view.py" line="401"/>
+        <source>Undoing…</source>
+        <translation>正在撤销……</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="267"/>
         <source>Replace what tagrec learned for {users} with the contents of {file}? A backup is written first; you can undo it here.</source>
         <translation>用 {file} 的内容替换 tagrec 为 {users} 学到的内容？会先写一份备份；之后可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="285"/>
+        <location filename="../profile_view.py" line="296"/>
         <source>Resetting…</source>
-        <translation>正在重置…</translation>
+        <translation>正在重置……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="291"/>
+        <location filename="../profile_view.py" line="302"/>
         <source>Forget a tag</source>
         <translation>忘记标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="293"/>
+        <location filename="../profile_view.py" line="304"/>
         <source>Forget the tag {tag}? It is removed from every item and event of yours, and from your aliases and implied tags. You can undo it here.</source>
         <translation>忘记标签 {tag}？它将从你的所有条目和记录中移除，也会从你的别名和隐含标签中移除。你可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="305"/>
+        <location filename="../profile_view.py" line="318"/>
         <source>Forgetting {tag}…</source>
-        <translation>正在忘记 {tag}…</translation>
+        <translation>正在忘记 {tag}……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="313"/>
+        <location filename="../profile_view.py" line="339"/>
         <source>Forget this tag…</source>
-        <translation>忘记此标签…</translation>
+        <translation>忘记此标签……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="322"/>
+        <location filename="../profile_view.py" line="355"/>
         <source>Undo reset</source>
         <translation>撤销重置</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="322"/>
+        <location filename="../profile_view.py" line="355"/>
         <source>Undo import</source>
         <translation>撤销导入</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="322"/>
+        <location filename="../profile_view.py" line="355"/>
         <source>Undo forget</source>
         <translation>撤销忘记</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="336"/>
+        <location filename="../profile_view.py" line="369"/>
         <source>{users} changed since then; undoing loses those changes. Undo anyway?</source>
         <translation>{users} 在那之后有了新的变化；撤销会丢失这些变化。仍要撤销吗？</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="154"/>
+        <location filename="../profile_view.py" line="163"/>
         <source>{events} feedback events, {items} items, {tags} tags; accepted {rate} of the suggestions shown</source>
         <translation>{events} 条反馈，{items} 个条目，{tags} 个标签；采纳了 {rate} 的建议</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="93"/>
+        <location filename="../profile_view.py" line="102"/>
         <source>Take back the last reset, import or forgotten tag, from the backup written before it</source>
         <translation>用操作前写入的备份，撤销上一次重置、导入或忘记标签</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="195"/>
+        <location filename="../profile_view.py" line="204"/>
         <source>Give both tags.</source>
         <translation>请填写两个标签。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="214"/>
+        <location filename="../profile_view.py" line="223"/>
         <source>Export the profile</source>
         <translation>导出个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="231"/>
+        <location filename="../profile_view.py" line="241"/>
         <source>Exporting…</source>
-        <translation>正在导出…</translation>
+        <translation>正在导出……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="234"/>
-        <location filename="../profile_view.py" line="255"/>
+        <location filename="../profile_view.py" line="244"/>
+        <location filename="../profile_view.py" line="265"/>
         <source>Import a profile</source>
         <translation>导入个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="267"/>
+        <location filename="../profile_view.py" line="276"/>
         <source>Importing…</source>
-        <translation>正在导入…</translation>
+        <translation>正在导入……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="269"/>
+        <location filename="../profile_view.py" line="278"/>
         <source>Reading {file}…</source>
-        <translation>正在读取 {file}…</translation>
+        <translation>正在读取 {file}……</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="274"/>
+        <location filename="../profile_view.py" line="283"/>
         <source>Reset the profile</source>
         <translation>重置个人档案</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="275"/>
+        <location filename="../profile_view.py" line="284"/>
         <source>Delete everything tagrec learned from your feedback? You can undo it here.</source>
         <translation>删除 tagrec 从你的反馈中学到的一切？你可以在这里撤销。</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="130"/>
+        <location filename="../profile_view.py" line="139"/>
         <source>Tags and rules</source>
         <translation>标签与规则</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="131"/>
+        <location filename="../profile_view.py" line="140"/>
         <source>Over time</source>
         <translation>随时间变化</translation>
     </message>
     <message>
-        <location filename="../profile_view.py" line="181"/>
+        <location filename="../profile_view.py" line="190"/>
         <source>The history could not be read: {error}</source>
         <translation>无法读取历史：{error}</translation>
     </message>

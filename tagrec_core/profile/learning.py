@@ -86,7 +86,7 @@ def apply(conn: sqlite3.Connection, event: Feedback, received: str) -> int:
     """Store ``event`` for its user and learn from it; returns the event id.
 
     An event whose ``key`` the user's events already hold was stored before (its sender sent it again): nothing
-    changes, and the stored event's id is returned. A different event under that key (``_defining`` differs) is
+    changes, and the stored event's id is returned. A different event under that key (``_Defining`` differs) is
     a sender reusing keys: ``KeyConflict``, and nothing is written (the caller rolls back)."""
     uid = user_id(conn, event.user, create=True)
     assert uid is not None

@@ -62,6 +62,7 @@ from tagrec_core.text import normalize_tag
 __all__ = ["Profile", "UserRow"]
 
 BUSY_TIMEOUT_MS = 30_000
+CLEAR_WAIT_S = 0.25  # how long a forget or reset waits for a checkpoint under way before leaving it to a retry
 # The WAL's size at which the writer completes a checkpoint itself, and the size SQLite cuts the file back to
 # after it rewinds (``journal_size_limit``). The event whose commit passes it pays for the checkpoint, so the
 # larger, the rarer. so-users' 2,274 valid posts as feedback, back to back, after its 18k train posts
@@ -298,6 +299,12 @@ class Profile:
         """
         with self._write_lock:
             cleared = _truncate_wal(self._writer)
+            # Our own background checkpoint may be copying the WAL at this moment (a checkpoint excludes another):
+            # it ends in milliseconds, so wait for it a little rather than leave the text until a retry.
+            deadline = time.monotonic() + CLEAR_WAIT_S
+            while not cleared and time.monotonic() < deadline:
+                time.sleep(0.005)
+                cleared = _truncate_wal(self._writer)
         if not cleared:
             self._checkpointer.clear_later()
 
@@ -485,11 +492,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _bound_wal(conn: sqlite3.Connection, path: Path, limit: int | None = None) -> None:
-    """Keep the WAL near ``WAL_LIMIT_BYTES`` (see the module's docstring): once it has passed ``limit`` (default
-    that), checkpoint it to its end from the writer connection, outside any transaction and under the caller's
-    write lock, so the next write rewinds it. Never fails: the write it follows is already durable (or failed and
-    was rolled back), and a checkpoint that cannot run now (another process's checkpoint) is tried again after the
-    next write."""
+    """Keep the WAL near ``WAL_LIMIT_BYTES`` (see the module's docstring): once it has passed ``limit`` (default:
+    ``WAL_LIMIT_BYTES``, or a quarter of the disk's free space when that is less), checkpoint it to its end from
+    the writer connection, outside any transaction and under the caller's write lock, so the next write rewinds
+    it. Never fails: the write it follows is already durable (or failed and was rolled back), and a checkpoint
+    that cannot run now (another process's checkpoint) is tried again after the next write."""
     try:
         if limit is None:  # on a disk getting full, the WAL may keep a quarter of what is left, so data gets the rest
             limit = min(WAL_LIMIT_BYTES, _free_bytes(path) // 4)

@@ -131,9 +131,13 @@ def export_profile(profile: Profile, users: Iterable[str] | None = None) -> dict
 def write_export(profile: Profile, out: TextIO, users: Iterable[str] | None = None) -> None:
     """Write ``export_profile``'s document to ``out`` as it is read, one item or event a line: memory stays
     that of one row, whatever the history (a 200k-event profile built whole took 1.1 GB for a 99 MB file)."""
-    with _snapshot(profile) as conn:
+    with _snapshot(profile) as conn, contextlib.ExitStack() as stack:
         out.write(json.dumps(_document_head())[:-1] + ', "users": [')
         for n, (head, items, events) in enumerate(_exported_users(profile, conn, users)):
+            # Closed even when writing fails (a full disk): an open cursor would keep this thread's reader on
+            # this snapshot, so it would read stale data and hold the WAL back.
+            stack.enter_context(contextlib.closing(items))
+            stack.enter_context(contextlib.closing(events))
             out.write(",\n" if n else "\n")
             out.write(json.dumps(head, ensure_ascii=False)[:-1])  # its closing brace comes after the lists
             for name, rows in (("items", items), ("events", events)):
@@ -159,7 +163,8 @@ def _snapshot(profile: Profile) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
 
 
 def _exported_users(
@@ -185,26 +190,31 @@ def _exported_users(
 
 
 def _exported_items(conn: sqlite3.Connection, uid: int) -> Iterator[dict[str, Any]]:
-    for s, i, t, b, tags, c, u in conn.execute(
-        "SELECT site, item, title, body, tags, clock, updated FROM items WHERE user_id = ? ORDER BY clock", (uid,)
-    ):
-        yield {"site": s, "item": i, "title": t, "body": b, "tags": json.loads(tags), "clock": c, "updated": u}
+    with contextlib.closing(
+        conn.execute(
+            "SELECT site, item, title, body, tags, clock, updated FROM items WHERE user_id = ? ORDER BY clock", (uid,)
+        )
+    ) as rows:
+        for s, i, t, b, tags, c, u in rows:
+            yield {"site": s, "item": i, "title": t, "body": b, "tags": json.loads(tags), "clock": c, "updated": u}
 
 
 def _exported_events(conn: sqlite3.Connection, uid: int) -> Iterator[dict[str, Any]]:
-    for site, item, url, shown, accepted, rejected, final, clock, created, received, key in conn.execute(
+    rows = conn.execute(
         "SELECT site, item, url, shown, accepted, rejected, final, clock, created, received, key FROM events"
         " WHERE user_id = ? ORDER BY id",
         (uid,),
-    ):
-        yield {
-            "site": site, "item": item, "url": url or "", "shown": json.loads(shown or "[]"),
-            "accepted": json.loads(accepted or "[]"), "rejected": json.loads(rejected or "[]"),
-            "final": None if final is None else json.loads(final), "clock": clock, "created": created,
-            "received": received,
-            # The sender's key keeps an event sent again after a restore from being stored twice.
-            **({} if key is None else {"key": key}),
-        }  # fmt: skip
+    )
+    with contextlib.closing(rows):
+        for site, item, url, shown, accepted, rejected, final, clock, created, received, key in rows:
+            yield {
+                "site": site, "item": item, "url": url or "", "shown": json.loads(shown or "[]"),
+                "accepted": json.loads(accepted or "[]"), "rejected": json.loads(rejected or "[]"),
+                "final": None if final is None else json.loads(final), "clock": clock, "created": created,
+                "received": received,
+                # The sender's key keeps an event sent again after a restore from being stored twice.
+                **({} if key is None else {"key": key}),
+            }  # fmt: skip
 
 
 def import_profile(profile: Profile, document: Any) -> list[str]:
@@ -523,19 +533,25 @@ def backup_profile(
     path = folder / f"{_PINNED if pinned else _BACKUP}{stamp}.json"
     with open_atomically(path) as out:
         write_export(profile, out, users)
-    prune_backups(folder)
+    prune_backups(folder, spare=path)  # never the one just written, even when the clock went back
     return path
 
 
 def unpin_backup(path: Path) -> Path:
     """Make the pinned backup ``path`` an ordinary one, its time kept (so it takes its place among the newest
     ``BACKUPS_KEPT``, or is deleted at once when it is older than those), and prune; returns its new path. A
-    file already gone, or not pinned, is left as it is."""
+    file already gone, or not pinned, is left as it is. Never fails: the desktop calls it as it quits or starts,
+    where an error would skip closing the profile or stop the app; a backup that cannot be renamed (a read-only
+    folder) stays pinned, its path returned, and ``unpin_backups`` tries again at the next start."""
     if not path.name.startswith(_PINNED):
         return path
     ordinary = path.with_name(_BACKUP + path.name.removeprefix(_PINNED))
-    with contextlib.suppress(FileNotFoundError):
+    try:
         path.replace(ordinary)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return path
     prune_backups(path.parent)
     return ordinary
 
@@ -551,12 +567,13 @@ def backups_folder(home: str | Path | None = None) -> Path:
     return resolve_home(home) / "backups"
 
 
-def prune_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
+def prune_backups(folder: Path, keep: int = BACKUPS_KEPT, spare: Path | None = None) -> list[Path]:
     """Delete the backups in ``folder`` (``profile-<time>.json``) but the newest ``keep``; returns those deleted.
     The time in the name orders them (it sorts as text). Pinned backups and other files are left alone; a file
-    that cannot be deleted is left too (the next backup tries again)."""
+    that cannot be deleted is left too (the next backup tries again). ``spare`` (the backup just written) is kept
+    whatever its name says: a clock set back would make it the oldest."""
     backups = sorted(folder.glob(f"{_BACKUP}*.json"), key=lambda p: p.name)
-    doomed = backups[: max(0, len(backups) - keep)]
+    doomed = [p for p in backups[: max(0, len(backups) - keep)] if p != spare]
     deleted = []
     for path in doomed:
         with contextlib.suppress(OSError):

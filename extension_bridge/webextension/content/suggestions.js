@@ -116,12 +116,14 @@ export function runSuggestions(window, chrome, site, adapter) {
   }
 
   /**
-   * Take the chip of `tag` off the bar at once (accepted or dismissed): tagrec's next answer may be late, and
-   * the other chips still fit the text, which has not changed.
+   * Take the chip of `tag` off the bar at once (accepted or dismissed): tagrec's next answer may be late. The
+   * other chips stay for the text they were suggested for; when that was the text just before the chip's own
+   * change (`before`: accepting on Weibo writes the tag into the post), they count as the text's now.
    */
-  function drop(tag) {
+  function drop(tag, before) {
     if (!bar || chipsFor === null) return;
-    showChips(bar, chips.filter((s) => s.tag !== tag), keyOf(adapter.draft(document)));
+    const current = chipsFor === before ? keyOf(adapter.draft(document)) : chipsFor;
+    showChips(bar, chips.filter((s) => s.tag !== tag), current);
   }
 
   function report(extra) {
@@ -188,16 +190,17 @@ export function runSuggestions(window, chrome, site, adapter) {
   const later = debounce(refresh, DEBOUNCE_MS);
 
   function accept(tag) {
+    const before = keyOf(adapter.draft(document));
     if (!adapter.insert(document, tag)) return;
     report({ accepted: [tag] });
-    drop(tag);
+    drop(tag, before);
     refresh();
   }
 
   function dismiss(tag) {
     rejected.add(tag);
     report({ rejected: [tag] });
-    drop(tag);
+    drop(tag, keyOf(adapter.draft(document)));
     refresh();
   }
 
