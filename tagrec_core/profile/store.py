@@ -292,11 +292,11 @@ class Profile:
 
     def _clear_wal(self) -> None:
         """Copy the whole WAL into the database and cut it to nothing (``_truncate_wal``), under the write lock,
-        without waiting. ``secure_delete`` overwrites deleted text in the database file only; the WAL keeps the
-        frames written before a deletion (with the text) until later writes happen to overwrite them, which in a
-        quiet profile is never. A reader on an older snapshot (an export, another program reading) stops the
-        truncation: then the background checkpointer tries again until it gets through, and ``close`` once more.
-        """
+        waiting at most ``CLEAR_WAIT_S`` for a checkpoint under way. ``secure_delete`` overwrites deleted text in
+        the database file only; the WAL keeps the frames written before a deletion (with the text) until later
+        writes happen to overwrite them, which in a quiet profile is never. A reader on an older snapshot (an
+        export, another program reading) stops the truncation: then the background checkpointer tries again until
+        it gets through, and ``close`` once more."""
         with self._write_lock:
             cleared = _truncate_wal(self._writer)
             # Our own background checkpoint may be copying the WAL at this moment (a checkpoint excludes another):
