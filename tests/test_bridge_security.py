@@ -999,7 +999,15 @@ def limited(tmp_path: Path) -> Iterator[Any]:
     from extension_bridge.guard import Limits
     from extension_bridge.server import BridgeServer
 
-    server = BridgeServer(tmp_path, port=0, limits=Limits(rate=5, burst=5, anonymous_rate=5, anonymous_burst=5))
+    with _serving(
+        BridgeServer(tmp_path, port=0, limits=Limits(rate=5, burst=5, anonymous_rate=5, anonymous_burst=5))
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _serving(server: Any) -> Iterator[Any]:
+    """``server`` started, then stopped once its models have loaded."""
     try:
         server.start()
         yield server
@@ -1071,13 +1079,8 @@ def crowded(tmp_path: Path) -> Iterator[Any]:
     limits = Limits(
         rate=10_000, burst=10_000, anonymous_rate=10_000, anonymous_burst=10_000, body_timeout=30.0, concurrency=4
     )
-    server = BridgeServer(tmp_path, port=0, limits=limits, models={"so": broken})
-    try:
-        server.start()
+    with _serving(BridgeServer(tmp_path, port=0, limits=limits, models={"so": broken})) as server:
         yield server
-    finally:
-        server.service.wait(timeout=60)
-        server.stop()
 
 
 def test_requests_beyond_the_concurrency_limit_get_the_typed_503_busy(crowded: Any) -> None:

@@ -171,7 +171,7 @@ class UserModel:
         """Distinct term ids and L2-normalised TF-IDF weights (the base model's idf)."""
         array = np.asarray(terms, dtype=np.int64)
         ids, weights, _ = tfidf(array, np.array([len(array)]), self.idf)
-        return ids.astype(np.int64), weights
+        return ids, weights  # int32, as the index stores them: no copy in ``neighbours``
 
     def weight(self, entry: VocabEntry, half_life: float) -> float:
         """The tag's decayed weight at the user's current clock."""
